@@ -1,0 +1,41 @@
+// Bundles each lambda/ entry point with esbuild into assets/<name>/index.js.
+// The bundles carry their dependencies (AWS SDK v3 clients included), so consumers of the
+// construct library need neither esbuild nor Docker at synth time.
+import { build } from 'esbuild';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Asset name -> entry point. The CLI is the package's `bin`. */
+const ENTRY_POINTS = {
+  'sign-handler': 'lambda/handlers/sign.ts',
+  'verify-handler': 'lambda/handlers/verify.ts',
+  'deploy-check-handler': 'lambda/handlers/deploy-check.ts',
+  'trust-policy-rules': 'lambda/notary/trust-policy.ts',
+  'cli': 'lambda/cli/main.ts',
+};
+
+const started = Date.now();
+const built = [];
+for (const [name, entry] of Object.entries(ENTRY_POINTS)) {
+  if (!existsSync(entry)) continue;
+  const outdir = join('assets', name);
+  rmSync(outdir, { recursive: true, force: true });
+  const result = await build({
+    entryPoints: [entry],
+    outfile: join(outdir, 'index.js'),
+    bundle: true,
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    metafile: true,
+    legalComments: 'none',
+    banner: name === 'cli' ? { js: '#!/usr/bin/env node' } : undefined,
+    logLevel: 'warning',
+  });
+  const bytes = Object.values(result.metafile.outputs).find((o) => o.entryPoint)?.bytes ?? 0;
+  built.push(`${name} ${(bytes / 1024).toFixed(0)} KiB`);
+}
+console.log(`bundled ${built.length} entry points in ${Date.now() - started} ms: ${built.join(', ')}`);
