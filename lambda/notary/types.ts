@@ -70,3 +70,60 @@ export interface VerificationOutcome {
   readonly results: CheckResult[];
   readonly error?: { readonly code: VerificationErrorCode; readonly message: string };
 }
+
+/** What each check does under a trust policy statement (a level with its overrides applied). */
+export interface EffectiveVerification {
+  /** `strict`, `permissive`, `audit`, `skip`, or `custom` when overrides changed the level. */
+  readonly level: VerificationLevelName | 'custom';
+  readonly actions: Readonly<Record<CheckType, CheckAction>>;
+  /** `verifyTimestamp` of the statement: `always` (default) or `afterCertExpiry`. */
+  readonly verifyTimestamp: 'always' | 'afterCertExpiry';
+}
+
+/** Trusted certificates (DER) of the named trust stores a statement references, by store type. */
+export interface TrustAnchors {
+  readonly ca: Uint8Array[];
+  readonly signingAuthority: Uint8Array[];
+  readonly tsa: Uint8Array[];
+}
+
+/** Named trust stores, keyed `<type>:<name>` as trust policies reference them (e.g. `ca:acme`). */
+export type NamedTrustStores = ReadonlyMap<string, Uint8Array[]>;
+
+/**
+ * Revocation check for an envelope. The AWS Signer implementation calls `GetRevocationStatus`;
+ * it throws when the call fails (the level decides whether that is fatal).
+ */
+export interface RevocationChecker {
+  check(envelope: ParsedEnvelope): Promise<{ readonly revoked: boolean; readonly message: string }>;
+}
+
+/** Everything needed to verify one signature envelope against one image descriptor. */
+export interface SignatureVerificationInput {
+  readonly envelope: Uint8Array;
+  /** The signature manifest layer's media type: `application/jose+json` or `application/cose`. */
+  readonly envelopeMediaType: string;
+  /** The resolved image manifest descriptor (mediaType, digest, size) the signature must cover. */
+  readonly target: Descriptor;
+  readonly verification: EffectiveVerification;
+  readonly trustAnchors: TrustAnchors;
+  /** `trustedIdentities` of the statement: `*`, `x509.subject: ...`, or AWS Signer profile (version) ARNs. */
+  readonly trustedIdentities: readonly string[];
+  /** Required `key=value` pairs in the payload's annotations. */
+  readonly userMetadata?: Readonly<Record<string, string>>;
+  /** Used for AWS Signer (signingAuthority) envelopes unless `revocation` is skipped. */
+  readonly revocation?: RevocationChecker;
+  /** Verification time; defaults to now. */
+  readonly now?: Date;
+}
+
+/** The result of verifying one signature envelope. */
+export interface SignatureVerification {
+  /** True when no enforced check failed. */
+  readonly verified: boolean;
+  readonly results: CheckResult[];
+  /** The first enforced failure, in notation's wording. */
+  readonly failure?: string;
+  /** The parsed envelope, when it could be parsed. */
+  readonly envelope?: ParsedEnvelope;
+}
