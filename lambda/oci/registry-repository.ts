@@ -1,0 +1,389 @@
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { AccessScope, RegistryAuth } from './auth';
+import { declaredMediaType, isIndexMediaType, jsonBytes, parseImageIndex, parseImageManifest, parseJsonObject } from './content';
+import { BasicCredentials, CredentialSource } from './credentials';
+import { isValidDigest, parseDigest, sha256Digest, verifyDigest } from './digest';
+import { EcrCredentialProvider, parseEcrHost } from './ecr';
+import { ContentTooLargeError, DigestMismatchError, InvalidContentError, InvalidReferenceError, RegistryError } from './errors';
+import { backoffDelay, discardBody, HttpOptions, readBodyLimited } from './http';
+import { nextLink } from './link-header';
+import { MANIFEST_MEDIA_TYPES, MediaType } from './media-types';
+import { isValidTag } from './reference';
+import {
+  containsReferrer,
+  emptyReferrersIndex,
+  filterByArtifactType,
+  ReferrerManifestFields,
+  referrerDescriptor,
+  referrersTag,
+  withReferrer,
+} from './referrers';
+import { unexpectedResponse } from './registry-errors';
+import { DEFAULT_LIMITS, FetchOptions, OciRepository, PushManifestResult } from './repository';
+import { Descriptor, FetchedContent, ImageIndex } from './types';
+
+/** Whether the registry serves the OCI referrers API; `auto` learns it on first use (notary-formats 7d). */
+export type ReferrersApiSupport = 'auto' | 'supported' | 'unsupported';
+
+export interface ReferrersIndexOptions {
+  /** Read-modify-write attempts of the tag schema index before giving up. @default 30 */
+  readonly attempts?: number;
+  /**
+   * Minimum wait after writing the index before checking that the entry survived concurrent writers
+   * (the wait is also at least twice the time the read-modify-write took). @default 50
+   */
+  readonly settleMs?: number;
+  /** Backoff between attempts (doubles, with jitter). @default 20 */
+  readonly baseDelayMs?: number;
+}
+
+export interface RegistryRepositoryOptions {
+  /** The registry as written in references: `host[:port]`, e.g. `127.0.0.1:5000`, `docker.io`. */
+  readonly registry: string;
+  /** The repository path, e.g. `library/alpine`. */
+  readonly repository: string;
+  /** Use plain HTTP instead of HTTPS (a registry on loopback). @default false */
+  readonly plainHttp?: boolean;
+  /**
+   * The base URL requests go to, when it differs from the registry name (tests, proxies),
+   * e.g. `http://127.0.0.1:5000`. Authentication still follows the registry name (ECR).
+   */
+  readonly endpoint?: string;
+  readonly username?: string;
+  readonly password?: string;
+  /** Another source of credentials, asked each time the registry wants them. */
+  readonly credentials?: CredentialSource;
+  /** The ECR client for `*.dkr.ecr.*` hosts. @default a client for the host's region and the SDK default credential chain */
+  readonly ecrClient?: ECRClient;
+  readonly http?: HttpOptions;
+  /** @default 'auto' */
+  readonly referrersApi?: ReferrersApiSupport;
+  readonly referrersIndex?: ReferrersIndexOptions;
+  /** Referrers API pages followed at most. @default 100 */
+  readonly maxReferrerPages?: number;
+}
+
+const MANIFEST_ACCEPT = MANIFEST_MEDIA_TYPES.join(', ');
+const PULL: AccessScope['actions'] = ['pull'];
+const PULL_PUSH: AccessScope['actions'] = ['pull', 'push'];
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The host that serves a registry's API (Docker Hub's API is not at `docker.io`). */
+export function registryApiHost(registry: string): string {
+  return registry === 'docker.io' ? 'registry-1.docker.io' : registry;
+}
+
+/** A repository on an OCI distribution registry (ECR, Docker Hub, the CNCF distribution registry, ...). */
+export class RegistryRepository implements OciRepository {
+  readonly name: string;
+  private readonly baseUrl: string;
+  private readonly auth: RegistryAuth;
+  private referrersApi: ReferrersApiSupport;
+
+  constructor(private readonly options: RegistryRepositoryOptions) {
+    this.name = `${options.registry}/${options.repository}`;
+    const base = options.endpoint ?? `${options.plainHttp ? 'http' : 'https'}://${registryApiHost(options.registry)}`;
+    this.baseUrl = base.replace(/\/+$/, '');
+    this.referrersApi = options.referrersApi ?? 'auto';
+    const ecrHost = parseEcrHost(options.registry);
+    let credentials = options.credentials;
+    if (!credentials && options.username !== undefined && options.password !== undefined) {
+      const fixed: BasicCredentials = { username: options.username, password: options.password };
+      credentials = async () => fixed;
+    }
+    if (!credentials && ecrHost) {
+      const provider = new EcrCredentialProvider(ecrHost, options.ecrClient);
+      credentials = () => provider.credentials();
+    }
+    this.auth = new RegistryAuth({
+      registry: options.registry,
+      origin: new URL(this.baseUrl).origin,
+      credentials,
+      preemptiveBasic: ecrHost !== undefined,
+      http: options.http,
+    });
+  }
+
+  /** Whether the referrers API is known to be supported, unsupported, or not yet probed. */
+  get referrersApiSupport(): ReferrersApiSupport {
+    return this.referrersApi;
+  }
+
+  async resolve(tagOrDigest: string): Promise<Descriptor> {
+    const ref = this.checkTagOrDigest(tagOrDigest);
+    const what = `manifest ${this.display(ref)}`;
+    const response = await this.send('HEAD', this.manifestUrl(ref), { accept: MANIFEST_ACCEPT }, PULL);
+    if (response.status === 405) {
+      await discardBody(response);
+      return (await this.fetchManifest(ref)).descriptor;
+    }
+    if (!response.ok) throw await unexpectedResponse(response, this.options.registry, what);
+    await discardBody(response);
+    const headerDigest = response.headers.get('docker-content-digest') ?? '';
+    const mediaType = baseMediaType(response.headers.get('content-type'));
+    const length = response.headers.get('content-length');
+    const size = length !== null && /^\d+$/.test(length) ? Number(length) : undefined;
+    const digestUsable = isValidDigest(headerDigest) && (!isDigest(ref) || headerDigest === ref);
+    if (!digestUsable || size === undefined || !MANIFEST_MEDIA_TYPES.includes(mediaType)) {
+      // The HEAD answer is not enough to describe the manifest: read it and hash the bytes.
+      return (await this.fetchManifest(ref)).descriptor;
+    }
+    if (size > DEFAULT_LIMITS.manifestBytes) throw new ContentTooLargeError(what, DEFAULT_LIMITS.manifestBytes, size);
+    return { mediaType, digest: isDigest(ref) ? ref : headerDigest, size };
+  }
+
+  async fetchManifest(tagOrDigest: string, options: FetchOptions = {}): Promise<FetchedContent> {
+    const ref = this.checkTagOrDigest(tagOrDigest);
+    const what = `manifest ${this.display(ref)}`;
+    const response = await this.send('GET', this.manifestUrl(ref), { accept: MANIFEST_ACCEPT }, PULL);
+    if (!response.ok) throw await unexpectedResponse(response, this.options.registry, what);
+    return this.readManifestResponse(response, ref, what, options.maxBytes ?? DEFAULT_LIMITS.manifestBytes);
+  }
+
+  async fetchBlob(descriptor: Descriptor, options: FetchOptions = {}): Promise<Uint8Array> {
+    parseDigest(descriptor.digest);
+    const what = `blob ${this.name}@${descriptor.digest}`;
+    if (options.maxBytes !== undefined && descriptor.size > options.maxBytes) {
+      throw new ContentTooLargeError(what, options.maxBytes, descriptor.size);
+    }
+    const response = await this.send('GET', this.blobUrl(descriptor.digest), {}, PULL);
+    if (!response.ok) throw await unexpectedResponse(response, this.options.registry, what);
+    // More bytes than the descriptor says is already wrong: never read past it.
+    const bytes = await readBodyLimited(response, descriptor.size, what);
+    if (bytes.byteLength !== descriptor.size) {
+      throw new InvalidContentError(what, `expected ${descriptor.size} bytes, got ${bytes.byteLength}`);
+    }
+    verifyDigest(bytes, descriptor.digest, what);
+    return bytes;
+  }
+
+  async pushBlob(bytes: Uint8Array, mediaType: string): Promise<Descriptor> {
+    const digest = sha256Digest(bytes);
+    const descriptor: Descriptor = { mediaType, digest, size: bytes.byteLength };
+    const what = `blob ${this.name}@${digest}`;
+    const existing = await this.send('HEAD', this.blobUrl(digest), {}, PULL_PUSH);
+    await discardBody(existing);
+    if (existing.ok) return descriptor;
+    if (existing.status !== 404) throw await unexpectedResponse(existing, this.options.registry, `${what} (exists?)`);
+
+    const startUrl = `${this.repositoryUrl()}/blobs/uploads/`;
+    const started = await this.send('POST', startUrl, { 'content-length': '0' }, PULL_PUSH);
+    if (started.status !== 202) throw await unexpectedResponse(started, this.options.registry, `upload of ${what}`);
+    await discardBody(started);
+    const location = started.headers.get('location');
+    if (!location) {
+      throw new RegistryError(`registry ${this.options.registry} started the upload of ${what} without a Location`, this.options.registry);
+    }
+    const uploadUrl = new URL(location, startUrl).toString();
+    const separator = new URL(uploadUrl).search ? '&' : '?';
+    const finished = await this.send(
+      'PUT',
+      `${uploadUrl}${separator}digest=${encodeURIComponent(digest)}`,
+      { 'content-type': 'application/octet-stream' },
+      PULL_PUSH,
+      bytes,
+    );
+    if (finished.status !== 201) throw await unexpectedResponse(finished, this.options.registry, `upload of ${what}`);
+    await discardBody(finished);
+    return descriptor;
+  }
+
+  async pushManifest(bytes: Uint8Array, mediaType: string, tag?: string): Promise<PushManifestResult> {
+    const digest = sha256Digest(bytes);
+    const descriptor: Descriptor = { mediaType, digest, size: bytes.byteLength };
+    if (tag !== undefined) this.checkTagOrDigest(tag);
+    const ref = tag ?? digest;
+    const what = `manifest ${this.display(ref)}`;
+    if (bytes.byteLength > DEFAULT_LIMITS.manifestBytes) {
+      throw new ContentTooLargeError(what, DEFAULT_LIMITS.manifestBytes, bytes.byteLength);
+    }
+    const fields = parseReferrerFields(bytes, mediaType, what);
+    const response = await this.send('PUT', this.manifestUrl(ref), { 'content-type': mediaType }, PULL_PUSH, bytes);
+    if (response.status !== 201 && response.status !== 200) {
+      throw await unexpectedResponse(response, this.options.registry, `push of ${what}`);
+    }
+    await discardBody(response);
+    const answeredDigest = response.headers.get('docker-content-digest');
+    if (answeredDigest && answeredDigest.startsWith('sha256:') && answeredDigest !== digest) {
+      throw new DigestMismatchError(`pushed ${what}`, digest, answeredDigest);
+    }
+    if (!fields.subject) return { descriptor, referrersIndexedByStore: false };
+    if (response.headers.get('oci-subject') || this.referrersApi === 'supported') {
+      this.referrersApi = 'supported';
+      return { descriptor, referrersIndexedByStore: true };
+    }
+    await this.addToReferrersTagIndex(fields.subject, referrerDescriptor(descriptor, fields));
+    return { descriptor, referrersIndexedByStore: false };
+  }
+
+  async referrers(subject: Descriptor, artifactType?: string): Promise<Descriptor[]> {
+    parseDigest(subject.digest);
+    if (this.referrersApi !== 'unsupported') {
+      const listed = await this.referrersFromApi(subject.digest, artifactType);
+      if (listed) {
+        this.referrersApi = 'supported';
+        return listed;
+      }
+      this.referrersApi = 'unsupported';
+    }
+    const { index } = await this.readReferrersTagIndex(referrersTag(subject.digest), PULL);
+    return filterByArtifactType(index.manifests, artifactType);
+  }
+
+  /** Lists referrers with the referrers API; undefined when the registry does not have it. */
+  private async referrersFromApi(digest: string, artifactType?: string): Promise<Descriptor[] | undefined> {
+    const what = `referrers of ${this.name}@${digest}`;
+    const maxPages = this.options.maxReferrerPages ?? 100;
+    let url: string | undefined = `${this.repositoryUrl()}/referrers/${digest}`;
+    if (artifactType) url += `?artifactType=${encodeURIComponent(artifactType)}`;
+    const listed: Descriptor[] = [];
+    for (let page = 0; url; page++) {
+      if (page >= maxPages) {
+        throw new RegistryError(`registry ${this.options.registry} returned more than ${maxPages} pages of ${what}`, this.options.registry);
+      }
+      const response: Response = await this.send('GET', url, { accept: MediaType.OCI_INDEX }, PULL);
+      if (response.status === 404 && page === 0) {
+        const error = await unexpectedResponse(response, this.options.registry, `repository ${this.name}`);
+        if (error.code === 'NAME_UNKNOWN') throw error;
+        return undefined;
+      }
+      if (!response.ok) throw await unexpectedResponse(response, this.options.registry, what);
+      if (baseMediaType(response.headers.get('content-type')) !== MediaType.OCI_INDEX) {
+        await discardBody(response);
+        if (page === 0) return undefined;
+        throw new RegistryError(`registry ${this.options.registry} answered page ${page + 1} of ${what} with another content type`, this.options.registry);
+      }
+      const bytes = await readBodyLimited(response, DEFAULT_LIMITS.manifestBytes, what);
+      const index = parseImageIndex(bytes, what);
+      const filtersApplied = [
+        response.headers.get('oci-filters-applied') ?? '',
+        index.annotations?.['org.opencontainers.referrers.filtersApplied'] ?? '',
+      ].some((value) => value.split(',').map((s) => s.trim()).includes('artifactType'));
+      listed.push(...(filtersApplied ? index.manifests : filterByArtifactType(index.manifests, artifactType)));
+      url = nextLink(response.headers.get('link'), url);
+      if (url && new URL(url).origin !== new URL(this.baseUrl).origin) {
+        throw new RegistryError(`registry ${this.options.registry} linked the next page of ${what} to another host`, this.options.registry);
+      }
+    }
+    return listed;
+  }
+
+  /**
+   * Adds `entry` to the referrers tag schema index of `subject` (read-modify-write). The distribution API
+   * has no compare-and-swap, so after writing it waits for writers that read the old index to finish,
+   * re-reads the tag, and starts over if the entry was overwritten: concurrent pushes lose no entry.
+   */
+  private async addToReferrersTagIndex(subject: Descriptor, entry: Descriptor): Promise<void> {
+    const settings = { attempts: 30, settleMs: 50, baseDelayMs: 20, ...this.options.referrersIndex };
+    const tag = referrersTag(subject.digest);
+    for (let attempt = 0; attempt < settings.attempts; attempt++) {
+      const started = Date.now();
+      const { index } = await this.readReferrersTagIndex(tag, PULL_PUSH);
+      if (containsReferrer(index, entry.digest)) return;
+      const bytes = jsonBytes(withReferrer(index, entry));
+      const response = await this.send('PUT', this.manifestUrl(tag), { 'content-type': MediaType.OCI_INDEX }, PULL_PUSH, bytes);
+      if (response.status !== 201 && response.status !== 200) {
+        throw await unexpectedResponse(response, this.options.registry, `referrers tag index ${this.name}:${tag}`);
+      }
+      await discardBody(response);
+      const settle = Math.max(settings.settleMs, 2 * (Date.now() - started));
+      await sleep(settle * (1 + Math.random()));
+      const { index: after } = await this.readReferrersTagIndex(tag, PULL_PUSH);
+      if (containsReferrer(after, entry.digest)) return;
+      await sleep(backoffDelay(attempt, settings.baseDelayMs, 1000));
+    }
+    throw new RegistryError(
+      `could not add referrer ${entry.digest} to the referrers tag index ${this.name}:${tag} in ${settings.attempts} attempts: concurrent writers kept replacing it`,
+      this.options.registry,
+    );
+  }
+
+  private async readReferrersTagIndex(tag: string, actions: AccessScope['actions']): Promise<{ index: ImageIndex }> {
+    const what = `referrers tag index ${this.name}:${tag}`;
+    const response = await this.send('GET', this.manifestUrl(tag), { accept: `${MediaType.OCI_INDEX}, ${MANIFEST_ACCEPT}` }, actions);
+    if (response.status === 404) {
+      await discardBody(response);
+      return { index: emptyReferrersIndex() };
+    }
+    if (!response.ok) throw await unexpectedResponse(response, this.options.registry, what);
+    const { bytes } = await this.readManifestResponse(response, tag, what, DEFAULT_LIMITS.manifestBytes);
+    return { index: parseImageIndex(bytes, what) };
+  }
+
+  private async readManifestResponse(response: Response, ref: string, what: string, maxBytes: number): Promise<FetchedContent> {
+    const bytes = await readBodyLimited(response, maxBytes, what);
+    let digest: string;
+    if (isDigest(ref)) {
+      verifyDigest(bytes, ref, what);
+      digest = ref;
+    } else {
+      const announced = response.headers.get('docker-content-digest');
+      if (announced && isValidDigest(announced)) {
+        verifyDigest(bytes, announced, what);
+        digest = announced;
+      } else {
+        digest = sha256Digest(bytes);
+      }
+    }
+    const contentType = baseMediaType(response.headers.get('content-type'));
+    const mediaType = MANIFEST_MEDIA_TYPES.includes(contentType) ? contentType : declaredMediaType(bytes) ?? contentType;
+    if (!mediaType) throw new InvalidContentError(what, 'neither a Content-Type nor a mediaType field says what it is');
+    return { descriptor: { mediaType, digest, size: bytes.byteLength }, bytes };
+  }
+
+  private send(
+    method: string,
+    url: string,
+    headers: Record<string, string>,
+    actions: AccessScope['actions'],
+    body?: Uint8Array,
+  ): Promise<Response> {
+    return this.auth.send(url, { method, headers, body: body as BodyInit | undefined }, { repository: this.options.repository, actions });
+  }
+
+  private checkTagOrDigest(tagOrDigest: string): string {
+    if (isValidTag(tagOrDigest)) return tagOrDigest;
+    try {
+      parseDigest(tagOrDigest);
+      return tagOrDigest;
+    } catch (error) {
+      throw new InvalidReferenceError(`${this.name}:${tagOrDigest}`, `"${tagOrDigest}" is neither a tag nor a digest (${(error as Error).message})`);
+    }
+  }
+
+  private display(ref: string): string {
+    return isDigest(ref) ? `${this.name}@${ref}` : `${this.name}:${ref}`;
+  }
+
+  private repositoryUrl(): string {
+    return `${this.baseUrl}/v2/${this.options.repository}`;
+  }
+
+  private manifestUrl(ref: string): string {
+    return `${this.repositoryUrl()}/manifests/${ref}`;
+  }
+
+  private blobUrl(digest: string): string {
+    return `${this.repositoryUrl()}/blobs/${digest}`;
+  }
+}
+
+function isDigest(ref: string): boolean {
+  return ref.includes(':');
+}
+
+/** `application/json; charset=utf-8` → `application/json` */
+function baseMediaType(contentType: string | null): string {
+  return (contentType ?? '').split(';')[0].trim().toLowerCase();
+}
+
+/** The fields of a pushed manifest that its referrer descriptor needs, validated. */
+export function parseReferrerFields(bytes: Uint8Array, mediaType: string, what: string): ReferrerFields {
+  if (isIndexMediaType(mediaType)) return parseImageIndex(bytes, what);
+  if (MANIFEST_MEDIA_TYPES.includes(mediaType)) return parseImageManifest(bytes, what);
+  return parseJsonObject(bytes, what) as ReferrerFields;
+}
+
+export interface ReferrerFields extends ReferrerManifestFields {
+  readonly subject?: Descriptor;
+}
