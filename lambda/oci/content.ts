@@ -1,6 +1,7 @@
 import { isValidDigest } from './digest';
 import { InvalidContentError } from './errors';
-import { MediaType } from './media-types';
+import { MANIFEST_MEDIA_TYPES, MediaType } from './media-types';
+import { ReferrerManifestFields } from './referrers';
 import { Descriptor, ImageIndex, ImageManifest } from './types';
 
 /** Validation of untrusted manifest, index and descriptor JSON before use. */
@@ -101,4 +102,19 @@ export function isIndexMediaType(mediaType: string): boolean {
 /** Serialises JSON to the bytes that are pushed and hashed. */
 export function jsonBytes(value: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(value));
+}
+
+/** The fields of a pushed manifest that its referrer descriptor needs, validated. */
+export function parseReferrerFields(bytes: Uint8Array, mediaType: string, what: string): ReferrerFields {
+  if (isIndexMediaType(mediaType)) return parseImageIndex(bytes, what);
+  if (MANIFEST_MEDIA_TYPES.includes(mediaType)) return parseImageManifest(bytes, what);
+  const json = parseJsonObject(bytes, what);
+  checkOptionalString(json.artifactType, what, 'artifactType');
+  checkStringMap(json.annotations, what, 'annotations');
+  if (json.subject !== undefined) validateDescriptor(json.subject, what, 'subject');
+  return json as ReferrerFields;
+}
+
+export interface ReferrerFields extends ReferrerManifestFields {
+  readonly subject?: Descriptor;
 }

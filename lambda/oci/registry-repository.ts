@@ -1,6 +1,6 @@
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { AccessScope, RegistryAuth } from './auth';
-import { declaredMediaType, isIndexMediaType, jsonBytes, parseImageIndex, parseImageManifest, parseJsonObject } from './content';
+import { declaredMediaType, jsonBytes, parseImageIndex, parseReferrerFields } from './content';
 import { BasicCredentials, CredentialSource } from './credentials';
 import { isValidDigest, parseDigest, sha256Digest, verifyDigest } from './digest';
 import { EcrCredentialProvider, parseEcrHost } from './ecr';
@@ -13,7 +13,6 @@ import {
   containsReferrer,
   emptyReferrersIndex,
   filterByArtifactType,
-  ReferrerManifestFields,
   referrerDescriptor,
   referrersTag,
   withReferrer,
@@ -375,15 +374,4 @@ function isDigest(ref: string): boolean {
 /** `application/json; charset=utf-8` → `application/json` */
 function baseMediaType(contentType: string | null): string {
   return (contentType ?? '').split(';')[0].trim().toLowerCase();
-}
-
-/** The fields of a pushed manifest that its referrer descriptor needs, validated. */
-export function parseReferrerFields(bytes: Uint8Array, mediaType: string, what: string): ReferrerFields {
-  if (isIndexMediaType(mediaType)) return parseImageIndex(bytes, what);
-  if (MANIFEST_MEDIA_TYPES.includes(mediaType)) return parseImageManifest(bytes, what);
-  return parseJsonObject(bytes, what) as ReferrerFields;
-}
-
-export interface ReferrerFields extends ReferrerManifestFields {
-  readonly subject?: Descriptor;
 }
