@@ -2,7 +2,7 @@
 // The bundles carry their dependencies (AWS SDK v3 clients included), so consumers of the
 // construct library need neither esbuild nor Docker at synth time.
 import { build } from 'esbuild';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Asset name -> entry point. The CLI is the package's `bin`. */
@@ -14,6 +14,7 @@ const ENTRY_POINTS = {
   'cli': 'lambda/cli/main.ts',
 };
 
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const started = Date.now();
 const built = [];
 for (const [name, entry] of Object.entries(ENTRY_POINTS)) {
@@ -32,6 +33,7 @@ for (const [name, entry] of Object.entries(ENTRY_POINTS)) {
     format: 'cjs',
     metafile: true,
     legalComments: 'none',
+    define: { __VERSION__: JSON.stringify(version) },
     banner: name === 'cli' ? { js: '#!/usr/bin/env node' } : undefined,
     logLevel: 'warning',
   });
