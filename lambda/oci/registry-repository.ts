@@ -337,7 +337,7 @@ export class RegistryRepository implements OciRepository {
     actions: AccessScope['actions'],
     body?: Uint8Array,
   ): Promise<Response> {
-    return this.auth.send(url, { method, headers, body: body as BodyInit | undefined }, { repository: this.options.repository, actions });
+    return this.auth.send(url, { method, headers, body: body as unknown as RequestInit['body'] }, { repository: this.options.repository, actions });
   }
 
   private checkTagOrDigest(tagOrDigest: string): string {

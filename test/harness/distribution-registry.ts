@@ -20,6 +20,8 @@ export interface RunningRegistry {
 export interface RegistryOptions {
   /** Enable htpasswd basic auth with this user. */
   readonly basicAuth?: { username: string; password: string };
+  /** Enable bearer token auth: tokens are JWTs from `realm`, signed by a key whose certificate is in the bundle. */
+  readonly tokenAuth?: { realm: string; service: string; issuer: string; rootCertBundlePem: string };
 }
 
 export function findRegistryBinary(): string {
@@ -51,9 +53,22 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
   const dir = mkdtempSync(join(tmpdir(), 'signed-image-registry-'));
   const port = await freeLoopbackPort();
   const debugPort = await freeLoopbackPort();
-  const auth = options.basicAuth
+  let auth = options.basicAuth
     ? `auth:\n  htpasswd:\n    realm: signed-image-test\n    path: ${join(dir, 'htpasswd')}\n`
     : '';
+  if (options.tokenAuth) {
+    const { realm, service, issuer, rootCertBundlePem } = options.tokenAuth;
+    writeFileSync(join(dir, 'token-roots.pem'), rootCertBundlePem);
+    auth = [
+      'auth:',
+      '  token:',
+      `    realm: ${realm}`,
+      `    service: ${service}`,
+      `    issuer: ${issuer}`,
+      `    rootcertbundle: ${join(dir, 'token-roots.pem')}`,
+      '',
+    ].join('\n');
+  }
   if (options.basicAuth) {
     const { username, password } = options.basicAuth;
     writeFileSync(join(dir, 'htpasswd'), `${username}:${hashSync(password, 8)}\n`);
