@@ -55,6 +55,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'cdk-nag@^2',
     'tsx@^4',
     'bcryptjs@^3',
+    'aws-cdk@^2',
   ],
 
   bin: { 'signed-image': 'assets/cli/index.js' },
@@ -115,6 +116,20 @@ project.addTask('test:setup', {
 project.addTask('test:all', {
   description: 'Install what the tests need, then build and test everything (what CI runs)',
   steps: [{ spawn: 'test:setup' }, { spawn: 'build' }],
+});
+
+project.addTask('demo', {
+  description: 'Offline demonstration: sign and verify an image in a temporary OCI layout, then reject tampering',
+  exec: 'tsx scripts/demo.ts',
+});
+project.addTask('bench', {
+  description: 'Benchmarks against the floor measured in the same run (writes bench/results.json)',
+  exec: 'tsx bench/run.ts',
+});
+project.addTask('cli', {
+  description: 'Run the signed-image CLI from source',
+  exec: 'tsx lambda/cli/main.ts',
+  receiveArgs: true,
 });
 
 project.synth();
