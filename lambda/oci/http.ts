@@ -70,11 +70,13 @@ export class RequestFailedError extends Error {
 }
 
 function describeCause(cause: unknown): string {
-  if (cause instanceof Error) {
-    if (cause.name === 'TimeoutError') return 'the request timed out';
-    const inner = (cause as { cause?: unknown }).cause;
+  // Duck-typed: errors from fetch may come from another realm (e.g. under jest), failing instanceof.
+  if (typeof cause === 'object' && cause !== null && 'message' in cause) {
+    const error = cause as { name?: string; message: string; cause?: unknown };
+    if (error.name === 'TimeoutError') return 'the request timed out';
+    const inner = error.cause;
     const code = inner && typeof inner === 'object' && 'code' in inner ? String((inner as { code: unknown }).code) : '';
-    return code ? `${cause.message} (${code})` : cause.message;
+    return code ? `${error.message} (${code})` : error.message;
   }
   return String(cause);
 }
