@@ -275,26 +275,42 @@ export class RegistryRepository implements OciRepository {
   private async addToReferrersTagIndex(subject: Descriptor, entry: Descriptor): Promise<void> {
     const settings = { attempts: 30, settleMs: 50, baseDelayMs: 20, ...this.options.referrersIndex };
     const tag = referrersTag(subject.digest);
+    let lastError: unknown;
     for (let attempt = 0; attempt < settings.attempts; attempt++) {
-      const started = Date.now();
-      const { index } = await this.readReferrersTagIndex(tag, PULL_PUSH);
-      if (containsReferrer(index, entry.digest)) return;
-      const bytes = jsonBytes(withReferrer(index, entry));
-      const response = await this.send('PUT', this.manifestUrl(tag), { 'content-type': MediaType.OCI_INDEX }, PULL_PUSH, bytes);
-      if (response.status !== 201 && response.status !== 200) {
-        throw await unexpectedResponse(response, this.options.registry, `referrers tag index ${this.name}:${tag}`);
+      try {
+        if (await this.tryAddToReferrersTagIndex(tag, entry, settings.settleMs)) return;
+      } catch (error) {
+        // Concurrent tag writes can make a registry answer 5xx: that is a lost race, try again.
+        if (!(error instanceof RegistryError && (error.status ?? 0) >= 500)) throw error;
+        lastError = error;
       }
-      await discardBody(response);
-      const settle = Math.max(settings.settleMs, 2 * (Date.now() - started));
-      await sleep(settle * (1 + Math.random()));
-      const { index: after } = await this.readReferrersTagIndex(tag, PULL_PUSH);
-      if (containsReferrer(after, entry.digest)) return;
       await sleep(backoffDelay(attempt, settings.baseDelayMs, 1000));
     }
     throw new RegistryError(
       `could not add referrer ${entry.digest} to the referrers tag index ${this.name}:${tag} in ${settings.attempts} attempts: concurrent writers kept replacing it`,
       this.options.registry,
+      undefined,
+      undefined,
+      { cause: lastError },
     );
+  }
+
+  /** One read-modify-write of the tag index; true when the entry is (still) there afterwards. */
+  private async tryAddToReferrersTagIndex(tag: string, entry: Descriptor, settleMs: number): Promise<boolean> {
+    const started = Date.now();
+    const { index } = await this.readReferrersTagIndex(tag, PULL_PUSH);
+    if (containsReferrer(index, entry.digest)) return true;
+    const bytes = jsonBytes(withReferrer(index, entry));
+    const response = await this.send('PUT', this.manifestUrl(tag), { 'content-type': MediaType.OCI_INDEX }, PULL_PUSH, bytes);
+    if (response.status !== 201 && response.status !== 200) {
+      throw await unexpectedResponse(response, this.options.registry, `referrers tag index ${this.name}:${tag}`);
+    }
+    await discardBody(response);
+    // Writers that read the index before this write may still overwrite it: wait for them, then check.
+    const settle = Math.max(settleMs, 2 * (Date.now() - started));
+    await sleep(settle * (1 + Math.random()));
+    const { index: after } = await this.readReferrersTagIndex(tag, PULL_PUSH);
+    return containsReferrer(after, entry.digest);
   }
 
   private async readReferrersTagIndex(tag: string, actions: AccessScope['actions']): Promise<{ index: ImageIndex }> {
