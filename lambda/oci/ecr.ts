@@ -46,8 +46,10 @@ export class EcrCredentialProvider {
   async credentials(): Promise<BasicCredentials> {
     if (this.cached && Date.now() < this.cached.refreshAt) return this.cached.credentials;
     const pending = this.fetch();
-    // Until the answer arrives, concurrent callers share this request.
-    this.cached = { credentials: pending.then((r) => r.credentials), refreshAt: Number.POSITIVE_INFINITY };
+    // Until the answer arrives, concurrent callers share this request (a failure reaches them through it).
+    const shared = pending.then((r) => r.credentials);
+    shared.catch(() => undefined);
+    this.cached = { credentials: shared, refreshAt: Number.POSITIVE_INFINITY };
     try {
       const { credentials, refreshAt } = await pending;
       this.cached = { credentials: Promise.resolve(credentials), refreshAt };
