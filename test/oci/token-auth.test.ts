@@ -52,3 +52,31 @@ describe('bearer token auth against a distribution registry with auth: token', (
     expect((error as Error).message).not.toContain('wrong-password');
   });
 });
+
+describe('bearer token variants', () => {
+  afterEach(() => {
+    registry.behaviour.field = 'token';
+    registry.behaviour.expiresInSeconds = 300;
+  });
+
+  test('accepts an OAuth2 access_token answer', async () => {
+    registry.behaviour.field = 'access_token';
+    const repo = repository({ repository: 'oauth' });
+    const pushed = await pushImage(repo, createRandomImage(), 'v1');
+    expect(await repo.resolve('v1')).toEqual(pushed);
+  });
+
+  test('fetches a new token when the cached one has expired', async () => {
+    registry.behaviour.expiresInSeconds = 1;
+    const repo = repository({ repository: 'expiring' });
+    await pushImage(repo, createRandomImage(), 'v1');
+    const before = registry.issued.length;
+    await repo.resolve('v1');
+    await repo.resolve('v1');
+    // A 1 s token is refreshed 10% early; once it has run out, the next request asks for a new one.
+    expect(registry.issued.length - before).toBe(1);
+    await new Promise((r) => setTimeout(r, 1000));
+    await repo.resolve('v1');
+    expect(registry.issued.length - before).toBe(2);
+  });
+});
