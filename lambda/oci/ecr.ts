@@ -1,3 +1,5 @@
+// lambda/ is bundled by esbuild, so its AWS SDK clients are devDependencies.
+// eslint-disable-next-line import/no-extraneous-dependencies
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { BasicCredentials } from './credentials';
 

@@ -1,4 +1,6 @@
 import { basename, resolve as resolvePath } from 'node:path';
+// lambda/ is bundled by esbuild, so its AWS SDK clients are devDependencies.
+// eslint-disable-next-line import/no-extraneous-dependencies
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { parseDigest } from './digest';
 import { InvalidReferenceError } from './errors';

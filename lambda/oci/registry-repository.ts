@@ -1,3 +1,5 @@
+// lambda/ is bundled by esbuild, so its AWS SDK clients are devDependencies.
+// eslint-disable-next-line import/no-extraneous-dependencies
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { AccessScope, RegistryAuth } from './auth';
 import { declaredMediaType, jsonBytes, parseImageIndex, parseReferrerFields } from './content';

@@ -13,7 +13,9 @@ const SBOM = 'application/vnd.example.sbom';
 
 describe('referrers tag schema on the distribution registry (no referrers API)', () => {
   test('a pushed referrer is added to the sha256-<hex> index and listed, filtered by artifactType', async () => {
-    const repo = new RegistryRepository({ registry: plainRegistry(), repository: repoName(), plainHttp: true, http: HTTP, referrersIndex: FAST_INDEX });
+    const repo = new RegistryRepository({
+      registry: plainRegistry(), repository: repoName(), plainHttp: true, http: HTTP, referrersIndex: FAST_INDEX,
+    });
     const subject = await pushImage(repo, createRandomImage(), 'v1');
     const signature = await pushReferrer(repo, subject, { annotations: { 'io.cncf.notary.x509chain.thumbprint#S256': '["abc"]' } });
     expect(signature.referrersIndexedByStore).toBe(false);
@@ -35,7 +37,9 @@ describe('referrers tag schema on the distribution registry (no referrers API)',
   });
 
   test('pushing the same referrer twice adds no duplicate', async () => {
-    const repo = new RegistryRepository({ registry: plainRegistry(), repository: repoName(), plainHttp: true, http: HTTP, referrersIndex: FAST_INDEX });
+    const repo = new RegistryRepository({
+      registry: plainRegistry(), repository: repoName(), plainHttp: true, http: HTTP, referrersIndex: FAST_INDEX,
+    });
     const subject = await pushImage(repo, createRandomImage(), 'v1');
     const layer = await repo.pushBlob(new Uint8Array([1, 2, 3]), MediaType.JWS);
     await repo.pushBlob(new TextEncoder().encode('{}'), MediaType.OCI_EMPTY);

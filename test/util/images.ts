@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { sha256Digest } from '../../lambda/oci/digest';
 import { MediaType } from '../../lambda/oci/media-types';
 import { OciRepository } from '../../lambda/oci/repository';
 import { Descriptor } from '../../lambda/oci/types';
-import { sha256Digest } from '../../lambda/oci/digest';
 
 /** A small image with random content: its config, one layer and the manifest bytes. */
 export interface TestImage {
