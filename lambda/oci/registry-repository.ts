@@ -67,6 +67,8 @@ export interface RegistryRepositoryOptions {
 const MANIFEST_ACCEPT = MANIFEST_MEDIA_TYPES.join(', ');
 const PULL: AccessScope['actions'] = ['pull'];
 const PULL_PUSH: AccessScope['actions'] = ['pull', 'push'];
+/** Manifest refusals that a blob still being committed by a concurrent push can cause. */
+const BLOB_RACE_CODES = new Set(['DIGEST_INVALID', 'MANIFEST_BLOB_UNKNOWN', 'BLOB_UNKNOWN']);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The host that serves a registry's API (Docker Hub's API is not at `docker.io`). */
@@ -199,11 +201,7 @@ export class RegistryRepository implements OciRepository {
       throw new ContentTooLargeError(what, DEFAULT_LIMITS.manifestBytes, bytes.byteLength);
     }
     const fields = parseReferrerFields(bytes, mediaType, what);
-    const response = await this.send('PUT', this.manifestUrl(ref), { 'content-type': mediaType }, PULL_PUSH, bytes);
-    if (response.status !== 201 && response.status !== 200) {
-      throw await unexpectedResponse(response, this.options.registry, `push of ${what}`);
-    }
-    await discardBody(response);
+    const response = await this.putManifest(ref, bytes, mediaType, what);
     const answeredDigest = response.headers.get('docker-content-digest');
     if (answeredDigest && answeredDigest.startsWith('sha256:') && answeredDigest !== digest) {
       throw new DigestMismatchError(`pushed ${what}`, digest, answeredDigest);
@@ -215,6 +213,24 @@ export class RegistryRepository implements OciRepository {
     }
     await this.addToReferrersTagIndex(fields.subject, referrerDescriptor(descriptor, fields));
     return { descriptor, referrersIndexedByStore: false };
+  }
+
+  /**
+   * PUTs a manifest. A blob it references that another client is still committing (concurrent pushes of
+   * the same config blob) can make the registry refuse it for a moment: such refusals are retried briefly.
+   */
+  private async putManifest(ref: string, bytes: Uint8Array, mediaType: string, what: string): Promise<Response> {
+    const attempts = 4;
+    for (let attempt = 1; ; attempt++) {
+      const response = await this.send('PUT', this.manifestUrl(ref), { 'content-type': mediaType }, PULL_PUSH, bytes);
+      if (response.status === 201 || response.status === 200) {
+        await discardBody(response);
+        return response;
+      }
+      const error = await unexpectedResponse(response, this.options.registry, `push of ${what}`);
+      if (attempt >= attempts || !BLOB_RACE_CODES.has(error.code ?? '')) throw error;
+      await sleep(backoffDelay(attempt, this.options.referrersIndex?.baseDelayMs ?? 20, 500));
+    }
   }
 
   async referrers(subject: Descriptor, artifactType?: string): Promise<Descriptor[]> {
@@ -300,22 +316,24 @@ export class RegistryRepository implements OciRepository {
   /** One read-modify-write of the tag index; true when the entry is (still) there afterwards. */
   private async tryAddToReferrersTagIndex(tag: string, entry: Descriptor, settleMs: number): Promise<boolean> {
     const started = Date.now();
-    const { index } = await this.readReferrersTagIndex(tag, PULL_PUSH);
+    const { index, digest } = await this.readReferrersTagIndex(tag, PULL_PUSH);
     if (containsReferrer(index, entry.digest)) return true;
     const bytes = jsonBytes(withReferrer(index, entry));
+    // No compare-and-swap in the distribution API: re-read just before writing to narrow the race window.
+    if ((await this.readReferrersTagIndex(tag, PULL_PUSH)).digest !== digest) return false;
     const response = await this.send('PUT', this.manifestUrl(tag), { 'content-type': MediaType.OCI_INDEX }, PULL_PUSH, bytes);
     if (response.status !== 201 && response.status !== 200) {
       throw await unexpectedResponse(response, this.options.registry, `referrers tag index ${this.name}:${tag}`);
     }
     await discardBody(response);
     // Writers that read the index before this write may still overwrite it: wait for them, then check.
-    const settle = Math.max(settleMs, 2 * (Date.now() - started));
+    const settle = Math.max(settleMs, 3 * (Date.now() - started));
     await sleep(settle * (1 + Math.random()));
     const { index: after } = await this.readReferrersTagIndex(tag, PULL_PUSH);
     return containsReferrer(after, entry.digest);
   }
 
-  private async readReferrersTagIndex(tag: string, actions: AccessScope['actions']): Promise<{ index: ImageIndex }> {
+  private async readReferrersTagIndex(tag: string, actions: AccessScope['actions']): Promise<{ index: ImageIndex; digest?: string }> {
     const what = `referrers tag index ${this.name}:${tag}`;
     const response = await this.send('GET', this.manifestUrl(tag), { accept: `${MediaType.OCI_INDEX}, ${MANIFEST_ACCEPT}` }, actions);
     if (response.status === 404) {
@@ -323,8 +341,8 @@ export class RegistryRepository implements OciRepository {
       return { index: emptyReferrersIndex() };
     }
     if (!response.ok) throw await unexpectedResponse(response, this.options.registry, what);
-    const { bytes } = await this.readManifestResponse(response, tag, what, DEFAULT_LIMITS.manifestBytes);
-    return { index: parseImageIndex(bytes, what) };
+    const { bytes, descriptor } = await this.readManifestResponse(response, tag, what, DEFAULT_LIMITS.manifestBytes);
+    return { index: parseImageIndex(bytes, what), digest: descriptor.digest };
   }
 
   private async readManifestResponse(response: Response, ref: string, what: string, maxBytes: number): Promise<FetchedContent> {

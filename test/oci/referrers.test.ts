@@ -7,6 +7,8 @@ import { ReferrersServer, startReferrersServer } from '../harness/referrers-serv
 import { createRandomImage, pushImage, pushReferrer, referrerManifest } from '../util/images';
 
 const HTTP = { retries: 0, timeoutMs: 5000 };
+/** Concurrent writes make the distribution registry answer 500 now and then: retried, with tiny delays. */
+const RETRYING_HTTP = { retries: 4, baseDelayMs: 2, maxDelayMs: 20, timeoutMs: 5000 };
 const FAST_INDEX = { settleMs: 5, baseDelayMs: 2 };
 const repoName = () => `oci-test/ref-${randomBytes(4).toString('hex')}`;
 const SBOM = 'application/vnd.example.sbom';
@@ -62,7 +64,7 @@ describe('referrers tag schema on the distribution registry (no referrers API)',
     // Separate instances, as separate signers would be.
     const pushes = Array.from({ length: 20 }, () =>
       pushReferrer(
-        new RegistryRepository({ registry: plainRegistry(), repository, plainHttp: true, http: HTTP, referrersIndex: FAST_INDEX }),
+        new RegistryRepository({ registry: plainRegistry(), repository, plainHttp: true, http: RETRYING_HTTP, referrersIndex: FAST_INDEX }),
         subject,
       ));
     const pushed = await Promise.all(pushes);
