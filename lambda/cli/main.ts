@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
+import { registerList } from './commands/list';
 import { CliContext } from './context';
 import { CliError, CliIo, ExitCode, processIo } from './io';
-import { registerList } from './commands/list';
 
 /**
  * Runs the `signed-image` CLI and resolves to its exit code. Commands write through `io`, so tests run

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { CliError, CliIo, ExitCode } from './io';
-import { InvalidReferenceError } from '../oci/reference';
 import { openRepository, OpenedRepository } from '../oci/open-repository';
+import { InvalidReferenceError } from '../oci/reference';
 
 /** The options every registry command takes (DESIGN section 4). */
 export interface RegistryCliOptions {
@@ -40,5 +40,16 @@ export async function openTarget(reference: string, options: RegistryCliOptions,
   } catch (error) {
     if (error instanceof InvalidReferenceError) throw new CliError(error.message, ExitCode.USAGE);
     throw error;
+  }
+}
+
+/** Runs a registry operation, naming the reference in any error it throws. */
+export async function forReference<T>(displayReference: string, operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new CliError(`${displayReference}: ${message}`);
   }
 }

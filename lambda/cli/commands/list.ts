@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { MediaType } from '../../oci/media-types';
 import { CliContext } from '../context';
-import { addRegistryOptions, openTarget, RegistryCliOptions } from '../registry-options';
+import { addRegistryOptions, forReference, openTarget, RegistryCliOptions } from '../registry-options';
 
 /** `signed-image list <ref>`: the digests of the image's Notary signatures, as `notation list` prints them. */
 export function registerList(program: Command, { io }: CliContext): void {
@@ -13,8 +13,10 @@ export function registerList(program: Command, { io }: CliContext): void {
       .argument('<ref>', 'image reference: <registry>/<repository>:<tag> or @<digest>'),
   ).action(async (reference: string, options: RegistryCliOptions) => {
     const target = await openTarget(reference, options, io);
-    const subject = await target.repository.resolve(target.tagOrDigest);
-    const signatures = await target.repository.referrers(subject, MediaType.NOTARY_SIGNATURE);
+    const { subject, signatures } = await forReference(target.displayReference, async () => {
+      const resolved = await target.repository.resolve(target.tagOrDigest);
+      return { subject: resolved, signatures: await target.repository.referrers(resolved, MediaType.NOTARY_SIGNATURE) };
+    });
     const resolved = `${target.repositoryName}@${subject.digest}`;
     if (signatures.length === 0) {
       io.stdout(`${resolved} has no associated signature\n`);
