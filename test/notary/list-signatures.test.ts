@@ -16,7 +16,7 @@ const stores: [string, () => OciRepository][] = [
 ];
 
 describe.each(stores)('listSignatures on %s', (_, open) => {
-  test('lists OCI 1.1 and legacy signature manifests, and no other artifact or image's signatures', async () => {
+  test('lists OCI 1.1 and legacy signature manifests, and no other artifact or image signature', async () => {
     const repository = open();
     const image = await pushImage(repository, createRandomImage(), 'v1');
     const first = await pushReferrer(repository, image);
