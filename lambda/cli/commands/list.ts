@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { listSignatures } from '../../notary/list-signatures';
 import { MediaType } from '../../oci/media-types';
 import { CliContext } from '../context';
 import { addRegistryOptions, forReference, openTarget, RegistryCliOptions } from '../registry-options';
@@ -15,7 +16,7 @@ export function registerList(program: Command, { io }: CliContext): void {
     const target = await openTarget(reference, options, io);
     const { subject, signatures } = await forReference(target.displayReference, async () => {
       const resolved = await target.repository.resolve(target.tagOrDigest);
-      return { subject: resolved, signatures: await target.repository.referrers(resolved, MediaType.NOTARY_SIGNATURE) };
+      return { subject: resolved, signatures: await listSignatures(target.repository, resolved) };
     });
     const resolved = `${target.repositoryName}@${subject.digest}`;
     if (signatures.length === 0) {
