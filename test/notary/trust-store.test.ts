@@ -29,7 +29,7 @@ async function certificate(name: string, options: { ca: boolean; issuer?: TestCe
   const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
   const extensions = [
     new x509.BasicConstraintsExtension(options.ca, undefined, true),
-    new x509.KeyUsagesExtension(options.ca ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign : x509.KeyUsageFlags.digitalSignature, true),
+    new x509.KeyUsagesExtension(options.ca ? x509.KeyUsageFlags.keyCertSign + x509.KeyUsageFlags.cRLSign : x509.KeyUsageFlags.digitalSignature, true),
   ];
   const validity = { notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 86400_000) };
   const cert = options.issuer
