@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerList } from './commands/list';
+import { registerPolicy } from './commands/policy';
 import { CliContext } from './context';
 import { CliError, CliIo, ExitCode, processIo } from './io';
 
@@ -17,6 +18,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   const context: CliContext = { io, setExitCode: (code: number) => (exitCode = code) };
   registerList(program, context);
+  registerPolicy(program, context);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
