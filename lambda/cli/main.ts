@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerList } from './commands/list';
 import { registerPolicy } from './commands/policy';
+import { registerVerify } from './commands/verify';
 import { CliContext } from './context';
 import { CliError, CliIo, ExitCode, processIo } from './io';
 
@@ -18,6 +19,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   const context: CliContext = { io, setExitCode: (code: number) => (exitCode = code) };
   registerList(program, context);
+  registerVerify(program, context);
   registerPolicy(program, context);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -23,6 +23,8 @@ export interface ParsedEnvelope {
   readonly payload: NotaryPayload;
   /** The raw payload bytes that were signed. */
   readonly payloadBytes: Uint8Array;
+  /** The JWS signing input `BASE64URL(protected).BASE64URL(payload)`. */
+  readonly signingInput: Uint8Array;
   /** `io.cncf.notary.signingTime` (x509 scheme) */
   readonly signingTime?: Date;
   /** `io.cncf.notary.authenticSigningTime` (signingAuthority scheme) */

@@ -1,0 +1,216 @@
+/**
+ * Image-level verification (DESIGN section 3, notary-formats 5c/5e): the loop notation's `Verify` runs
+ * around the verification of one signature envelope.
+ */
+import { listSignatures } from './list-signatures';
+import { parseSignatureManifest } from './signature-manifest';
+import {
+  effectiveVerification,
+  NoApplicableTrustPolicyError,
+  parseTrustPolicy,
+  selectStatement,
+  TrustPolicyDocument,
+  TrustStoreError,
+  trustAnchorsFor,
+} from './trust-policy';
+import {
+  CheckResult,
+  CheckType,
+  NamedTrustStores,
+  RevocationChecker,
+  SignatureVerification,
+  VerificationErrorCode,
+  VerificationOutcome,
+} from './types';
+import { verifySignature } from './verify-signature';
+import { isValidDigest } from '../oci/digest';
+import { InvalidDigestError, InvalidReferenceError, RegistryError } from '../oci/errors';
+import { DEFAULT_LIMITS, OciRepository } from '../oci/repository';
+import { Descriptor } from '../oci/types';
+
+/** notation's `--max-signatures` default. */
+export const DEFAULT_MAX_SIGNATURES = 100;
+
+export interface VerifyImageRequest {
+  readonly repository: OciRepository;
+  /** The tag or digest to verify. A digest must equal the digest the store resolves. */
+  readonly tagOrDigest: string;
+  /** The reference as the user wrote it, for messages, e.g. `registry.example.com/app:v1`. */
+  readonly displayReference: string;
+  /** The trust policy scope: `registry/repository`, or `local/<name>` for an OCI layout. */
+  readonly scope: string;
+  readonly policy: TrustPolicyDocument;
+  /** Named trust stores, keyed `<type>:<name>`. */
+  readonly stores: NamedTrustStores;
+  /** Required `key=value` pairs in the signed payload's annotations. */
+  readonly userMetadata?: Readonly<Record<string, string>>;
+  readonly revocation?: RevocationChecker;
+  /** Signatures tried at most. @default 100 */
+  readonly maxSignatures?: number;
+  /** @default DEFAULT_LIMITS.envelopeBytes (64 KiB) */
+  readonly maxEnvelopeBytes?: number;
+  /** Verification time. @default now */
+  readonly now?: Date;
+}
+
+const CHECK_TYPES: readonly CheckType[] = ['integrity', 'authenticity', 'authenticTimestamp', 'expiry', 'revocation'];
+
+/** A failure that ends verification before any signature verified, with its error code. */
+class VerificationStop extends Error {
+  constructor(readonly code: VerificationErrorCode, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * Verifies an image under a trust policy. Never throws for a verification failure: the outcome carries
+ * the verdict, every check's result and, when not verified, an error code and notation's message.
+ */
+export async function verifyImage(request: VerifyImageRequest): Promise<VerificationOutcome> {
+  const state: { digest: string; level: string } = { digest: '', level: '' };
+  try {
+    return await verify(request, state);
+  } catch (error) {
+    const { code, message } = classify(error);
+    return { reference: request.displayReference, digest: state.digest, verified: false, level: state.level, results: [], error: { code, message } };
+  }
+}
+
+function classify(error: unknown): { code: VerificationErrorCode; message: string } {
+  if (error instanceof VerificationStop) return { code: error.code, message: error.message };
+  const message = (error as Error)?.message ?? String(error);
+  if (error instanceof InvalidReferenceError || error instanceof InvalidDigestError) return { code: 'invalid-reference', message };
+  if (error instanceof NoApplicableTrustPolicyError) return { code: 'no-applicable-policy', message };
+  if (error instanceof TrustStoreError) return { code: 'trust-store', message };
+  if (error instanceof RegistryError) return { code: 'registry', message };
+  if ((error as Error)?.name === 'TrustPolicyError') return { code: 'invalid-trust-policy', message };
+  // Anything else came from reading the store (I/O, bad content, limits).
+  return { code: 'registry', message };
+}
+
+async function verify(request: VerifyImageRequest, state: { digest: string; level: string }): Promise<VerificationOutcome> {
+  const { repository, tagOrDigest, displayReference } = request;
+  // A policy handed over as a value may not have been validated: validate it before trusting its shape.
+  const policy = parseTrustPolicy(request.policy);
+
+  const target = await resolveTarget(repository, tagOrDigest, displayReference);
+  state.digest = target.digest;
+  const artifactReference = pinnedReference(displayReference, tagOrDigest, target.digest);
+
+  const statement = selectStatement(policy, request.scope, artifactReference);
+  const verification = effectiveVerification(statement);
+  state.level = verification.level;
+  const outcome = (fields: Partial<VerificationOutcome>): VerificationOutcome => ({
+    reference: displayReference,
+    digest: target.digest,
+    verified: false,
+    level: verification.level,
+    results: [],
+    ...fields,
+  });
+
+  if (verification.level === 'skip') {
+    // Level skip: no signature is fetched at all (notation returns success right away).
+    const skipped = CHECK_TYPES.map<CheckResult>((type) => ({
+      type,
+      action: 'skip',
+      ok: true,
+      message: `skipped: trust policy statement "${statement.name}" has signature verification level "skip"`,
+    }));
+    return outcome({ verified: true, results: skipped });
+  }
+
+  const trustAnchors = trustAnchorsFor(statement, request.stores);
+  const signatures = await listSignatures(repository, target, { maxSignatures: request.maxSignatures ?? DEFAULT_MAX_SIGNATURES });
+  if (signatures.length === 0) {
+    return outcome({
+      error: {
+        code: 'no-signature',
+        message: `signature verification failed: no signature is associated with "${artifactReference}", make sure the artifact was signed successfully`,
+      },
+    });
+  }
+
+  const reasons: string[] = [];
+  let last: { digest: string; results: CheckResult[] } | undefined;
+  for (const signature of signatures) {
+    let result: SignatureVerification;
+    try {
+      const { envelope, envelopeMediaType } = await fetchEnvelope(repository, signature, target, request.maxEnvelopeBytes);
+      result = await verifySignature({
+        envelope,
+        envelopeMediaType,
+        target,
+        verification,
+        trustAnchors,
+        trustedIdentities: statement.trustedIdentities ?? [],
+        userMetadata: request.userMetadata,
+        revocation: request.revocation,
+        now: request.now,
+      });
+    } catch (error) {
+      if (isTransportError(error)) throw error;
+      // A malformed or missing signature fails on its own; the next one may still verify.
+      result = {
+        verified: false,
+        results: [{ type: 'integrity', action: 'enforce', ok: false, message: (error as Error).message }],
+        failure: (error as Error).message,
+      };
+    }
+    if (result.verified) return outcome({ verified: true, signatureDigest: signature.digest, results: result.results });
+    last = { digest: signature.digest, results: result.results };
+    reasons.push(`${signature.digest}: ${result.failure ?? firstEnforcedFailure(result.results)}`);
+  }
+
+  return outcome({
+    signatureDigest: last?.digest,
+    results: last?.results ?? [],
+    error: {
+      code: 'verification-failed',
+      message: `signature verification failed for all the signatures associated with ${artifactReference}:\n${reasons.map((reason) => `  ${reason}`).join('\n')}`,
+    },
+  });
+}
+
+/** Resolves the manifest (its bytes are checked against the digest); a digest given must be the one resolved. */
+async function resolveTarget(repository: OciRepository, tagOrDigest: string, displayReference: string): Promise<Descriptor> {
+  const { descriptor } = await repository.fetchManifest(tagOrDigest, { maxBytes: DEFAULT_LIMITS.manifestBytes });
+  if (isValidDigest(tagOrDigest) && descriptor.digest !== tagOrDigest) {
+    throw new VerificationStop(
+      'registry',
+      `user input digest ${tagOrDigest} does not match the resolved digest ${descriptor.digest} of "${displayReference}"`,
+    );
+  }
+  return { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size };
+}
+
+/** Fetches a signature manifest (≤ 4 MiB), checks it is a Notary signature of `target`, and fetches its envelope. */
+async function fetchEnvelope(
+  repository: OciRepository,
+  signature: Descriptor,
+  target: Descriptor,
+  maxEnvelopeBytes: number = DEFAULT_LIMITS.envelopeBytes,
+): Promise<{ envelope: Uint8Array; envelopeMediaType: string }> {
+  const manifest = await repository.fetchManifest(signature.digest, { maxBytes: DEFAULT_LIMITS.manifestBytes });
+  const parsed = parseSignatureManifest(manifest.bytes, target);
+  const envelope = await repository.fetchBlob(parsed.envelope, { maxBytes: maxEnvelopeBytes });
+  return { envelope, envelopeMediaType: parsed.envelope.mediaType };
+}
+
+/** Errors that say nothing about the signature but about reaching the store: they end verification. */
+function isTransportError(error: unknown): boolean {
+  return error instanceof RegistryError && error.status !== 404 && error.name !== 'NotFoundError';
+}
+
+function firstEnforcedFailure(results: readonly CheckResult[]): string {
+  return results.find((result) => !result.ok && result.action === 'enforce')?.message ?? 'the signature did not verify';
+}
+
+/** `displayReference` pinned to `digest`: `host/repo:tag` → `host/repo@sha256:…`, as notation names artifacts. */
+export function pinnedReference(displayReference: string, tagOrDigest: string, digest: string): string {
+  for (const separator of ['@', ':']) {
+    const suffix = `${separator}${tagOrDigest}`;
+    if (displayReference.endsWith(suffix)) return `${displayReference.slice(0, -suffix.length)}@${digest}`;
+  }
+  return `${displayReference}@${digest}`;
+}
