@@ -105,7 +105,9 @@ function authenticity(envelope: ParsedEnvelope, chain: ParsedCertificate[], inpu
 
 function matchX509Identity(leaf: ParsedCertificate, trustedIdentities: readonly string[]): { ok: boolean; message: string } {
   if (trustedIdentities.includes('*')) return { ok: true, message: 'any identity is trusted ("*")' };
-  const identities = trustedIdentities.filter((identity) => identity.startsWith(X509_SUBJECT)).map((identity) => identity.slice(X509_SUBJECT.length).trim());
+  const identities = trustedIdentities
+    .filter((identity) => identity.startsWith(X509_SUBJECT))
+    .map((identity) => identity.slice(X509_SUBJECT.length).trim());
   if (identities.length === 0) return { ok: false, message: 'no x509 trusted identities are configured in the trust policy' };
   const attributes = leaf.subjectAttributes;
   if ('error' in attributes) return { ok: false, message: `signing certificate "${leaf.subject}" cannot be matched to trusted identities: ${attributes.error}` };
@@ -170,7 +172,11 @@ async function authenticTimestamp(
   return { ok: true, message: 'every certificate is valid at the verification time (no trusted timestamp required)' };
 }
 
-async function revocation(envelope: ParsedEnvelope, chain: ParsedCertificate[], input: SignatureVerificationInput): Promise<{ ok: boolean; message: string }> {
+async function revocation(
+  envelope: ParsedEnvelope,
+  chain: ParsedCertificate[],
+  input: SignatureVerificationInput,
+): Promise<{ ok: boolean; message: string }> {
   if (isAwsSignerEnvelope(envelope)) {
     if (!input.revocation) return { ok: false, message: 'revocation status could not be checked: no AWS Signer revocation checker is configured' };
     try {
