@@ -77,7 +77,10 @@ async function issue(
   const isCa = role === 'root' || role === 'ca';
   const extensions: x509.Extension[] = [];
   const basicConstraints = options.basicConstraints === undefined ? (isCa ? { ca: true, critical: true } : null) : options.basicConstraints;
-  if (basicConstraints) extensions.push(new x509.BasicConstraintsExtension(basicConstraints.ca, basicConstraints.pathLength, basicConstraints.critical ?? true));
+  if (basicConstraints) {
+    extensions.push(new x509.BasicConstraintsExtension(basicConstraints.ca, basicConstraints.pathLength, basicConstraints.critical ?? true));
+  }
+  // eslint-disable-next-line no-bitwise
   const defaultUsage = isCa ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign : x509.KeyUsageFlags.digitalSignature;
   const keyUsage = options.keyUsage === undefined ? defaultUsage : options.keyUsage;
   if (keyUsage !== null) extensions.push(new x509.KeyUsagesExtension(keyUsage, options.keyUsageCritical ?? true));
