@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
+import { registerInspect } from './commands/inspect';
 import { registerList } from './commands/list';
 import { registerPolicy } from './commands/policy';
+import { registerSign } from './commands/sign';
 import { registerVerify } from './commands/verify';
 import { CliContext } from './context';
 import { CliError, CliIo, ExitCode, processIo } from './io';
@@ -18,8 +20,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   const context: CliContext = { io, setExitCode: (code: number) => (exitCode = code) };
-  registerList(program, context);
+  registerSign(program, context);
   registerVerify(program, context);
+  registerList(program, context);
+  registerInspect(program, context);
   registerPolicy(program, context);
   try {
     await program.parseAsync(argv, { from: 'user' });

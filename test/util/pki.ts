@@ -93,8 +93,8 @@ async function issue(
   const signingAlgorithm = { ...KEY_ALGORITHMS[signerSpec].sign, ...(options.signingHash ? { hash: options.signingHash } : {}) };
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: (serial++).toString(16).padStart(4, '0'),
-    subject,
-    issuer: issuer?.subject ?? subject,
+    subject: derOrder(subject),
+    issuer: derOrder(issuer?.subject ?? subject),
     notBefore: options.notBefore ?? new Date(Date.now() - HOUR),
     notAfter: options.notAfter ?? new Date(Date.now() + 365 * 24 * HOUR),
     signingAlgorithm,
@@ -114,6 +114,14 @@ async function issue(
     keys,
     certificate,
   };
+}
+
+/**
+ * RFC 4514 strings list the last RDN first (`CN=…,O=…,C=US`); the DER sequence starts with C. @peculiar/x509
+ * encodes a string in the order written, so reverse it (test subjects have no escaped commas).
+ */
+function derOrder(name: string): string {
+  return name.split(',').reverse().join(',');
 }
 
 export function createRoot(options: CertificateOptions = {}): Promise<TestCertificate> {

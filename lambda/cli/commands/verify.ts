@@ -1,8 +1,10 @@
+import { SignerClient } from '@aws-sdk/client-signer';
 import { Command, Option } from 'commander';
 import { loadConfigDir } from '../../notary/config-dir';
 import { withBuiltInTrustStores } from '../../notary/trust-store';
 import { VerificationOutcome } from '../../notary/types';
 import { verifyImage } from '../../notary/verify-image';
+import { AwsSignerRevocationChecker } from '../../signers/aws-revocation';
 import { CliContext } from '../context';
 import { CliError, ExitCode } from '../io';
 import { addRegistryOptions, openTarget, RegistryCliOptions } from '../registry-options';
@@ -45,6 +47,8 @@ export function registerVerify(program: Command, { io, setExitCode }: CliContext
       stores: withBuiltInTrustStores(config.stores),
       userMetadata: options.userMetadata,
       maxSignatures,
+      // Only AWS Signer signatures are checked this way; the client is made for the profile's region when needed.
+      revocation: new AwsSignerRevocationChecker((region) => new SignerClient({ region })),
     });
     if (options.output === 'json') {
       io.stdout(`${JSON.stringify(outcome, undefined, 2)}\n`);

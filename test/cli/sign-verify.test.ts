@@ -1,0 +1,344 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetRevocationStatusCommand, SignerClient, SignPayloadCommand } from '@aws-sdk/client-signer';
+import { mockClient } from 'aws-sdk-client-mock';
+import { listSignatures } from '../../lambda/notary/list-signatures';
+import { signImage } from '../../lambda/notary/sign-image';
+import { OciLayoutRepository } from '../../lambda/oci/layout-repository';
+import { MediaType } from '../../lambda/oci/media-types';
+import { RegistryRepository } from '../../lambda/oci/registry-repository';
+import { OciRepository } from '../../lambda/oci/repository';
+import { Descriptor } from '../../lambda/oci/types';
+import { LocalKeySigner } from '../../lambda/signers/local-key';
+import { plainRegistry } from '../harness/env';
+import { runSignedImage } from '../util/cli';
+import { createRandomImage, pushImage } from '../util/images';
+import { trustPolicy, writeNotationConfig } from '../util/notation-config';
+import { createChain, TestChain } from '../util/pki';
+
+const PROFILE_ARN = 'arn:aws:signer:us-west-2:111122223333:/signing-profiles/release';
+const PROFILE_VERSION_ARN = `${PROFILE_ARN}/Ab12Cd34Ef`;
+
+let chain: TestChain;
+let other: TestChain;
+let keyFile: string;
+let certFile: string;
+let otherKeyFile: string;
+let otherCertFile: string;
+let configDir: string;
+
+beforeAll(async () => {
+  chain = await createChain({ keySpec: 'EC-384', leaf: { subject: 'CN=builder,O=Acme,L=Seattle,ST=WA,C=US' } });
+  other = await createChain();
+  const dir = mkdtempSync(join(tmpdir(), 'sign-verify-'));
+  keyFile = join(dir, 'key.pem');
+  certFile = join(dir, 'chain.pem');
+  otherKeyFile = join(dir, 'other-key.pem');
+  otherCertFile = join(dir, 'other-chain.pem');
+  writeFileSync(keyFile, chain.leaf.keyPem);
+  writeFileSync(certFile, chain.chainPem);
+  writeFileSync(otherKeyFile, other.leaf.keyPem);
+  writeFileSync(otherCertFile, other.chainPem);
+  configDir = writeNotationConfig(
+    trustPolicy({ trustStores: ['ca:acme'], trustedIdentities: ['x509.subject: C=US, ST=WA, O=Acme'] }),
+    { 'ca:acme': chain.root.pem },
+  );
+});
+
+function registryRepository(prefix: string): { repository: RegistryRepository; ref: string } {
+  const host = plainRegistry();
+  const name = `${prefix}-${randomBytes(4).toString('hex')}`;
+  return { repository: new RegistryRepository({ registry: host, repository: name, plainHttp: true }), ref: `${host}/${name}` };
+}
+
+/** Copies a manifest and its blobs (and, recursively, its signatures) from one store to another. */
+async function copyWithSignatures(from: OciRepository, to: OciRepository, manifest: Descriptor, tag?: string): Promise<void> {
+  const { bytes } = await from.fetchManifest(manifest.digest);
+  const parsed = JSON.parse(Buffer.from(bytes).toString()) as { config: Descriptor; layers: Descriptor[] };
+  for (const blob of [parsed.config, ...parsed.layers]) await to.pushBlob(await from.fetchBlob(blob), blob.mediaType);
+  await to.pushManifest(bytes, manifest.mediaType, tag);
+  for (const signature of await listSignatures(from, manifest)) await copyWithSignatures(from, to, signature);
+}
+
+describe('signed-image sign and verify with a local key', () => {
+  test('signs an image on a registry, and verify accepts it under a strict policy', async () => {
+    const { repository, ref } = registryRepository('cli/signed');
+    const image = await pushImage(repository, createRandomImage(), 'v1');
+
+    const sign = await runSignedImage(['sign', '--plain-http', '--key', keyFile, '--cert', certFile, `${ref}:v1`]);
+    const verify = await runSignedImage(['verify', '--plain-http', '--config-dir', configDir, `${ref}:v1`]);
+
+    expect(sign.stderr).toBe('');
+    expect(sign.code).toBe(0);
+    const signatures = await listSignatures(repository, image);
+    expect(signatures).toHaveLength(1);
+    expect(sign.stdout).toBe(`Successfully signed ${ref}@${image.digest}\nPushed the signature to ${ref}@${signatures[0].digest}\n`);
+    expect(verify.stderr).toBe('');
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toBe(`Successfully verified signature for ${ref}@${image.digest}\n`);
+  });
+
+  test('signing again reuses the valid signature; --force adds another', async () => {
+    const { repository, ref } = registryRepository('cli/idempotent');
+    const image = await pushImage(repository, createRandomImage());
+
+    const first = await runSignedImage(['sign', '--plain-http', '-k', keyFile, '-c', certFile, `${ref}@${image.digest}`]);
+    const again = await runSignedImage(['sign', '--plain-http', '-k', keyFile, '-c', certFile, `${ref}@${image.digest}`]);
+    const afterReuse = await listSignatures(repository, image);
+    const forced = await runSignedImage(['sign', '--plain-http', '-k', keyFile, '-c', certFile, '--force', `${ref}@${image.digest}`]);
+
+    expect(first.code).toBe(0);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`already has a valid signature by key "CN=builder,O=Acme,L=Seattle,ST=WA,C=US": ${afterReuse[0].digest}`);
+    expect(afterReuse).toHaveLength(1);
+    expect(forced.code).toBe(0);
+    expect(await listSignatures(repository, image)).toHaveLength(2);
+  });
+
+  test('gives the same verdict on a registry and on the same content in an OCI layout', async () => {
+    const { repository, ref } = registryRepository('cli/layout-parity');
+    const image = await pushImage(repository, createRandomImage(), 'v1');
+    await runSignedImage(['sign', '--plain-http', '-k', keyFile, '-c', certFile, `${ref}:v1`]);
+    const layoutDir = join(mkdtempSync(join(tmpdir(), 'parity-')), 'app');
+    await copyWithSignatures(repository, new OciLayoutRepository(layoutDir), image, 'v1');
+    const layoutConfig = writeNotationConfig(
+      trustPolicy({ registryScopes: [ref.replace(/^[^/]+\//, `${ref.split('/')[0]}/`), 'local/app'], trustStores: ['ca:acme'], trustedIdentities: ['*'] }),
+      { 'ca:acme': chain.root.pem },
+    );
+
+    const onRegistry = await runSignedImage(['verify', '--plain-http', '-d', layoutConfig, '-o', 'json', `${ref}:v1`]);
+    const onLayout = await runSignedImage(['verify', '--oci-layout', '-d', layoutConfig, '-o', 'json', `${layoutDir}:v1`]);
+
+    expect(onRegistry.code).toBe(0);
+    expect(onLayout.code).toBe(0);
+    const registryVerdict = JSON.parse(onRegistry.stdout);
+    const layoutVerdict = JSON.parse(onLayout.stdout);
+    expect(registryVerdict.verified).toBe(true);
+    expect({ ...layoutVerdict, reference: undefined }).toEqual({ ...registryVerdict, reference: undefined });
+    expect(layoutVerdict.reference).toBe(`${layoutDir}:v1`);
+  });
+
+  test('--output json reports every check with its action', async () => {
+    const { repository, ref } = registryRepository('cli/json');
+    const image = await pushImage(repository, createRandomImage(), 'v1');
+    await runSignedImage(['sign', '--plain-http', '-k', keyFile, '-c', certFile, `${ref}:v1`]);
+
+    const run = await runSignedImage(['verify', '--plain-http', '-d', configDir, '--output', 'json', `${ref}:v1`]);
+    const outcome = JSON.parse(run.stdout);
+
+    expect(run.code).toBe(0);
+    expect(outcome).toMatchObject({ reference: `${ref}:v1`, digest: image.digest, verified: true, level: 'strict' });
+    expect(outcome.signatureDigest).toBe((await listSignatures(repository, image))[0].digest);
+    expect(outcome.results.map((result: { type: string; action: string; ok: boolean }) => [result.type, result.action, result.ok])).toEqual([
+      ['integrity', 'enforce', true],
+      ['authenticity', 'enforce', true],
+      ['expiry', 'enforce', true],
+      ['authenticTimestamp', 'enforce', true],
+      ['revocation', 'enforce', true],
+    ]);
+    expect(outcome.error).toBeUndefined();
+  });
+
+  test('an unsigned image fails with notation\'s message and exit code 1', async () => {
+    const { repository, ref } = registryRepository('cli/unsigned');
+    const image = await pushImage(repository, createRandomImage(), 'v1');
+
+    const run = await runSignedImage(['verify', '--plain-http', '-d', configDir, `${ref}:v1`]);
+    const json = await runSignedImage(['verify', '--plain-http', '-d', configDir, '-o', 'json', `${ref}:v1`]);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      `Error: signature verification failed: no signature is associated with "${ref}@${image.digest}", make sure the artifact was signed successfully\n`,
+    );
+    expect(JSON.parse(json.stdout).error.code).toBe('no-signature');
+  });
+
+  test('an image replaced under its tag has no signature any more', async () => {
+    const { repository, ref } = registryRepository('cli/replaced');
+    await pushImage(repository, createRandomImage(), 'v1');
+    await runSignedImage(['sign', '--plain-http', '-k', keyFile, '-c', certFile, `${ref}:v1`]);
+    const replaced = await pushImage(repository, createRandomImage(), 'v1');
+
+    const run = await runSignedImage(['verify', '--plain-http', '-d', configDir, `${ref}:v1`]);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`no signature is associated with "${ref}@${replaced.digest}"`);
+  });
+
+  test('a signature by an untrusted key does not verify', async () => {
+    const { repository, ref } = registryRepository('cli/untrusted');
+    const image = await pushImage(repository, createRandomImage(), 'v1');
+    await runSignedImage(['sign', '--plain-http', '-k', otherKeyFile, '-c', otherCertFile, `${ref}:v1`]);
+
+    const run = await runSignedImage(['verify', '--plain-http', '-d', configDir, '-o', 'json', `${ref}:v1`]);
+    const outcome = JSON.parse(run.stdout);
+
+    expect(run.code).toBe(1);
+    expect(outcome.verified).toBe(false);
+    expect(outcome.error.code).toBe('verification-failed');
+    expect(outcome.error.message).toContain(`signature verification failed for all the signatures associated with ${ref}@${image.digest}`);
+    expect(outcome.error.message).toContain("the signature's certificate chain does not contain any trusted certificate");
+  });
+
+  test('user metadata is signed and required metadata must match', async () => {
+    const { repository, ref } = registryRepository('cli/metadata');
+    await pushImage(repository, createRandomImage(), 'v1');
+    await runSignedImage(['sign', '--plain-http', '-k', keyFile, '-c', certFile, '-m', 'buildId=42', `${ref}:v1`]);
+
+    const match = await runSignedImage(['verify', '--plain-http', '-d', configDir, '-m', 'buildId=42', `${ref}:v1`]);
+    const mismatch = await runSignedImage(['verify', '--plain-http', '-d', configDir, '-m', 'buildId=43', `${ref}:v1`]);
+
+    expect(match.code).toBe(0);
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stderr).toContain('unable to find specified metadata in the signature: buildId=43');
+  });
+
+  test('a signature past its --expiry fails verification', async () => {
+    const { repository, ref } = registryRepository('cli/expired');
+    const image = await pushImage(repository, createRandomImage());
+    const signer = new LocalKeySigner({
+      key: chain.leaf.keyPem,
+      certificateChain: chain.chain,
+      expirySeconds: 60,
+      clock: () => new Date(Date.now() - 120_000),
+    });
+    await signImage({ repository, tagOrDigest: image.digest, signer });
+
+    const run = await runSignedImage(['verify', '--plain-http', '-d', configDir, `${ref}@${image.digest}`]);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/digital signature has expired on "/);
+  });
+
+  test('inspect shows the scheme, the metadata and the certificate fingerprints', async () => {
+    const { repository, ref } = registryRepository('cli/inspect');
+    const image = await pushImage(repository, createRandomImage(), 'v1');
+    await runSignedImage(['sign', '--plain-http', '-k', keyFile, '-c', certFile, '-e', '24h', '-m', 'team=payments', `${ref}:v1`]);
+
+    const text = await runSignedImage(['inspect', '--plain-http', `${ref}:v1`]);
+    const json = await runSignedImage(['inspect', '--plain-http', '-o', 'json', `${ref}:v1`]);
+    const described = JSON.parse(json.stdout);
+
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`${ref}@${image.digest}`);
+    expect(text.stdout).toContain('signing scheme: notary.x509');
+    expect(text.stdout).toContain('user metadata team: payments');
+    const signature = described.signatures[0];
+    expect(signature.signatureAlgorithm).toBe('ES384');
+    expect(signature.signingScheme).toBe('notary.x509');
+    expect(Date.parse(signature.expiry) - Date.parse(signature.signingTime)).toBe(24 * 3600 * 1000);
+    expect(signature.signedArtifact).toEqual({ mediaType: MediaType.OCI_MANIFEST, digest: image.digest, size: image.size, annotations: { team: 'payments' } });
+    expect(signature.certificateChain.map((certificate: { subject: string }) => certificate.subject)).toEqual([
+      'CN=builder,O=Acme,L=Seattle,ST=WA,C=US',
+      chain.intermediate.subject,
+      chain.root.subject,
+    ]);
+    for (const [index, der] of chain.chain.entries()) {
+      const fingerprint = createHash('sha256').update(der).digest('hex');
+      expect(signature.certificateChain[index].sha256Fingerprint).toBe(fingerprint);
+      expect(text.stdout).toContain(`SHA256 fingerprint: ${fingerprint}`);
+    }
+  });
+});
+
+describe('signed-image sign usage errors', () => {
+  const image = 'localhost:5000/app:v1';
+  test.each([
+    [['sign', image], 'give either --key and --cert, or --signer-profile'],
+    [['sign', '--key', 'k.pem', image], '--key and --cert must be given together'],
+    [['sign', '--signer-profile', 'release', '--key', 'k.pem', '--cert', 'c.pem', image], 'give either --key and --cert, or --signer-profile'],
+    [['sign', '--signer-profile', 'release', '--expiry', '1h', image], '--expiry is not supported with --signer-profile'],
+    [['sign', '--signer-profile', 'no-dashes-allowed', image], 'signing profile name "no-dashes-allowed" is not valid'],
+    [['sign', '--key', '/nonexistent/k.pem', '--cert', '/nonexistent/c.pem', image], '--key /nonexistent/k.pem: no such file'],
+  ])('%j fails with exit code 2: %s', async (argv, message) => {
+    const run = await runSignedImage(argv);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+  });
+
+  test('a key that does not match the certificate is rejected before anything is pushed', async () => {
+    const { repository, ref } = registryRepository('cli/mismatch');
+    const image = await pushImage(repository, createRandomImage(), 'v1');
+
+    const run = await runSignedImage(['sign', '--plain-http', '-k', otherKeyFile, '-c', certFile, `${ref}:v1`]);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('the private key does not match the signing certificate');
+    expect(await listSignatures(repository, image)).toHaveLength(0);
+  });
+
+  test('a malformed --expiry is a usage error', async () => {
+    const run = await runSignedImage(['sign', '-k', keyFile, '-c', certFile, '--expiry', 'tomorrow', 'localhost:5000/app:v1']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--expiry "tomorrow" is not a duration');
+  });
+});
+
+describe('signed-image with an AWS Signer profile', () => {
+  const signerMock = mockClient(SignerClient);
+  afterEach(() => signerMock.reset());
+  afterAll(() => signerMock.restore());
+
+  async function signWithProfile(prefix: string): Promise<{ ref: string; image: Descriptor; configDir: string }> {
+    const { repository, ref } = registryRepository(prefix);
+    const image = await pushImage(repository, createRandomImage(), 'v1');
+    const aws = await createChain({ keySpec: 'EC-384' });
+    const shaped = new LocalKeySigner({ key: aws.leaf.keyPem, certificateChain: aws.chain, signingAuthority: { signingProfileVersionArn: PROFILE_VERSION_ARN } });
+    signerMock.on(SignPayloadCommand).callsFake(async (input) => ({
+      signature: (await shaped.sign(input.payload)).envelope,
+      jobId: 'job',
+      jobOwner: '111122223333',
+      metadata: { 'com.amazonaws.signer.signingProfile': PROFILE_ARN },
+    }));
+    const sign = await runSignedImage(['sign', '--plain-http', '--signer-profile', PROFILE_ARN, `${ref}:v1`]);
+    expect(sign.stderr).toBe('');
+    expect(sign.code).toBe(0);
+    expect(sign.stdout).toContain('Signing job: arn:aws:signer:us-west-2:111122223333:/signing-jobs/');
+    const dir = writeNotationConfig(
+      trustPolicy({ trustStores: ['signingAuthority:aws-test'], trustedIdentities: [PROFILE_ARN] }),
+      { 'signingAuthority:aws-test': aws.root.pem },
+    );
+    return { ref, image, configDir: dir };
+  }
+
+  test('signs with SignPayload and verifies with the profile ARN identity and a revocation check', async () => {
+    const { ref, configDir: dir } = await signWithProfile('cli/aws');
+    signerMock.on(GetRevocationStatusCommand).resolves({ revokedEntities: [] });
+
+    const run = await runSignedImage(['verify', '--plain-http', '-d', dir, '-o', 'json', `${ref}:v1`]);
+    const outcome = JSON.parse(run.stdout);
+
+    expect(run.code).toBe(0);
+    expect(outcome.results.find((result: { type: string }) => result.type === 'revocation')).toMatchObject({ ok: true, message: 'Signature is not revoked.' });
+    const request = signerMock.commandCalls(SignPayloadCommand)[0].args[0].input;
+    expect(request).toMatchObject({ profileName: 'release', profileOwner: '111122223333', payloadFormat: MediaType.NOTARY_PAYLOAD });
+    const revocation = signerMock.commandCalls(GetRevocationStatusCommand)[0].args[0].input;
+    expect(revocation).toMatchObject({ platformId: 'Notation-OCI-SHA384-ECDSA', profileVersionArn: PROFILE_VERSION_ARN });
+    expect(revocation.certificateHashes).toHaveLength(3);
+  });
+
+  test('a revoked signing profile fails verification', async () => {
+    const { ref, configDir: dir } = await signWithProfile('cli/aws-revoked');
+    signerMock.on(GetRevocationStatusCommand).resolves({ revokedEntities: [PROFILE_VERSION_ARN] });
+
+    const run = await runSignedImage(['verify', '--plain-http', '-d', dir, `${ref}:v1`]);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`Resource(s) ${PROFILE_VERSION_ARN} have been revoked.`);
+  });
+
+  test('SignPayload AccessDenied names the profile and pushes nothing', async () => {
+    const { repository, ref } = registryRepository('cli/aws-denied');
+    const image = await pushImage(repository, createRandomImage(), 'v1');
+    const denied = Object.assign(new Error('User is not authorized to perform: signer:SignPayload'), { name: 'AccessDeniedException' });
+    signerMock.on(SignPayloadCommand).rejects(denied);
+
+    const run = await runSignedImage(['sign', '--plain-http', '--signer-profile', PROFILE_ARN, `${ref}:v1`]);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('AWS Signer SignPayload with AWS Signer profile "release" of account 111122223333 failed: AccessDeniedException');
+    expect(await listSignatures(repository, image)).toHaveLength(0);
+  });
+});
