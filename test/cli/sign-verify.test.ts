@@ -244,14 +244,14 @@ describe('signed-image sign and verify with a local key', () => {
 });
 
 describe('signed-image sign usage errors', () => {
-  const image = 'localhost:5000/app:v1';
+  const imageRef = 'localhost:5000/app:v1';
   test.each([
-    [['sign', image], 'give either --key and --cert, or --signer-profile'],
-    [['sign', '--key', 'k.pem', image], '--key and --cert must be given together'],
-    [['sign', '--signer-profile', 'release', '--key', 'k.pem', '--cert', 'c.pem', image], 'give either --key and --cert, or --signer-profile'],
-    [['sign', '--signer-profile', 'release', '--expiry', '1h', image], '--expiry is not supported with --signer-profile'],
-    [['sign', '--signer-profile', 'no-dashes-allowed', image], 'signing profile name "no-dashes-allowed" is not valid'],
-    [['sign', '--key', '/nonexistent/k.pem', '--cert', '/nonexistent/c.pem', image], '--key /nonexistent/k.pem: no such file'],
+    [['sign', imageRef], 'give either --key and --cert, or --signer-profile'],
+    [['sign', '--key', 'k.pem', imageRef], '--key and --cert must be given together'],
+    [['sign', '--signer-profile', 'release', '--key', 'k.pem', '--cert', 'c.pem', imageRef], 'give either --key and --cert, or --signer-profile'],
+    [['sign', '--signer-profile', 'release', '--expiry', '1h', imageRef], '--expiry is not supported with --signer-profile'],
+    [['sign', '--signer-profile', 'no-dashes-allowed', imageRef], 'signing profile name "no-dashes-allowed" is not valid'],
+    [['sign', '--key', '/nonexistent/k.pem', '--cert', '/nonexistent/c.pem', imageRef], '--key /nonexistent/k.pem: no such file'],
   ])('%j fails with exit code 2: %s', async (argv, message) => {
     const run = await runSignedImage(argv);
     expect(run.code).toBe(2);
@@ -285,7 +285,11 @@ describe('signed-image with an AWS Signer profile', () => {
     const { repository, ref } = registryRepository(prefix);
     const image = await pushImage(repository, createRandomImage(), 'v1');
     const aws = await createChain({ keySpec: 'EC-384' });
-    const shaped = new LocalKeySigner({ key: aws.leaf.keyPem, certificateChain: aws.chain, signingAuthority: { signingProfileVersionArn: PROFILE_VERSION_ARN } });
+    const shaped = new LocalKeySigner({
+      key: aws.leaf.keyPem,
+      certificateChain: aws.chain,
+      signingAuthority: { signingProfileVersionArn: PROFILE_VERSION_ARN },
+    });
     signerMock.on(SignPayloadCommand).callsFake(async (input) => ({
       signature: (await shaped.sign(input.payload)).envelope,
       jobId: 'job',
