@@ -239,7 +239,13 @@ const FAILING: readonly FailingCase[] = [
     name: 'an AWS-shaped authenticSigningTime before the leaf\'s validity',
     check: 'authenticTimestamp',
     message: /^certificate "CN=builder,O=Acme,L=Seattle,ST=WA,C=US" was not valid when the digital signature was produced at/,
-    build: () => ({ envelope: envelopes.authorityBeforeLeaf, target, stores: sa(() => good), trustedIdentities: [PROFILE_ARN], revocation: notRevoked() }),
+    build: () => ({
+      envelope: envelopes.authorityBeforeLeaf,
+      target,
+      stores: sa(() => good),
+      trustedIdentities: [PROFILE_ARN],
+      revocation: notRevoked(),
+    }),
   },
   {
     name: 'an AWS-shaped signature that is revoked',
@@ -409,7 +415,7 @@ describe('integrity is enforced at every level', () => {
   test.each(SETTINGS.map((setting) => [setting.label, setting] as const))('a corrupted signature fails at level %s', async (_label, setting) => {
     const json = JSON.parse(Buffer.from(envelopes.good).toString('utf8'));
     const signature = Buffer.from(json.signature, 'base64url');
-    signature[10] ^= 0x01;
+    signature[10] = 255 - signature[10];
     const bytes = new TextEncoder().encode(JSON.stringify({ ...json, signature: signature.toString('base64url') }));
     const result = await verify({ envelope: bytes, target, stores: ca(() => good), trustedIdentities: ['*'] }, setting.settings);
     expect(result.verified).toBe(false);
