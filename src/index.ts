@@ -1,5 +1,5 @@
-export class Hello {
-  public sayHello() {
-    return 'hello, world!';
-  }
-}
+export * from './signing-profile';
+export * from './trust-policy';
+export * from './handler-options';
+export * from './image-signer';
+export * from './image-verifier';

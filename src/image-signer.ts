@@ -1,0 +1,205 @@
+import { Lazy, Names, Stack } from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as codepipeline_actions from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { HandlerFunctionOptions, ImagePipelineActionOptions } from './handler-options';
+import { grantUnscoped } from './private/grants';
+import { createHandlerFunction } from './private/handler-function';
+import { userParameters } from './private/pipeline-action';
+import { INotationSigningProfile } from './signing-profile';
+
+/** How signatures are stored in the registry (Notary Project signature manifest formats). */
+export enum SignatureManifestFormat {
+  /** An OCI 1.1 image manifest with `artifactType: application/vnd.cncf.notary.signature` (notation 1.2 and later). */
+  OCI_1_1 = 'oci-1.1',
+  /** The OCI 1.0 form with config media type `application/vnd.cncf.notary.signature`, for older notation clients. */
+  LEGACY = 'legacy',
+}
+
+/**
+ * ECR actions the signer needs through the registry (OCI distribution) API, on its repositories only:
+ * pull the image manifest and read existing signatures (`BatchGetImage` serves manifests and the referrers API,
+ * `GetDownloadUrlForLayer` the envelope blobs), then push the signature (`BatchCheckLayerAvailability` checks
+ * whether a blob exists, the three upload actions push the envelope and config blobs, `PutImage` the manifest).
+ */
+const SIGNER_ECR_ACTIONS = [
+  'ecr:BatchGetImage',
+  'ecr:GetDownloadUrlForLayer',
+  'ecr:BatchCheckLayerAvailability',
+  'ecr:InitiateLayerUpload',
+  'ecr:UploadLayerPart',
+  'ecr:CompleteLayerUpload',
+  'ecr:PutImage',
+];
+
+/** Properties of an `ImageSigner`. */
+export interface ImageSignerProps extends HandlerFunctionOptions {
+  /** The signing profiles the function signs with: every image gets one signature per profile. At least one. */
+  readonly signingProfiles: INotationSigningProfile[];
+
+  /**
+   * The ECR repositories whose images the function may sign (it reads the images and pushes the signatures there).
+   * At least one; `addRepository` and `signOnPush` add more.
+   */
+  readonly repositories: ecr.IRepository[];
+
+  /**
+   * A CodeBuild project whose builds the function may describe (`codebuild:BatchGetBuilds`), to write provenance
+   * (source revision, build ARN) into the signed payload.
+   *
+   * @default - no provenance from CodeBuild
+   */
+  readonly provenanceProject?: codebuild.IProject;
+
+  /**
+   * The signature manifest format.
+   *
+   * @default SignatureManifestFormat.OCI_1_1
+   */
+  readonly manifestFormat?: SignatureManifestFormat;
+}
+
+/** Options of `ImageSigner.signOnPush`. */
+export interface SignOnPushOptions {
+  /**
+   * Sign only pushes whose tag matches this EventBridge wildcard pattern (e.g. `release-*`).
+   *
+   * @default - every tagged push, except `sha256-*` tags (the referrers tag schema's index tags)
+   */
+  readonly tagPattern?: string;
+}
+
+/**
+ * A Lambda function that signs container images with AWS Signer (Notation signatures pushed next to the image), from
+ * a CodePipeline action (`pipelineAction`), an ECR push (`signOnPush`) or a direct invocation `{"imageUri": ...}`.
+ *
+ * Its role may sign with its profiles only and push to its repositories only.
+ */
+export class ImageSigner extends Construct implements iam.IGrantable {
+  /** The signing function. */
+  public readonly function: lambda.Function;
+  /** The function's role. */
+  public readonly role: iam.Role;
+  /** The function's log group. */
+  public readonly logGroup: logs.LogGroup;
+  /** The signing profiles the function signs with. */
+  public readonly signingProfiles: INotationSigningProfile[];
+  public readonly grantPrincipal: iam.IPrincipal;
+
+  private readonly repositoryList: ecr.IRepository[] = [];
+  private readonly provenanceProjects: codebuild.IProject[] = [];
+
+  constructor(scope: Construct, id: string, props: ImageSignerProps) {
+    super(scope, id);
+    if (props.signingProfiles.length === 0) throw new Error('signingProfiles: give at least one signing profile to sign with');
+    if (props.repositories.length === 0) throw new Error('repositories: give at least one ECR repository whose images the signer may sign');
+    this.signingProfiles = [...props.signingProfiles];
+
+    const stack = Stack.of(this);
+    const profiles = this.signingProfiles.map((profile) => ({
+      profileName: profile.signingProfileName,
+      // SignPayload needs profileOwner only for a profile another account owns.
+      ...(profile.signingProfileOwner !== stack.account ? { profileOwner: profile.signingProfileOwner } : {}),
+      profileArn: profile.signingProfileArn,
+    }));
+
+    const parts = createHandlerFunction(this, {
+      assetName: 'sign-handler',
+      description: 'Signs container images with AWS Signer (Notary Project signatures)',
+      environment: {
+        SIGNING_PROFILES: stack.toJsonString(profiles),
+        ALLOWED_REPOSITORIES: Lazy.string({ produce: () => stack.toJsonString(this.repositoryList.map((repository) => repository.repositoryUri)) }),
+        SIGNATURE_MANIFEST_FORMAT: props.manifestFormat ?? SignatureManifestFormat.OCI_1_1,
+      },
+      options: props,
+    });
+    this.function = parts.function;
+    this.role = parts.role;
+    this.logGroup = parts.logGroup;
+    this.grantPrincipal = this.role;
+
+    for (const profile of this.signingProfiles) profile.grantSign(this.role);
+    grantUnscoped(this.role, ['ecr:GetAuthorizationToken', 'codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult']);
+    for (const repository of props.repositories) this.addRepository(repository);
+    if (props.provenanceProject) this.addProvenanceProject(props.provenanceProject);
+  }
+
+  /** The ECR repositories the function may sign in. */
+  public get repositories(): ecr.IRepository[] {
+    return [...this.repositoryList];
+  }
+
+  /** Lets the function sign images in another repository (read the image, push signatures). */
+  public addRepository(repository: ecr.IRepository): void {
+    if (this.repositoryList.some((known) => known === repository || known.repositoryArn === repository.repositoryArn)) return;
+    this.repositoryList.push(repository);
+    repository.grant(this.role, ...SIGNER_ECR_ACTIONS);
+  }
+
+  /** Lets the function describe builds of a CodeBuild project (`codebuild:BatchGetBuilds`) for provenance. */
+  public addProvenanceProject(project: codebuild.IProject): void {
+    if (this.provenanceProjects.includes(project)) return;
+    this.provenanceProjects.push(project);
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codebuild:BatchGetBuilds'], resources: [project.projectArn] }));
+  }
+
+  /** Grants invoking the function directly (`{"imageUri": "<registry>/<repository>@sha256:..."}`). */
+  public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return this.function.grantInvoke(grantee);
+  }
+
+  /**
+   * A CodePipeline action that signs an image: a `LambdaInvokeAction` with `UserParameters`
+   * `{"imageUri": ..., "userMetadata": ...}`. Its output variables (e.g. `#{Sign.SIGNATURE_DIGEST}`) are in the
+   * namespace `Sign` unless another is given.
+   */
+  public pipelineAction(options: ImagePipelineActionOptions): codepipeline_actions.LambdaInvokeAction {
+    return new codepipeline_actions.LambdaInvokeAction({
+      actionName: options.actionName,
+      lambda: this.function,
+      userParameters: userParameters(options),
+      variablesNamespace: options.variablesNamespace ?? 'Sign',
+      runOrder: options.runOrder,
+    });
+  }
+
+  /**
+   * Signs every successful push of a tagged image to `repository` (images built outside a pipeline): an EventBridge
+   * rule on ECR `Image Action` events that invokes the function with the pushed image's digest. The repository is
+   * added to the function's repositories. Untagged pushes are ignored, which also keeps the function from reacting to
+   * the signatures it pushes.
+   */
+  public signOnPush(repository: ecr.IRepository, options: SignOnPushOptions = {}): events.Rule {
+    this.addRepository(repository);
+    const id = `SignOnPush${Names.nodeUniqueId(repository.node)}`;
+    const imageTag = options.tagPattern !== undefined ? [{ wildcard: options.tagPattern }] : [{ 'anything-but': { prefix: 'sha256-' } }];
+    const rule = new events.Rule(this, id, {
+      description: `Signs images pushed to ${repository.node.path}`,
+      eventPattern: {
+        source: ['aws.ecr'],
+        detailType: ['ECR Image Action'],
+        detail: {
+          'action-type': ['PUSH'],
+          'result': ['SUCCESS'],
+          'repository-name': [repository.repositoryName],
+          'image-tag': imageTag,
+        },
+      },
+    });
+    const registry = `${repository.env.account}.dkr.ecr.${repository.env.region}.${Stack.of(repository).urlSuffix}`;
+    rule.addTarget(
+      new targets.LambdaFunction(this.function, {
+        event: events.RuleTargetInput.fromObject({
+          imageUri: `${registry}/${events.EventField.fromPath('$.detail.repository-name')}@${events.EventField.fromPath('$.detail.image-digest')}`,
+        }),
+      }),
+    );
+    return rule;
+  }
+}

@@ -1,0 +1,160 @@
+import { Lazy, Stack } from 'aws-cdk-lib';
+import * as codepipeline_actions from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { HandlerFunctionOptions, ImagePipelineActionOptions } from './handler-options';
+import { AWS_SIGNER_ROOT_PEM, AWS_US_GOV_SIGNER_ROOT_PEM } from './private/aws-signer-roots';
+import { grantUnscoped } from './private/grants';
+import { createHandlerFunction } from './private/handler-function';
+import { userParameters } from './private/pipeline-action';
+import { withPlaceholders } from './private/placeholders';
+import { TrustPolicy } from './trust-policy';
+
+/**
+ * ECR actions the verifier needs through the registry (OCI distribution) API, on its repositories only:
+ * `BatchGetImage` serves image and signature manifests and the referrers API, `GetDownloadUrlForLayer` the
+ * signature envelope blobs.
+ */
+const VERIFIER_ECR_ACTIONS = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'];
+
+/**
+ * The named trust stores the verify handler has built in (the AWS Signer roots, under the names AWS's notation
+ * installer uses). They are left out of `TRUST_STORES` to keep the function's environment small.
+ */
+const BUILT_IN_TRUST_STORES: Readonly<Record<string, string>> = {
+  'signingAuthority:aws-signer-ts': AWS_SIGNER_ROOT_PEM,
+  'signingAuthority:aws-us-gov-signer-ts': AWS_US_GOV_SIGNER_ROOT_PEM,
+};
+
+/** Lambda refuses environments larger than 4 KB (names and values together). */
+const LAMBDA_ENVIRONMENT_LIMIT = 4096;
+
+/** Properties of an `ImageVerifier`. */
+export interface ImageVerifierProps extends HandlerFunctionOptions {
+  /** The trust policy the function verifies images against. */
+  readonly trustPolicy: TrustPolicy;
+
+  /**
+   * The ECR repositories the function may read (read-only: manifests, referrers, signature blobs).
+   *
+   * @default - the repositories given to the trust policy
+   */
+  readonly repositories?: ecr.IRepository[];
+
+  /**
+   * How many signatures of an image are tried, at most, before the verification fails.
+   *
+   * @default - the handler's default
+   */
+  readonly maxSignatureAttempts?: number;
+}
+
+/**
+ * A Lambda function that verifies container image signatures against a `TrustPolicy` (the trust policy and its
+ * trust stores travel with the function), from a CodePipeline action (`pipelineAction`) or a direct invocation
+ * `{"imageUri": ...}` that returns the verdict with every check's result.
+ *
+ * Its role only reads: its repositories, and the revocation status of AWS Signer signatures.
+ */
+export class ImageVerifier extends Construct implements iam.IGrantable {
+  /** The verifying function. */
+  public readonly function: lambda.Function;
+  /** The function's role. */
+  public readonly role: iam.Role;
+  /** The function's log group. */
+  public readonly logGroup: logs.LogGroup;
+  /** The trust policy the function applies. */
+  public readonly trustPolicy: TrustPolicy;
+  public readonly grantPrincipal: iam.IPrincipal;
+
+  private readonly repositoryList: ecr.IRepository[] = [];
+
+  constructor(scope: Construct, id: string, props: ImageVerifierProps) {
+    super(scope, id);
+    const maxSignatures = props.maxSignatureAttempts;
+    if (maxSignatures !== undefined && (!Number.isInteger(maxSignatures) || maxSignatures < 1)) {
+      throw new Error(`maxSignatureAttempts: ${maxSignatures} is not a whole number of at least 1`);
+    }
+    this.trustPolicy = props.trustPolicy;
+    const stack = Stack.of(this);
+
+    const parts = createHandlerFunction(this, {
+      assetName: 'verify-handler',
+      description: 'Verifies container image signatures (Notary Project) against a trust policy',
+      environment: {
+        TRUST_POLICY: Lazy.string({ produce: () => this.trustPolicy.toJsonString() }),
+        TRUST_STORES: Lazy.string({ produce: () => stack.toJsonString(this.trustStoresForHandler()) }),
+        ...(maxSignatures !== undefined ? { MAX_SIGNATURES: String(maxSignatures) } : {}),
+      },
+      options: props,
+    });
+    this.function = parts.function;
+    this.role = parts.role;
+    this.logGroup = parts.logGroup;
+    this.grantPrincipal = this.role;
+
+    grantUnscoped(this.role, [
+      'ecr:GetAuthorizationToken',
+      'signer:GetRevocationStatus',
+      'codepipeline:PutJobSuccessResult',
+      'codepipeline:PutJobFailureResult',
+    ]);
+    for (const repository of props.repositories ?? this.trustPolicy.repositories) this.addRepository(repository);
+
+    this.node.addValidation({ validate: () => this.validateEnvironmentSize() });
+  }
+
+  /** The ECR repositories the function may read. */
+  public get repositories(): ecr.IRepository[] {
+    return [...this.repositoryList];
+  }
+
+  /** Lets the function read another repository (manifests, referrers, signature blobs). */
+  public addRepository(repository: ecr.IRepository): void {
+    if (this.repositoryList.some((known) => known === repository || known.repositoryArn === repository.repositoryArn)) return;
+    this.repositoryList.push(repository);
+    repository.grant(this.role, ...VERIFIER_ECR_ACTIONS);
+  }
+
+  /** Grants invoking the function directly (`{"imageUri": "<registry>/<repository>@sha256:..."}`). */
+  public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return this.function.grantInvoke(grantee);
+  }
+
+  /**
+   * A CodePipeline action that verifies an image and fails the job unless it verifies: a `LambdaInvokeAction` with
+   * `UserParameters` `{"imageUri": ..., "userMetadata": ...}`, output variables in the namespace `Verify` unless
+   * another is given.
+   */
+  public pipelineAction(options: ImagePipelineActionOptions): codepipeline_actions.LambdaInvokeAction {
+    return new codepipeline_actions.LambdaInvokeAction({
+      actionName: options.actionName,
+      lambda: this.function,
+      userParameters: userParameters(options),
+      variablesNamespace: options.variablesNamespace ?? 'Verify',
+      runOrder: options.runOrder,
+    });
+  }
+
+  /** The trust stores of the policy that the handler does not have built in (`TRUST_STORES`). */
+  private trustStoresForHandler(): { [store: string]: string } {
+    return Object.fromEntries(Object.entries(this.trustPolicy.trustStores).filter(([store, pem]) => BUILT_IN_TRUST_STORES[store] !== pem));
+  }
+
+  /** Estimates the deployed environment size (deploy-time values as placeholders of typical length). */
+  private validateEnvironmentSize(): string[] {
+    const variables: Record<string, string> = {
+      TRUST_POLICY: JSON.stringify(withPlaceholders(this.trustPolicy.document)),
+      TRUST_STORES: JSON.stringify(withPlaceholders(this.trustStoresForHandler())),
+    };
+    const size = Object.entries(variables).reduce((total, [name, value]) => total + name.length + value.length, 0);
+    if (size <= LAMBDA_ENVIRONMENT_LIMIT) return [];
+    return [
+      `The trust policy and trust stores take about ${size} bytes of the function's environment, more than Lambda's ` +
+        `${LAMBDA_ENVIRONMENT_LIMIT}-byte limit: use fewer statements, registry scopes or signing profiles per verifier`,
+    ];
+  }
+}

@@ -1,0 +1,97 @@
+import { Annotations, Aspects, CfnResource, IAspect, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { IConstruct } from 'constructs';
+import { acknowledge } from './nag';
+
+/**
+ * Actions whose AWS API has no resource type, so IAM accepts them only on `Resource: "*"`:
+ * the action, and why `*` is the narrowest resource possible.
+ */
+export const UNSCOPED_ACTIONS: Readonly<Record<string, string>> = {
+  'ecr:GetAuthorizationToken': 'ecr:GetAuthorizationToken returns a registry login token and has no resource type',
+  'signer:GetRevocationStatus': 'signer:GetRevocationStatus (revocation check of AWS Signer signatures) has no resource type',
+  'codepipeline:PutJobSuccessResult': 'codepipeline:PutJobSuccessResult has no resource type (CodePipeline requires "*")',
+  'codepipeline:PutJobFailureResult': 'codepipeline:PutJobFailureResult has no resource type (CodePipeline requires "*")',
+};
+
+/** `signer:GetRevocationStatus` on `*`, with the cdk-nag finding acknowledged on the policy it lands in. */
+export function grantRevocationStatus(grantee: iam.IGrantable): iam.Grant {
+  return grantUnscoped(grantee, ['signer:GetRevocationStatus']);
+}
+
+/**
+ * Grants actions that have no resource type on `Resource: "*"` and acknowledges `AwsSolutions-IAM5[Resource::*]`
+ * on the IAM policy resources of the principal with the reason of each action. A synth-time check then warns when
+ * that policy also holds other actions on `*`, which the acknowledgement would otherwise hide.
+ */
+export function grantUnscoped(grantee: iam.IGrantable, actions: string[]): iam.Grant {
+  for (const action of actions) {
+    if (!(action in UNSCOPED_ACTIONS)) throw new Error(`internal: ${action} is not an action without a resource type`);
+  }
+  const grant = iam.Grant.addToPrincipal({ grantee, actions, resourceArns: ['*'] });
+  for (const policy of principalPolicies(grantee.grantPrincipal)) acknowledgeUnscoped(policy, actions);
+  return grant;
+}
+
+/** Acknowledges `AwsSolutions-IAM5[Resource::*]` on one IAM policy resource for `actions`, guarding other `*` statements. */
+export function acknowledgeUnscoped(policy: CfnResource, actions: string[]): void {
+  const allowed = allowedUnscopedActions(policy);
+  for (const action of actions) allowed.add(action);
+  acknowledge(policy, [
+    {
+      id: 'AwsSolutions-IAM5',
+      reason: `Resource "*" only for actions without a resource type: ${[...allowed].sort().map((a) => UNSCOPED_ACTIONS[a]).join('; ')}`,
+      appliesTo: ['Resource::*'],
+    },
+  ]);
+}
+
+const allowedByPolicy = new WeakMap<CfnResource, Set<string>>();
+
+function allowedUnscopedActions(policy: CfnResource): Set<string> {
+  let allowed = allowedByPolicy.get(policy);
+  if (!allowed) {
+    allowed = new Set();
+    allowedByPolicy.set(policy, allowed);
+    Aspects.of(policy).add(new UnscopedStatementGuard(policy, allowed));
+  }
+  return allowed;
+}
+
+/** Warns at synth time about `Resource: "*"` statements with actions the acknowledgement on the policy does not justify. */
+class UnscopedStatementGuard implements IAspect {
+  constructor(private readonly policy: CfnResource, private readonly allowed: Set<string>) {}
+
+  public visit(node: IConstruct): void {
+    if (node !== this.policy) return;
+    const document = Stack.of(node).resolve((node as iam.CfnPolicy).policyDocument) as { Statement?: unknown[] } | undefined;
+    const others = new Set<string>();
+    for (const statement of document?.Statement ?? []) {
+      const { Effect, Action, Resource } = statement as { Effect?: string; Action?: string | string[]; Resource?: unknown };
+      const resources = Array.isArray(Resource) ? Resource : [Resource];
+      if (Effect !== 'Allow' || !resources.includes('*')) continue;
+      for (const action of Array.isArray(Action) ? Action : [Action]) {
+        if (typeof action === 'string' && !this.allowed.has(action)) others.add(action);
+      }
+    }
+    if (others.size > 0) {
+      Annotations.of(node).addWarningV2(
+        'cdk-signed-image-pipeline:unacknowledgedWildcard',
+        `This policy grants ${[...others].sort().join(', ')} on "*". Its cdk-nag AwsSolutions-IAM5[Resource::*] acknowledgement ` +
+          `covers only ${[...this.allowed].sort().join(', ')}: scope the other actions to their resources.`,
+      );
+    }
+  }
+}
+
+/** The `AWS::IAM::Policy` resources attached to a principal's construct (a role's `DefaultPolicy`, an imported role's `Policy`). */
+export function principalPolicies(principal: iam.IPrincipal): CfnResource[] {
+  const construct = principal as Partial<IConstruct>;
+  if (!construct.node || typeof construct.node.path !== 'string') return [];
+  const policies: CfnResource[] = [];
+  for (const child of construct.node.children) {
+    const resource = CfnResource.isCfnResource(child) ? child : child.node.defaultChild;
+    if (resource && CfnResource.isCfnResource(resource) && resource.cfnResourceType === 'AWS::IAM::Policy') policies.push(resource);
+  }
+  return policies;
+}

@@ -1,0 +1,91 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { assetDirectory } from './assets';
+import { acknowledge } from './nag';
+import { HandlerFunctionOptions } from '../handler-options';
+
+/** The runtime the bundled handlers are built and tested for. */
+export const DEFAULT_RUNTIME = lambda.Runtime.NODEJS_22_X;
+
+export interface HandlerFunctionConfig {
+  /** The bundle under `assets/` (`sign-handler`, `verify-handler`). */
+  readonly assetName: string;
+  readonly description: string;
+  readonly environment: { [key: string]: string };
+  readonly options: HandlerFunctionOptions;
+}
+
+export interface HandlerFunctionParts {
+  readonly function: lambda.Function;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+}
+
+/**
+ * A Lambda function on a pre-bundled handler (`Code.fromAsset`, handler `index.handler`) with its own role and log
+ * group. The role holds no managed policy: only what the caller grants, plus writing to this log group.
+ */
+export function createHandlerFunction(scope: Construct, config: HandlerFunctionConfig): HandlerFunctionParts {
+  const { options } = config;
+  const memorySize = options.memorySize ?? 512;
+  if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10240) {
+    throw new Error(`memorySize: ${memorySize} MiB is outside what Lambda accepts (a whole number from 128 to 10240)`);
+  }
+  const timeout = options.timeout ?? Duration.minutes(2);
+  if (!timeout.isUnresolved() && (timeout.toMilliseconds() < 1000 || timeout.toSeconds() > 900)) {
+    throw new Error(`timeout: ${timeout.toHumanString()} is outside what Lambda accepts (1 second to 15 minutes)`);
+  }
+  const runtime = options.runtime ?? DEFAULT_RUNTIME;
+  if (runtime.family !== lambda.RuntimeFamily.NODEJS) {
+    throw new Error(`runtime: ${runtime.name} is not a Node.js runtime; the bundled handlers run on Node.js 20 or later`);
+  }
+
+  const role = new iam.Role(scope, 'ServiceRole', {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: `Role of ${config.description}`,
+  });
+  const logGroup = new logs.LogGroup(scope, 'LogGroup', {
+    retention: options.logRetention ?? logs.RetentionDays.ONE_YEAR,
+    removalPolicy: options.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+  });
+  // Explicit least privilege instead of AWSLambdaBasicExecutionRole: write to this log group only.
+  logGroup.grantWrite(role);
+
+  const fn = new lambda.Function(scope, 'Function', {
+    code: lambda.Code.fromAsset(assetDirectory(config.assetName)),
+    handler: 'index.handler',
+    runtime,
+    architecture: options.architecture ?? lambda.Architecture.ARM_64,
+    memorySize,
+    timeout,
+    role,
+    logGroup,
+    environment: config.environment,
+    description: options.description ?? config.description,
+    functionName: options.functionName,
+  });
+
+  const latest = latestRuntime(runtime.family);
+  if (options.runtime === undefined && latest !== undefined && latest.name !== runtime.name) {
+    acknowledge(fn, [
+      {
+        id: 'AwsSolutions-L1',
+        reason:
+          `The default runtime ${runtime.name} is the runtime the bundled handlers are built and tested for, and a supported ` +
+          `Lambda runtime; set the runtime prop to use ${latest.name}.`,
+      },
+    ]);
+  }
+  return { function: fn, role, logGroup };
+}
+
+/** The newest runtime of a family this aws-cdk-lib knows (what cdk-nag's AwsSolutions-L1 compares with). */
+function latestRuntime(family: lambda.RuntimeFamily | undefined): lambda.Runtime | undefined {
+  const version = (runtime: lambda.Runtime) => Number(/(\d+(?:\.\d+)?)/.exec(runtime.name)?.[1] ?? 0);
+  return lambda.Runtime.ALL.filter((runtime) => runtime.family === family && /^nodejs\d/.test(runtime.name))
+    .sort((a, b) => version(a) - version(b))
+    .pop();
+}

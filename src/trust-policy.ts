@@ -1,0 +1,526 @@
+import { CfnOutput, Names, Stack, Token } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
+import { Construct } from 'constructs';
+import { trustPolicyRules } from './private/assets';
+import { AWS_SIGNER_ROOT_PEM, AWS_US_GOV_SIGNER_ROOT_PEM } from './private/aws-signer-roots';
+import { withPlaceholders } from './private/placeholders';
+import { INotationSigningProfile } from './signing-profile';
+
+/** Notary Project verification levels: what each level does with each check (notation's trust policy `level`). */
+export enum VerificationLevel {
+  /** Every check is enforced: integrity, authenticity, authentic timestamp, expiry, revocation. */
+  STRICT = 'strict',
+  /** Integrity and authenticity are enforced; authentic timestamp, expiry and revocation are only logged. */
+  PERMISSIVE = 'permissive',
+  /** Integrity is enforced; everything else is only logged. */
+  AUDIT = 'audit',
+  /** No signature is verified (the statement must then have no signing profiles). */
+  SKIP = 'skip',
+}
+
+/** What a verification check does when it fails (notation's `override` values). */
+export enum VerificationAction {
+  /** A failure fails the verification. */
+  ENFORCE = 'enforce',
+  /** A failure is logged; the verification goes on. */
+  LOG = 'log',
+  /** The check does not run (allowed only for revocation). */
+  SKIP = 'skip',
+}
+
+/** When the authentic (signing) timestamp is verified (notation's `verifyTimestamp`). */
+export enum TimestampVerification {
+  /** Always (notation's default). */
+  ALWAYS = 'always',
+  /** Only once the signing certificate has expired. */
+  AFTER_CERT_EXPIRY = 'afterCertExpiry',
+}
+
+/**
+ * Per-check overrides of a verification level (notation's `signatureVerification.override`).
+ * Integrity cannot be overridden, and only revocation may be skipped.
+ */
+export interface VerificationOverrides {
+  /**
+   * @default - as the level says
+   */
+  readonly authenticity?: VerificationAction;
+  /**
+   * @default - as the level says
+   */
+  readonly authenticTimestamp?: VerificationAction;
+  /**
+   * @default - as the level says
+   */
+  readonly expiry?: VerificationAction;
+  /**
+   * @default - as the level says
+   */
+  readonly revocation?: VerificationAction;
+}
+
+/** What every trust policy statement is made of, except its name and signing profiles. */
+export interface TrustPolicyStatementBaseProps {
+  /**
+   * Trust only the current version of each signing profile: the trusted identities become profile version ARNs
+   * instead of profile ARNs (which accept every version).
+   *
+   * @default false
+   */
+  readonly pinVersions?: boolean;
+
+  /**
+   * Registry scopes (`<registry>/<repository>`, no tag or digest; `*` for every repository) the statement applies to.
+   *
+   * @default - none; give `registryScopes`, `repositories` or both
+   */
+  readonly registryScopes?: string[];
+
+  /**
+   * ECR repositories the statement applies to: each adds the scope
+   * `<account>.dkr.ecr.<region>.<urlSuffix>/<repositoryName>` (resolved by CloudFormation where it is a token).
+   *
+   * @default - none; give `registryScopes`, `repositories` or both
+   */
+  readonly repositories?: ecr.IRepository[];
+
+  /**
+   * The verification level.
+   *
+   * @default VerificationLevel.STRICT
+   */
+  readonly level?: VerificationLevel;
+
+  /**
+   * Per-check overrides of the level, e.g. `{ revocation: VerificationAction.LOG }`.
+   *
+   * @default - none
+   */
+  readonly overrides?: VerificationOverrides;
+
+  /**
+   * When to verify the authentic signing timestamp.
+   *
+   * @default - notation's default (always); the key is left out of the document
+   */
+  readonly verifyTimestamp?: TimestampVerification;
+
+  /**
+   * The name of the `signingAuthority` trust store holding the AWS Signer root certificate.
+   *
+   * @default - `aws-signer-ts` in the `aws` partition and `aws-us-gov-signer-ts` in `aws-us-gov` (the names AWS's
+   * notation installer uses); both stores when the stack's partition is known only at deploy time
+   */
+  readonly trustStoreName?: string;
+}
+
+/** Properties of a `TrustPolicy`: its first statement, and how it is named and published. */
+export interface TrustPolicyProps extends TrustPolicyStatementBaseProps {
+  /**
+   * The signing profiles whose signatures are trusted (their ARNs become the trusted identities).
+   * Must be empty for `VerificationLevel.SKIP` and non-empty otherwise.
+   */
+  readonly signingProfiles: INotationSigningProfile[];
+
+  /**
+   * The name of the first statement.
+   *
+   * @default 'aws-signer-tp'
+   */
+  readonly statementName?: string;
+
+  /**
+   * The policy's name where it is a named resource: the kyverno-notation-aws `TrustPolicy` (Kubernetes name rules:
+   * lower-case letters, digits and `-`).
+   *
+   * @default - generated from the construct path
+   */
+  readonly policyName?: string;
+
+  /**
+   * Publish the trust policy JSON as a stack output, for the people who audit the stack.
+   *
+   * @default false
+   */
+  readonly emitOutput?: boolean;
+}
+
+/** A further statement of a `TrustPolicy`. */
+export interface TrustPolicyStatementOptions extends TrustPolicyStatementBaseProps {
+  /** The statement name, unique in the policy. */
+  readonly name: string;
+
+  /**
+   * The signing profiles whose signatures are trusted.
+   *
+   * @default - none (only valid with `VerificationLevel.SKIP`)
+   */
+  readonly signingProfiles?: INotationSigningProfile[];
+}
+
+/** Options of `TrustPolicy.kyvernoManifests()`. */
+export interface KyvernoManifestOptions {
+  /**
+   * The name of the Kyverno `ClusterPolicy`.
+   *
+   * @default - `<policyName>-check-images`
+   */
+  readonly clusterPolicyName?: string;
+
+  /**
+   * The namespaces whose pods are checked.
+   *
+   * @default - every namespace
+   */
+  readonly namespaces?: string[];
+
+  /**
+   * Image reference globs the extension service verifies (others are let through).
+   *
+   * @default - the policy's registry scopes: `<scope>:*` and `<scope>@*` each, or `*` when a statement has scope `*`
+   */
+  readonly imageReferences?: string[];
+
+  /**
+   * Also rewrite image tags to the verified digests (a Kyverno mutate rule with the service's `results`).
+   *
+   * @default true
+   */
+  readonly mutateDigest?: boolean;
+
+  /**
+   * Report failures without blocking pods (`validationFailureAction: Audit`).
+   *
+   * @default false (`Enforce`)
+   */
+  readonly auditOnly?: boolean;
+
+  /**
+   * The kyverno-notation-aws `checkimages` endpoint.
+   *
+   * @default 'https://svc.kyverno-notation-aws/checkimages'
+   */
+  readonly serviceUrl?: string;
+
+  /**
+   * The Kubernetes API path of the secret holding the service's TLS certificate (`tls.crt`).
+   *
+   * @default '/api/v1/namespaces/kyverno-notation-aws/secrets/svc.kyverno-notation-aws.svc.tls-pair'
+   */
+  readonly tlsSecretPath?: string;
+}
+
+interface StatementConfig {
+  readonly name: string;
+  readonly signingProfiles: INotationSigningProfile[];
+  readonly props: TrustPolicyStatementBaseProps;
+  readonly prop: string;
+}
+
+/** The AWS Signer trust stores by partition (the names AWS's notation installer creates). */
+const PARTITION_STORES: Readonly<Record<string, { name: string; pem: string }>> = {
+  'aws': { name: 'aws-signer-ts', pem: AWS_SIGNER_ROOT_PEM },
+  'aws-us-gov': { name: 'aws-us-gov-signer-ts', pem: AWS_US_GOV_SIGNER_ROOT_PEM },
+};
+const TRUST_STORE_NAME = /^[a-zA-Z0-9_.-]+$/;
+const KUBERNETES_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const KYVERNO_NOTATION_API_VERSION = 'notation.nirmata.io/v1alpha1';
+
+/**
+ * A Notary Project trust policy (`trustpolicy.json`, version 1.0) for images signed with AWS Signer, with its trust
+ * stores, rendered for the `ImageVerifier` function, for notation, and for kyverno-notation-aws on EKS.
+ *
+ * The policy is checked at synth time with the same rules the verifier applies: a bad policy fails `cdk synth` with
+ * a message naming the statement and the field.
+ */
+export class TrustPolicy extends Construct {
+  /** The policy's name as a named resource (the kyverno-notation-aws `TrustPolicy`). */
+  public readonly policyName: string;
+
+  private readonly statements: StatementConfig[] = [];
+  private readonly partition: string | undefined;
+
+  constructor(scope: Construct, id: string, props: TrustPolicyProps) {
+    super(scope, id);
+
+    this.partition = stackPartition(Stack.of(this));
+    if (this.partition !== undefined && !(this.partition in PARTITION_STORES)) {
+      throw new Error(
+        `TrustPolicy: there is no AWS Signer root certificate for partition "${this.partition}" (known: ${Object.keys(PARTITION_STORES).join(', ')})`,
+      );
+    }
+
+    if (props.policyName !== undefined && !Token.isUnresolved(props.policyName) && (!KUBERNETES_NAME.test(props.policyName) || props.policyName.length > 63)) {
+      throw new Error(`policyName "${props.policyName}" is invalid: use at most 63 lower-case letters, digits and "-", starting and ending with a letter or digit`);
+    }
+    this.policyName =
+      props.policyName ?? Names.uniqueResourceName(this, { maxLength: 63, separator: '-', allowedSpecialCharacters: '-' }).toLowerCase().replace(/^-+|-+$/g, '');
+
+    this.addStatementConfig({ name: props.statementName ?? 'aws-signer-tp', signingProfiles: props.signingProfiles, props, prop: 'TrustPolicy props' });
+
+    if (props.emitOutput) {
+      new CfnOutput(this, 'TrustPolicyJson', {
+        description: 'Notary Project trust policy (trustpolicy.json) the image verifier applies',
+        value: this.toJsonString(),
+      });
+    }
+
+    this.node.addValidation({ validate: () => this.validateDocument() });
+  }
+
+  /** The ECR repositories given to the policy's statements (the `ImageVerifier` reads them by default). */
+  public get repositories(): ecr.IRepository[] {
+    const repositories: ecr.IRepository[] = [];
+    for (const statement of this.statements) {
+      for (const repository of statement.props.repositories ?? []) {
+        if (!repositories.includes(repository)) repositories.push(repository);
+      }
+    }
+    return repositories;
+  }
+
+  /** Adds a statement (for other repositories, other signing profiles or another level). */
+  public addStatement(options: TrustPolicyStatementOptions): void {
+    this.addStatementConfig({
+      name: options.name,
+      signingProfiles: options.signingProfiles ?? [],
+      props: options,
+      prop: `addStatement(${JSON.stringify(options.name)})`,
+    });
+  }
+
+  /**
+   * The trust policy document (`trustpolicy.json`), as an object. Values known only at deploy time (ARNs of profiles
+   * made in the stack, repository URIs) are tokens: render it with `toJsonString()` (or `Stack.toJsonString`).
+   */
+  public get document(): any {
+    return {
+      version: '1.0',
+      trustPolicies: this.statements.map((statement) => this.renderStatement(statement)),
+    };
+  }
+
+  /** The trust policy JSON as a string, resolved by CloudFormation at deploy time (for environment variables, outputs). */
+  public toJsonString(): string {
+    return Stack.of(this).toJsonString(this.document);
+  }
+
+  /**
+   * The trust stores the policy names, as notation `<type>:<name>` (e.g. `signingAuthority:aws-signer-ts`) to the
+   * PEM text of their certificates: the AWS Signer root of the stack's partition (both roots when the partition is
+   * known only at deploy time).
+   */
+  public get trustStores(): { [store: string]: string } {
+    const stores: { [store: string]: string } = {};
+    for (const statement of this.statements) {
+      if (levelOf(statement.props) === VerificationLevel.SKIP) continue;
+      for (const store of this.storesOf(statement.props)) stores[`signingAuthority:${store.name}`] = store.pem;
+    }
+    return stores;
+  }
+
+  /**
+   * Kubernetes manifests for EKS clusters running kyverno-notation-aws: one `TrustStore` per trust store and the
+   * `TrustPolicy` (`notation.nirmata.io/v1alpha1`), and a Kyverno `ClusterPolicy` that sends each pod's images to
+   * the extension service's `checkimages` endpoint and denies the pod unless they verify (optionally rewriting tags
+   * to the verified digests). Values known only at deploy time are tokens (e.g. for `eks.Cluster.addManifest`).
+   */
+  public kyvernoManifests(options: KyvernoManifestOptions = {}): any[] {
+    const trustStores = Object.entries(this.trustStores).map(([store, pem]) => {
+      const name = store.slice(store.indexOf(':') + 1);
+      return {
+        apiVersion: KYVERNO_NOTATION_API_VERSION,
+        kind: 'TrustStore',
+        metadata: { name: kubernetesName(name) },
+        spec: { trustStoreName: name, type: 'signingAuthority', caBundle: pem },
+      };
+    });
+
+    const trustPolicies = this.statements.map((statement) => {
+      // The TrustPolicy CRD has no verifyTimestamp; override is an object (possibly empty).
+      const { signatureVerification, ...rest } = this.renderStatement(statement);
+      return { ...rest, signatureVerification: { level: signatureVerification.level, override: signatureVerification.override ?? {} } };
+    });
+    const trustPolicy = {
+      apiVersion: KYVERNO_NOTATION_API_VERSION,
+      kind: 'TrustPolicy',
+      metadata: { name: this.policyName },
+      spec: { version: '1.0', trustPolicyName: this.policyName, trustPolicies },
+    };
+
+    return [...trustStores, trustPolicy, this.kyvernoClusterPolicy(options)];
+  }
+
+  private kyvernoClusterPolicy(options: KyvernoManifestOptions): any {
+    const imageReferences = options.imageReferences ?? this.imageReferenceGlobs();
+    const match = {
+      any: [
+        {
+          resources: {
+            kinds: ['Pod'],
+            operations: ['CREATE', 'UPDATE'],
+            ...(options.namespaces && options.namespaces.length > 0 ? { namespaces: [...options.namespaces] } : {}),
+          },
+        },
+      ],
+    };
+    const context = [
+      {
+        name: 'tlscerts',
+        apiCall: {
+          urlPath: options.tlsSecretPath ?? '/api/v1/namespaces/kyverno-notation-aws/secrets/svc.kyverno-notation-aws.svc.tls-pair',
+          jmesPath: 'base64_decode( data."tls.crt" )',
+        },
+      },
+      {
+        name: 'response',
+        apiCall: {
+          method: 'POST',
+          data: [
+            { key: 'images', value: '{{images}}' },
+            { key: 'imageReferences', value: imageReferences },
+            { key: 'trustPolicy', value: this.policyName },
+          ],
+          service: {
+            url: options.serviceUrl ?? 'https://svc.kyverno-notation-aws/checkimages',
+            caBundle: '{{ tlscerts }}',
+          },
+        },
+      },
+    ];
+    const rules: any[] = [
+      {
+        name: 'verify-image-signatures',
+        match,
+        context,
+        validate: {
+          message: '{{ response.message }}',
+          deny: { conditions: { all: [{ key: '{{ response.verified }}', operator: 'Equals', value: false }] } },
+        },
+      },
+    ];
+    if (options.mutateDigest ?? true) {
+      rules.push({
+        name: 'replace-tags-with-digests',
+        match,
+        context,
+        mutate: {
+          foreach: [
+            {
+              list: 'response.results',
+              patchesJson6902: "- path: '{{ element.path }}'\n  op: '{{ element.op }}'\n  value: '{{ element.value }}'",
+            },
+          ],
+        },
+      });
+    }
+    return {
+      apiVersion: 'kyverno.io/v1',
+      kind: 'ClusterPolicy',
+      metadata: { name: options.clusterPolicyName ?? `${this.policyName}-check-images`.slice(0, 63).replace(/-+$/, '') },
+      spec: {
+        validationFailureAction: options.auditOnly ? 'Audit' : 'Enforce',
+        failurePolicy: 'Fail',
+        webhookTimeoutSeconds: 30,
+        schemaValidation: false,
+        rules,
+      },
+    };
+  }
+
+  private imageReferenceGlobs(): string[] {
+    const scopes = this.statements.flatMap((statement) => registryScopesOf(statement.props));
+    if (scopes.includes('*')) return ['*'];
+    return scopes.flatMap((scope) => [`${scope}:*`, `${scope}@*`]);
+  }
+
+  private addStatementConfig(config: StatementConfig): void {
+    const { props, prop } = config;
+    if (!Token.isUnresolved(config.name) && config.name === '') throw new Error(`${prop}: the statement name must not be empty`);
+    const level = levelOf(props);
+    if (level === VerificationLevel.SKIP) {
+      if (config.signingProfiles.length > 0) {
+        throw new Error(`${prop}: signingProfiles must be empty when level is VerificationLevel.SKIP (a skip statement trusts no identity)`);
+      }
+    } else if (config.signingProfiles.length === 0) {
+      throw new Error(`${prop}: signingProfiles must name at least one signing profile to trust (level "${level}")`);
+    }
+    if ((props.registryScopes ?? []).length === 0 && (props.repositories ?? []).length === 0) {
+      throw new Error(
+        `${prop}: give registryScopes, repositories or both: the registry scopes the statement applies to (registryScopes: ['*'] for every repository)`,
+      );
+    }
+    if (props.trustStoreName !== undefined && !Token.isUnresolved(props.trustStoreName) && !TRUST_STORE_NAME.test(props.trustStoreName)) {
+      throw new Error(`${prop}: trustStoreName "${props.trustStoreName}" is invalid: trust store names are letters, digits, "_", "." and "-"`);
+    }
+    this.statements.push(config);
+  }
+
+  private renderStatement(statement: StatementConfig): any {
+    const { props } = statement;
+    const level = levelOf(props);
+    const override = Object.fromEntries(
+      (['authenticity', 'authenticTimestamp', 'expiry', 'revocation'] as const)
+        .filter((check) => props.overrides?.[check] !== undefined)
+        .map((check) => [check, props.overrides![check]]),
+    );
+    const signatureVerification = {
+      level,
+      ...(Object.keys(override).length > 0 ? { override } : {}),
+      ...(props.verifyTimestamp !== undefined ? { verifyTimestamp: props.verifyTimestamp } : {}),
+    };
+    const rendered: any = { name: statement.name, registryScopes: registryScopesOf(props), signatureVerification };
+    if (level !== VerificationLevel.SKIP) {
+      rendered.trustStores = this.storesOf(props).map((store) => `signingAuthority:${store.name}`);
+      rendered.trustedIdentities = statement.signingProfiles.map((profile) =>
+        props.pinVersions ? profile.signingProfileVersionArn : profile.signingProfileArn,
+      );
+    }
+    return rendered;
+  }
+
+  /** The named stores of a statement: the partition's AWS Signer root, or both roots when the partition is a token. */
+  private storesOf(props: TrustPolicyStatementBaseProps): { name: string; pem: string }[] {
+    const known = this.partition !== undefined ? [PARTITION_STORES[this.partition]] : Object.values(PARTITION_STORES);
+    if (props.trustStoreName === undefined) return known;
+    // One named store holding the root (or roots) of the partition(s) the stack may deploy to.
+    return [{ name: props.trustStoreName, pem: known.map((store) => store.pem).join('\n') }];
+  }
+
+  private validateDocument(): string[] {
+    const document = this.document;
+    const resolved = Stack.of(this).resolve(document);
+    const hasTokens = JSON.stringify(resolved) !== JSON.stringify(document);
+    try {
+      trustPolicyRules().validateTrustPolicyDocument(JSON.stringify(withPlaceholders(document)));
+      return [];
+    } catch (error) {
+      const message = (error as Error).message;
+      return [
+        `Invalid trust policy: ${message}` +
+          (hasTokens ? ' (values known only at deploy time are shown as "placeholder<N>" in this check)' : ''),
+      ];
+    }
+  }
+}
+
+function levelOf(props: TrustPolicyStatementBaseProps): VerificationLevel {
+  return props.level ?? VerificationLevel.STRICT;
+}
+
+function registryScopesOf(props: TrustPolicyStatementBaseProps): string[] {
+  return [...(props.registryScopes ?? []), ...(props.repositories ?? []).map((repository) => repository.repositoryUri)];
+}
+
+/** The stack's partition when it is known at synth time (from the stack, or from its region), else undefined. */
+function stackPartition(stack: Stack): string | undefined {
+  if (!Token.isUnresolved(stack.partition)) return stack.partition;
+  if (!Token.isUnresolved(stack.region)) return RegionInfo.get(stack.region).partition;
+  return undefined;
+}
+
+/** A Kubernetes object name for a trust store name (lower case, `_` and `.` become `-`). */
+function kubernetesName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(0, 63) || 'trust-store';
+}
