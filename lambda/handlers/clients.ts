@@ -1,0 +1,51 @@
+/**
+ * The AWS SDK clients of a handler, created once per Lambda execution environment (module scope) and
+ * reused by every invocation. Tests replace them with `setAwsClients` (or mock the client classes).
+ */
+// lambda/ is bundled by esbuild, so its AWS SDK clients are devDependencies.
+/* eslint-disable import/no-extraneous-dependencies */
+import { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { SignerClient } from '@aws-sdk/client-signer';
+/* eslint-enable import/no-extraneous-dependencies */
+
+export interface AwsClients {
+  /** CodePipeline, in the function's region (jobs are reported where the pipeline runs the function). */
+  codePipeline(): CodePipelineClient;
+  /** CodeBuild in `region` (a build ARN's region). @default the function's region */
+  codeBuild(region?: string): CodeBuildClient;
+  /** AWS Signer in `region` (a signing profile's region). */
+  signer(region: string): SignerClient;
+  /** ECR in `region` (a registry host's region), with the FIPS endpoint for `dkr.ecr-fips` hosts. */
+  ecr(region: string, fips?: boolean): ECRClient;
+}
+
+/** Clients for the function's region (`AWS_REGION`), cached per region. */
+export function regionalClients(defaultRegion: string | undefined = process.env.AWS_REGION): AwsClients {
+  const cache = new Map<string, unknown>();
+  const cached = <T>(key: string, create: () => T): T => {
+    if (!cache.has(key)) cache.set(key, create());
+    return cache.get(key) as T;
+  };
+  const regionOrDefault = (region: string | undefined): string | undefined => region ?? defaultRegion;
+  return {
+    codePipeline: () => cached('codepipeline', () => new CodePipelineClient({ region: defaultRegion })),
+    codeBuild: (region) => cached(`codebuild:${regionOrDefault(region)}`, () => new CodeBuildClient({ region: regionOrDefault(region) })),
+    signer: (region) => cached(`signer:${region}`, () => new SignerClient({ region })),
+    ecr: (region, fips = false) => cached(`ecr:${region}:${fips}`, () => new ECRClient({ region, useFipsEndpoint: fips })),
+  };
+}
+
+let current: AwsClients | undefined;
+
+/** The clients of this execution environment, created on first use. */
+export function awsClients(): AwsClients {
+  current ??= regionalClients();
+  return current;
+}
+
+/** Replaces the clients (tests); `undefined` goes back to clients created on first use. */
+export function setAwsClients(clients: AwsClients | undefined): void {
+  current = clients;
+}

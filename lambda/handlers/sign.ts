@@ -1,0 +1,395 @@
+/**
+ * The sign handler (ImageSigner): signs an image, pinned by digest, with every configured AWS Signer
+ * signing profile in turn, and writes provenance annotations into the signed payload.
+ *
+ * Environment (set by the ImageSigner construct):
+ * - `SIGNING_PROFILES`: JSON array of `{"profileName": string, "profileOwner"?: string, "profileArn": string}`;
+ *   the image is signed with each, in order.
+ * - `ALLOWED_REPOSITORIES`: JSON array of repository URIs (`<registry>/<repository>`) this function may
+ *   sign in; any other image is refused (defense in depth next to the role's ECR permissions).
+ * - `SIGNATURE_MANIFEST_FORMAT`: `oci-1.1` (default) or `legacy`.
+ * - `REGISTRY_PLAIN_HTTP_HOSTS`: tests and local runs only, see registry.ts.
+ *
+ * Parameters (UserParameters JSON of a CodePipeline job, or the event of a direct invocation):
+ * `imageUri` (required, pinned by digest), `userMetadata` (object of strings), `force` (sign again even if a
+ * valid signature by the same profile over the same annotations exists), `buildId` (CodeBuild build id or
+ * ARN), `pipelineExecutionId`, `sourceRevision`. An EventBridge "ECR Image Action" push event is accepted
+ * as a direct invocation too.
+ *
+ * Job output variables: `IMAGE_DIGEST`, `SIGNATURE_DIGEST` (the last profile's signature),
+ * `SIGNATURES` (every profile's signature digest, comma-separated, in profile order) and `SIGNING_JOB_ARN`
+ * (the last profile's signing job, when a new signature was made).
+ */
+import { AwsClients, awsClients } from './clients';
+import {
+  abortable,
+  ConfigurationError,
+  isPlainObject,
+  JobResult,
+  LambdaContext,
+  ParameterError,
+  Parameters,
+  runHandler,
+  WorkInput,
+} from './job';
+import { errorFields, Logger } from './log';
+import { buildProvenance, checkPayloadSize, parseBuildReference, PROVENANCE_PREFIX, ProvenanceAnnotation } from './provenance';
+import { openImage, PLAIN_HTTP_HOSTS_ENV, plainHttpRegistries } from './registry';
+import { parseSignerArn } from '../notary/aws-signer-identity';
+import { RESERVED_METADATA_PREFIX, signImage } from '../notary/sign-image';
+import { SignatureManifestFormat } from '../notary/signature-manifest';
+import { MediaType } from '../oci/media-types';
+import { parseReference } from '../oci/reference';
+import { DEFAULT_LIMITS, OciRepository } from '../oci/repository';
+import { AwsSignerSigner } from '../signers/aws-signer';
+
+export interface SigningProfileConfig {
+  readonly profileName: string;
+  readonly profileOwner?: string;
+  readonly profileArn: string;
+  /** The profile's region (from its ARN): SignPayload is called there. */
+  readonly region: string;
+}
+
+export interface SignConfig {
+  readonly profiles: readonly SigningProfileConfig[];
+  /** Normalised `<registry>/<repository>` names. */
+  readonly allowedRepositories: ReadonlySet<string>;
+  readonly manifestFormat: SignatureManifestFormat;
+  readonly plainHttp: ReadonlySet<string>;
+}
+
+const PROFILE_NAME = /^[a-zA-Z0-9_]{2,64}$/;
+const ACCOUNT = /^[0-9]{12}$/;
+const MAX_PROFILES = 20;
+
+function parseJsonEnv(env: Readonly<Record<string, string | undefined>>, name: string): unknown {
+  const text = env[name];
+  if (text === undefined || text.trim() === '') throw new ConfigurationError(`${name} is not set; the ImageSigner construct sets it`);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigurationError(`${name} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Reads and validates the function's configuration. Throws ConfigurationError naming the variable. */
+export function loadSignConfig(env: Readonly<Record<string, string | undefined>>, log?: Logger): SignConfig {
+  const profilesJson = parseJsonEnv(env, 'SIGNING_PROFILES');
+  if (!Array.isArray(profilesJson) || profilesJson.length === 0) {
+    throw new ConfigurationError('SIGNING_PROFILES must be a non-empty JSON array of {"profileName", "profileOwner"?, "profileArn"}');
+  }
+  if (profilesJson.length > MAX_PROFILES) throw new ConfigurationError(`SIGNING_PROFILES has ${profilesJson.length} profiles; at most ${MAX_PROFILES} are supported`);
+  const profiles = profilesJson.map((entry, index): SigningProfileConfig => {
+    const where = `SIGNING_PROFILES[${index}]`;
+    if (!isPlainObject(entry)) throw new ConfigurationError(`${where} must be an object`);
+    const { profileName, profileOwner, profileArn } = entry;
+    if (typeof profileName !== 'string' || !PROFILE_NAME.test(profileName)) {
+      throw new ConfigurationError(`${where}.profileName must be a signing profile name (2 to 64 letters, digits or underscores)`);
+    }
+    if (profileOwner !== undefined && (typeof profileOwner !== 'string' || !ACCOUNT.test(profileOwner))) {
+      throw new ConfigurationError(`${where}.profileOwner must be a 12-digit AWS account id`);
+    }
+    const arn = typeof profileArn === 'string' ? parseSignerArn(profileArn) : undefined;
+    const segments = arn?.resource.split('/') ?? [];
+    if (!arn || segments[1] !== 'signing-profiles' || !segments[2] || segments.length > 4 || !arn.region) {
+      throw new ConfigurationError(`${where}.profileArn must be a signing profile ARN (arn:aws:signer:<region>:<account>:/signing-profiles/<name>)`);
+    }
+    if (segments[2] !== profileName) {
+      throw new ConfigurationError(`${where}.profileArn names profile "${segments[2]}" but profileName is "${profileName}"`);
+    }
+    if (profileOwner !== undefined && arn.account !== profileOwner) {
+      throw new ConfigurationError(`${where}.profileArn is in account ${arn.account} but profileOwner is ${profileOwner}`);
+    }
+    return { profileName, profileOwner: profileOwner as string | undefined, profileArn: profileArn as string, region: arn.region };
+  });
+
+  const repositoriesJson = parseJsonEnv(env, 'ALLOWED_REPOSITORIES');
+  if (!Array.isArray(repositoriesJson)) throw new ConfigurationError('ALLOWED_REPOSITORIES must be a JSON array of repository URIs (<registry>/<repository>)');
+  const allowedRepositories = new Set<string>();
+  repositoriesJson.forEach((entry, index) => {
+    const where = `ALLOWED_REPOSITORIES[${index}]`;
+    if (typeof entry !== 'string') throw new ConfigurationError(`${where} must be a string`);
+    let name: string;
+    try {
+      const reference = parseReference(entry);
+      if (reference.tag || reference.digest) throw new Error('a repository URI has no tag or digest');
+      name = reference.repositoryName;
+    } catch (error) {
+      throw new ConfigurationError(`${where} is not a repository URI (<registry>/<repository>): ${(error as Error).message}`);
+    }
+    allowedRepositories.add(name);
+  });
+
+  const format = env.SIGNATURE_MANIFEST_FORMAT?.trim() || 'oci-1.1';
+  if (format !== 'oci-1.1' && format !== 'legacy') {
+    throw new ConfigurationError(`SIGNATURE_MANIFEST_FORMAT must be "oci-1.1" or "legacy", got "${format.slice(0, 50)}"`);
+  }
+  return { profiles, allowedRepositories, manifestFormat: format, plainHttp: plainHttpRegistries(env[PLAIN_HTTP_HOSTS_ENV], log) };
+}
+
+/** One profile's signature. */
+export interface ProfileSignature {
+  readonly profileArn: string;
+  readonly signatureDigest: string;
+  /** True when an existing valid signature by this profile over the same annotations was kept. */
+  readonly reused: boolean;
+  readonly signingJobArn?: string;
+}
+
+/** What a direct invocation returns. */
+export interface SignResult {
+  /** `<registry>/<repository>@<digest>` */
+  readonly imageUri: string;
+  readonly imageDigest: string;
+  /** The last profile's signature digest (absent when skipped). */
+  readonly signatureDigest?: string;
+  /** The last profile's signing job, when it made a new signature. */
+  readonly signingJobArn?: string;
+  readonly signatures: ProfileSignature[];
+  /** The annotations signed in the payload: userMetadata and provenance. */
+  readonly annotations: Record<string, string>;
+  /** Why nothing was signed (the digest is a Notary signature, e.g. a push event for a signature). */
+  readonly skipped?: string;
+}
+
+const SIGN_FIELDS = ['imageUri', 'userMetadata', 'force', 'buildId', 'pipelineExecutionId', 'sourceRevision'];
+
+interface SignRequest {
+  readonly reference: ReturnType<Parameters['imageUri']>;
+  readonly annotations: Record<string, string>;
+  readonly force: boolean;
+  readonly build?: ReturnType<typeof parseBuildReference>;
+}
+
+/** Validates the parameters; nothing is read or sent before this passes. */
+export function parseSignParameters(values: Record<string, unknown>, source: WorkInput['source'], config: SignConfig): SignRequest {
+  const parameters = new Parameters(values, source, SIGN_FIELDS);
+  const reference = parameters.imageUri();
+  const userMetadata = parameters.optionalStringMap('userMetadata', {
+    maxEntries: 32,
+    maxKeyLength: 128,
+    maxValueLength: 1024,
+    reservedPrefixes: [
+      { prefix: RESERVED_METADATA_PREFIX, reason: 'reserved by the Notary Project' },
+      { prefix: PROVENANCE_PREFIX, reason: 'used for provenance annotations' },
+    ],
+  });
+  const force = parameters.optionalBoolean('force') ?? false;
+  const buildId = parameters.optionalString('buildId', { maxLength: 512 });
+  const build = buildId === undefined ? undefined : parseBuildReference(buildId);
+  if (buildId !== undefined && !build) {
+    parameters.fail('buildId', 'must be a CodeBuild build id (<project>:<uuid>, CODEBUILD_BUILD_ID) or build ARN (CODEBUILD_BUILD_ARN)');
+  }
+  const pipelineExecutionId = parameters.optionalString('pipelineExecutionId', {
+    maxLength: 128,
+    pattern: /^[A-Za-z0-9-]+$/,
+    expected: 'a CodePipeline execution id such as #{codepipeline.PipelineExecutionId}',
+  });
+  const sourceRevision = parameters.optionalString('sourceRevision', { maxLength: 1024 });
+
+  if (!config.allowedRepositories.has(reference.repositoryName)) {
+    const allowed = [...config.allowedRepositories];
+    const listed = allowed.length === 0 ? 'none' : allowed.slice(0, 10).join(', ') + (allowed.length > 10 ? `, … (${allowed.length} in all)` : '');
+    parameters.fail(
+      'imageUri',
+      `names repository "${reference.repositoryName}", which this function may not sign in; it signs in: ${listed} (ALLOWED_REPOSITORIES)`,
+    );
+  }
+
+  const annotations: Record<string, string> = { ...userMetadata };
+  if (pipelineExecutionId) annotations[ProvenanceAnnotation.PIPELINE_EXECUTION_ID] = pipelineExecutionId;
+  if (sourceRevision) annotations[ProvenanceAnnotation.SOURCE_REVISION] = sourceRevision;
+  checkPayloadSize(annotations, `${source}: userMetadata and the provenance parameters`);
+  return { reference, annotations, force, build };
+}
+
+/** Whether the manifest is a Notary signature (signing one would make push-triggered signing loop). */
+async function notarySignatureCheck(repository: OciRepository, digest: string): Promise<boolean> {
+  const { bytes } = await repository.fetchManifest(digest, { maxBytes: DEFAULT_LIMITS.manifestBytes });
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    return false;
+  }
+  if (!isPlainObject(manifest)) return false;
+  const config = isPlainObject(manifest.config) ? manifest.config : {};
+  return manifest.artifactType === MediaType.NOTARY_SIGNATURE || config.mediaType === MediaType.NOTARY_SIGNATURE;
+}
+
+function signingHint(errorName: string | undefined, profile: SigningProfileConfig): string {
+  switch (errorName) {
+    case 'AccessDeniedException':
+      return `; the function's role needs signer:SignPayload on ${profile.profileArn}` +
+        (profile.profileOwner ? ` and the profile owner ${profile.profileOwner} must allow it` : '');
+    case 'ResourceNotFoundException':
+      return `; check that signing profile ${profile.profileArn} exists and is active`;
+    default:
+      return '';
+  }
+}
+
+async function signWithProfiles(input: WorkInput, config: SignConfig, clients: AwsClients): Promise<SignResult> {
+  const request = parseSignParameters(input.parameters, input.source, config);
+  const { reference } = request;
+  const digest = reference.digest!;
+  const pinned = `${reference.repositoryName}@${digest}`;
+  const log = input.log.child({ imageUri: reference.toString(), digest });
+
+  const annotations = { ...request.annotations };
+  if (request.build) {
+    input.step(`reading build ${request.build.id} from CodeBuild`);
+    const provenance = await buildProvenance(clients.codeBuild(request.build.region), request.build);
+    Object.assign(annotations, provenance);
+    log.info('read the build provenance', { buildArn: provenance[ProvenanceAnnotation.BUILD_ARN] });
+    checkPayloadSize(annotations, 'userMetadata and the provenance annotations');
+  }
+
+  const opened = openImage(reference, { clients, plainHttp: config.plainHttp });
+  const repository = abortable(opened.repository, input.signal);
+
+  input.step(`reading the image manifest ${pinned}`);
+  let isSignature: boolean;
+  try {
+    isSignature = await notarySignatureCheck(repository, digest);
+  } catch (error) {
+    throw new Error(`could not sign ${opened.displayReference}: ${(error as Error).message}`, { cause: error });
+  }
+  if (isSignature) {
+    const skipped = `${pinned} is a Notary signature, not an image; signatures are not signed`;
+    log.info(skipped);
+    return { imageUri: pinned, imageDigest: digest, signatures: [], annotations, skipped };
+  }
+
+  const signatures: ProfileSignature[] = [];
+  for (const profile of config.profiles) {
+    input.step(`signing ${pinned} with signing profile ${profile.profileArn}`);
+    const started = Date.now();
+    const signer = abortable(
+      new AwsSignerSigner({ client: clients.signer(profile.region), profileName: profile.profileName, profileOwner: profile.profileOwner }),
+      input.signal,
+    );
+    try {
+      const result = await signImage({
+        repository,
+        tagOrDigest: digest,
+        signer,
+        userMetadata: annotations,
+        force: request.force,
+        manifestFormat: config.manifestFormat,
+      });
+      signatures.push({
+        profileArn: profile.profileArn,
+        signatureDigest: result.signatureDigest,
+        reused: result.reused,
+        signingJobArn: result.signingJobArn,
+      });
+      log.info(result.reused ? 'kept the existing signature' : 'signed', {
+        profileArn: profile.profileArn,
+        signatureDigest: result.signatureDigest,
+        reused: result.reused,
+        signingJobArn: result.signingJobArn,
+        durationMs: Date.now() - started,
+      });
+    } catch (error) {
+      if (input.signal.aborted) throw input.signal.reason;
+      log.warn('signing failed', { profileArn: profile.profileArn, ...errorFields(error) });
+      const code = (error as { code?: string }).code ?? (error as Error).name;
+      throw new Error(
+        `could not sign ${opened.displayReference} with signing profile ${profile.profileArn}: ${(error as Error).message}${signingHint(code, profile)}`,
+        { cause: error },
+      );
+    }
+  }
+  const last = signatures[signatures.length - 1];
+  return {
+    imageUri: pinned,
+    imageDigest: digest,
+    signatureDigest: last.signatureDigest,
+    signingJobArn: last.signingJobArn,
+    signatures,
+    annotations,
+  };
+}
+
+/** The job outcome: output variables on success; a signature digest that was skipped fails the job. */
+export function signJobResult(result: SignResult): JobResult {
+  if (result.skipped || !result.signatureDigest) return { ok: false, message: result.skipped ?? `nothing was signed for ${result.imageUri}` };
+  const outputVariables: Record<string, string> = {
+    IMAGE_DIGEST: result.imageDigest,
+    SIGNATURE_DIGEST: result.signatureDigest,
+    SIGNATURES: result.signatures.map((signature) => signature.signatureDigest).join(','),
+  };
+  if (result.signingJobArn) outputVariables.SIGNING_JOB_ARN = result.signingJobArn;
+  const lines = result.signatures.map(
+    (signature) => `${signature.profileArn}: ${signature.signatureDigest}${signature.reused ? ' (existing signature kept)' : ''}`,
+  );
+  return { ok: true, outputVariables, summary: `Signed ${result.imageUri}\n${lines.join('\n')}` };
+}
+
+/** `{imageUri}` of an EventBridge "ECR Image Action" push event; other events are passed on unchanged. */
+export function signParametersOf(event: Record<string, unknown>): Record<string, unknown> {
+  if (event.source !== 'aws.ecr' || event['detail-type'] !== 'ECR Image Action') return event;
+  const detail = isPlainObject(event.detail) ? event.detail : {};
+  if (detail['action-type'] !== 'PUSH' || detail.result !== 'SUCCESS') {
+    throw new ParameterError('the event: only successful ECR image pushes ("action-type": "PUSH", "result": "SUCCESS") are signed');
+  }
+  const { account, region } = event;
+  const name = detail['repository-name'];
+  const digest = detail['image-digest'];
+  if (typeof account !== 'string' || typeof region !== 'string' || typeof name !== 'string' || typeof digest !== 'string') {
+    throw new ParameterError('the event: an ECR push event needs account, region, detail.repository-name and detail.image-digest');
+  }
+  const suffix = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return { imageUri: `${account}.dkr.ecr.${region}.${suffix}/${name}@${digest}` };
+}
+
+export interface SignHandlerOptions {
+  /** @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** @default the clients of this execution environment */
+  readonly clients?: () => AwsClients;
+  readonly logger?: Logger;
+}
+
+export type SignHandler = (event: unknown, context?: Partial<LambdaContext>) => Promise<unknown>;
+
+/** A sign handler; its configuration is read and validated once, when it is created (cold start). */
+export function createSignHandler(options: SignHandlerOptions = {}): SignHandler {
+  const logger = options.logger ?? new Logger();
+  const clients = options.clients ?? awsClients;
+  let config: SignConfig | undefined;
+  let configError: Error | undefined;
+  try {
+    config = loadSignConfig(options.env ?? process.env, logger.child({ handler: 'sign' }));
+  } catch (error) {
+    configError = error as Error;
+    logger.error('the sign function is misconfigured; every invocation will fail', { handler: 'sign', ...errorFields(error) });
+  }
+  return (event, context) =>
+    runHandler<SignResult>(
+      {
+        name: 'sign',
+        logger,
+        timeoutHint: 'that the registry, AWS Signer and CodeBuild answer in time',
+        codePipeline: () => clients().codePipeline(),
+        directParameters: signParametersOf,
+        work: async (input) => {
+          if (!config) throw configError ?? new ConfigurationError('the sign function has no configuration');
+          return signWithProfiles(input, config, clients());
+        },
+        jobResult: signJobResult,
+      },
+      event,
+      context,
+    );
+}
+
+let defaultHandler: SignHandler | undefined = process.env.AWS_LAMBDA_FUNCTION_NAME ? createSignHandler() : undefined;
+
+/** The Lambda entry point. */
+export async function handler(event: unknown, context?: Partial<LambdaContext>): Promise<unknown> {
+  defaultHandler ??= createSignHandler();
+  return defaultHandler(event, context);
+}
