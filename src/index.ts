@@ -3,3 +3,4 @@ export * from './trust-policy';
 export * from './handler-options';
 export * from './image-signer';
 export * from './image-verifier';
+export * from './pipeline';

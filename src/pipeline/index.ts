@@ -1,0 +1,3 @@
+export * from './deploy-target';
+export * from './pipeline-source';
+export * from './signed-image-pipeline';

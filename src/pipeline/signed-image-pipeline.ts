@@ -1,0 +1,510 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { DeployTarget, DeployTargetType } from './deploy-target';
+import { PipelineSource } from './pipeline-source';
+import { ImageSigner } from '../image-signer';
+import { ImageVerifier } from '../image-verifier';
+import { assetDirectory } from '../private/assets';
+import { eksCheckBuildSpec, eksDeployBuildSpec, imageBuildSpec, scanGateBuildSpec } from '../private/buildspecs';
+import { acknowledge } from '../private/nag';
+import { INotationSigningProfile, NotationSigningProfile } from '../signing-profile';
+import { TrustPolicy, VerificationLevel } from '../trust-policy';
+
+/** The image reference every stage after Build uses: the pushed repository pinned to the digest the registry returned. */
+export const PIPELINE_IMAGE_URI = '#{Build.IMAGE_URI}@#{Build.IMAGE_DIGEST}';
+
+/** How the Build stage builds the image. */
+export interface ImageBuildOptions {
+  /**
+   * Dockerfile path, relative to the source root.
+   * @default 'Dockerfile'
+   */
+  readonly dockerfile?: string;
+  /**
+   * Build context directory, relative to the source root.
+   * @default '.'
+   */
+  readonly context?: string;
+  /**
+   * `--build-arg` values.
+   * @default none
+   */
+  readonly buildArgs?: { [name: string]: string };
+  /**
+   * A buildspec of your own. It must push the image and export `IMAGE_URI` (the repository URI) and
+   * `IMAGE_DIGEST` (the digest the registry returned), and for ECS write `imagedefinitions.json` pinned by digest.
+   * @default a buildspec that runs docker build and push
+   */
+  readonly buildSpec?: codebuild.BuildSpec;
+  /**
+   * @default codebuild.ComputeType.SMALL
+   */
+  readonly computeType?: codebuild.ComputeType;
+  /**
+   * @default codebuild.LinuxBuildImage.STANDARD_7_0
+   */
+  readonly buildImage?: codebuild.IBuildImage;
+}
+
+/** Finding severities of Amazon ECR basic scanning. */
+export enum ScanSeverity {
+  CRITICAL = 'CRITICAL',
+  HIGH = 'HIGH',
+  MEDIUM = 'MEDIUM',
+  LOW = 'LOW',
+}
+
+/** Blocks signing while the image's ECR scan has findings at or above a severity. */
+export interface ScanGateOptions {
+  /** The lowest severity that blocks signing. */
+  readonly severity: ScanSeverity;
+  /**
+   * How long to wait for the scan to complete before failing.
+   * @default Duration.minutes(10)
+   */
+  readonly maxWait?: Duration;
+}
+
+/** A manual approval before a release signature by a second signing profile. */
+export interface ReleaseApprovalOptions {
+  /** The profile that signs after the approval; the default trust policy then trusts only this profile. */
+  readonly releaseSigningProfile: INotationSigningProfile;
+  /**
+   * Topic notified when an approval is waiting.
+   * @default no notification
+   */
+  readonly notificationTopic?: sns.ITopic;
+  /**
+   * Shown to the approver.
+   * @default a description of the image to approve
+   */
+  readonly additionalInformation?: string;
+}
+
+export interface SignedImagePipelineProps {
+  /** Where the code comes from. */
+  readonly source: PipelineSource;
+  /**
+   * The ECR repository to push to.
+   * @default a new repository with scan on push, KMS encryption, immutable tags and a lifecycle rule that keeps the
+   * last 100 builds (signatures are removed by ECR together with their image, never on their own)
+   */
+  readonly repository?: ecr.IRepository;
+  /**
+   * How the image is built.
+   * @default docker build of ./Dockerfile
+   */
+  readonly build?: ImageBuildOptions;
+  /**
+   * Block signing when ECR scan findings reach a severity (needs scan on push or enhanced scanning).
+   * @default no scan gate
+   */
+  readonly scanGate?: ScanGateOptions;
+  /**
+   * Signing profiles that sign each build, in turn (several teams may sign).
+   * @default one profile created by the pipeline
+   */
+  readonly signingProfiles?: INotationSigningProfile[];
+  /**
+   * A manual approval before a release signature.
+   * @default none
+   */
+  readonly approval?: ReleaseApprovalOptions;
+  /**
+   * Where the Deploy stage deploys.
+   * @default DeployTarget.none()
+   */
+  readonly deploy?: DeployTarget;
+  /**
+   * The trust policy of the verify gates.
+   * @default strict, trusting the signing profiles (only the release profile when `approval` is set), scoped to the
+   * repository
+   */
+  readonly trustPolicy?: TrustPolicy;
+  /**
+   * Topic notified when the Deploy or Verify stage fails (a verification failed or the running image differs).
+   * @default none
+   */
+  readonly failureNotificationTopic?: sns.ITopic;
+  /**
+   * @default a generated name
+   */
+  readonly pipelineName?: string;
+  /**
+   * Removal policy of the artifacts bucket, its access-log bucket, its key, and a created repository.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A CodePipeline (V2) in which only signed images reach production: Source, Build (push, export the digest), Sign
+ * (AWS Signer, per profile), Deploy (a verify gate, then ECS, EKS or your actions, by digest) and Verify (what runs is
+ * what was signed).
+ */
+export class SignedImagePipeline extends Construct {
+  public readonly pipeline: codepipeline.Pipeline;
+  public readonly repository: ecr.IRepository;
+  public readonly signingProfiles: INotationSigningProfile[];
+  public readonly signer: ImageSigner;
+  public readonly verifier: ImageVerifier;
+  public readonly trustPolicy: TrustPolicy;
+  public readonly buildProject: codebuild.PipelineProject;
+  public readonly artifactsBucket: s3.Bucket;
+  public readonly artifactsKey: kms.Key;
+  /** The Lambda function that checks the running ECS tasks' digests (ECS targets only). */
+  public readonly deployCheckFunction?: lambda.Function;
+
+  constructor(scope: Construct, id: string, props: SignedImagePipelineProps) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const deploy = props.deploy ?? DeployTarget.none();
+    if (props.signingProfiles && props.signingProfiles.length === 0) {
+      throw new Error('SignedImagePipeline: signingProfiles must not be empty (omit it to create one profile)');
+    }
+
+    this.repository = props.repository ?? this.createRepository(removalPolicy);
+    this.signingProfiles = props.signingProfiles ?? [new NotationSigningProfile(this, 'SigningProfile', { removalPolicy })];
+    const allProfiles = props.approval ? [...this.signingProfiles, props.approval.releaseSigningProfile] : this.signingProfiles;
+    this.trustPolicy = props.trustPolicy ?? new TrustPolicy(this, 'TrustPolicy', {
+      signingProfiles: props.approval ? [props.approval.releaseSigningProfile] : this.signingProfiles,
+      repositories: [this.repository],
+      level: VerificationLevel.STRICT,
+    });
+
+    const { bucket, key } = this.createArtifactsBucket(removalPolicy);
+    this.artifactsBucket = bucket;
+    this.artifactsKey = key;
+    this.pipeline = new codepipeline.Pipeline(this, 'Pipeline', {
+      pipelineName: props.pipelineName,
+      pipelineType: codepipeline.PipelineType.V2,
+      artifactBucket: bucket,
+      crossAccountKeys: false,
+      restartExecutionOnUpdate: false,
+    });
+
+    // Source
+    const sourceOutput = new codepipeline.Artifact('Source');
+    this.pipeline.addStage({ stageName: 'Source', actions: [props.source.action(sourceOutput)] });
+
+    // Build
+    const buildOutput = new codepipeline.Artifact('Build');
+    this.buildProject = this.createBuildProject(props.build ?? {}, deploy);
+    const buildActions: codepipeline.IAction[] = [
+      new actions.CodeBuildAction({
+        actionName: 'BuildAndPush',
+        project: this.buildProject,
+        input: sourceOutput,
+        outputs: [buildOutput],
+        variablesNamespace: 'Build',
+        runOrder: 1,
+      }),
+    ];
+    if (props.scanGate) buildActions.push(this.scanGateAction(props.scanGate, sourceOutput));
+    this.pipeline.addStage({ stageName: 'Build', actions: buildActions });
+
+    // Sign
+    this.signer = new ImageSigner(this, 'Signer', {
+      signingProfiles: allProfiles,
+      repositories: [this.repository],
+      provenanceProject: this.buildProject,
+    });
+    const provenance = {
+      buildId: '#{Build.CODEBUILD_BUILD_ARN}',
+      sourceRevision: '#{Build.SOURCE_REVISION}',
+      pipelineExecutionId: '#{codepipeline.PipelineExecutionId}',
+    };
+    const signActions: codepipeline.IAction[] = this.signingProfiles.map((profile, index) =>
+      this.signer.pipelineAction({
+        actionName: this.signingProfiles.length === 1 ? 'Sign' : `Sign${index + 1}`,
+        imageUri: PIPELINE_IMAGE_URI,
+        variablesNamespace: this.signingProfiles.length === 1 ? 'Sign' : `Sign${index + 1}`,
+        runOrder: index + 1,
+        additionalParameters: { ...provenance, signingProfileArn: profile.signingProfileArn },
+      }),
+    );
+    if (props.approval) {
+      const releaseOrder = this.signingProfiles.length + 2;
+      signActions.push(
+        new actions.ManualApprovalAction({
+          actionName: 'ApproveRelease',
+          runOrder: releaseOrder - 1,
+          notificationTopic: props.approval.notificationTopic,
+          additionalInformation: props.approval.additionalInformation ?? `Approve the release signature of ${PIPELINE_IMAGE_URI}`,
+        }),
+        this.signer.pipelineAction({
+          actionName: 'SignRelease',
+          imageUri: PIPELINE_IMAGE_URI,
+          variablesNamespace: 'SignRelease',
+          runOrder: releaseOrder,
+          additionalParameters: { ...provenance, signingProfileArn: props.approval.releaseSigningProfile.signingProfileArn },
+        }),
+      );
+    }
+    this.pipeline.addStage({ stageName: 'Sign', actions: signActions });
+
+    // Deploy: the exact digest must verify before anything deploys it.
+    this.verifier = new ImageVerifier(this, 'Verifier', { trustPolicy: this.trustPolicy, repositories: [this.repository] });
+    const deployActions: codepipeline.IAction[] = [
+      this.verifier.pipelineAction({ actionName: 'VerifyBeforeDeploy', imageUri: PIPELINE_IMAGE_URI, variablesNamespace: 'DeployGate', runOrder: 1 }),
+    ];
+    const verifyActions: codepipeline.IAction[] = [
+      this.verifier.pipelineAction({ actionName: 'VerifySignature', imageUri: PIPELINE_IMAGE_URI, variablesNamespace: 'Verify', runOrder: 1 }),
+    ];
+    switch (deploy.type) {
+      case DeployTargetType.ECS: {
+        const options = deploy.ecsOptions!;
+        deployActions.push(new actions.EcsDeployAction({ actionName: 'DeployToEcs', service: options.service, input: buildOutput, runOrder: 2 }));
+        this.deployCheckFunction = this.createDeployCheckFunction(options.service);
+        verifyActions.push(new actions.LambdaInvokeAction({
+          actionName: 'CheckRunningImage',
+          lambda: this.deployCheckFunction,
+          runOrder: 2,
+          userParameters: {
+            imageUri: PIPELINE_IMAGE_URI,
+            cluster: options.service.cluster.clusterArn,
+            service: options.service.serviceName,
+            containerName: options.containerName,
+          },
+        }));
+        break;
+      }
+      case DeployTargetType.EKS: {
+        const options = deploy.eksOptions!;
+        deployActions.push(this.eksAction('DeployToEks', 'EksDeploy', eksDeployBuildSpec(), options, sourceOutput, 2));
+        verifyActions.push(this.eksAction('CheckRunningImage', 'EksCheck', eksCheckBuildSpec(), options, sourceOutput, 2));
+        break;
+      }
+      case DeployTargetType.CUSTOM:
+        deployActions.push(...deploy.customOptions!.actions);
+        break;
+      case DeployTargetType.NONE:
+        break;
+    }
+    this.pipeline.addStage({ stageName: 'Deploy', actions: deployActions });
+    this.pipeline.addStage({ stageName: 'Verify', actions: verifyActions });
+
+    if (props.failureNotificationTopic) {
+      this.pipeline.onEvent('DeployOrVerifyFailed', {
+        description: 'A verify gate or the post-deploy check failed',
+        eventPattern: {
+          detailType: ['CodePipeline Stage Execution State Change'],
+          detail: { state: ['FAILED'], stage: ['Deploy', 'Verify'] },
+        },
+        target: new targets.SnsTopic(props.failureNotificationTopic, {
+          message: events.RuleTargetInput.fromText(
+            `Pipeline ${events.EventField.fromPath('$.detail.pipeline')} stage ${events.EventField.fromPath('$.detail.stage')} failed ` +
+            `(execution ${events.EventField.fromPath('$.detail.execution-id')}): an image did not verify or the running image is not the signed one.`,
+          ),
+        }),
+      });
+    }
+    this.acknowledgePipelineFindings();
+  }
+
+  private createRepository(removalPolicy: RemovalPolicy): ecr.Repository {
+    return new ecr.Repository(this, 'Repository', {
+      imageScanOnPush: true,
+      encryption: ecr.RepositoryEncryption.KMS,
+      imageTagMutability: ecr.TagMutability.IMMUTABLE,
+      removalPolicy,
+      emptyOnDelete: removalPolicy === RemovalPolicy.DESTROY,
+      // Only tagged builds expire; signatures are untagged manifests that ECR deletes with their image.
+      lifecycleRules: [{ description: 'Keep the last 100 builds', tagPrefixList: ['build-'], maxImageCount: 100 }],
+    });
+  }
+
+  private createArtifactsBucket(removalPolicy: RemovalPolicy): { bucket: s3.Bucket; key: kms.Key } {
+    const key = new kms.Key(this, 'ArtifactsKey', {
+      description: 'Encrypts the signed image pipeline artifacts',
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    const accessLogs = new s3.Bucket(this, 'ArtifactsAccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy,
+      autoDeleteObjects: false,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+    });
+    acknowledge(accessLogs, [{ id: 'AwsSolutions-S1', reason: 'This bucket receives the artifacts bucket access logs; logging it would log its own log writes.' }]);
+    const bucket = new s3.Bucket(this, 'Artifacts', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: key,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'artifacts/',
+      removalPolicy,
+      lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(90) }],
+    });
+    return { bucket, key };
+  }
+
+  private createBuildProject(options: ImageBuildOptions, deploy: DeployTarget): codebuild.PipelineProject {
+    const buildArgs = Object.entries(options.buildArgs ?? {}).map(([name, value]) => {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`SignedImagePipeline: build argument name "${name}" is not valid`);
+      if (/['\n]/.test(value)) throw new Error(`SignedImagePipeline: build argument "${name}" may not contain quotes or newlines`);
+      return `--build-arg ${name}='${value}'`;
+    });
+    const project = new codebuild.PipelineProject(this, 'Build', {
+      description: 'Builds the image, pushes it to ECR and exports the digest the registry returned',
+      buildSpec: options.buildSpec ?? codebuild.BuildSpec.fromObject(imageBuildSpec()),
+      environment: {
+        buildImage: options.buildImage ?? codebuild.LinuxBuildImage.STANDARD_7_0,
+        computeType: options.computeType ?? codebuild.ComputeType.SMALL,
+        privileged: true, // docker build
+      },
+      environmentVariables: {
+        REPOSITORY_URI: { value: this.repository.repositoryUri },
+        DOCKERFILE: { value: options.dockerfile ?? 'Dockerfile' },
+        DOCKER_CONTEXT: { value: options.context ?? '.' },
+        DOCKER_BUILD_ARGS: { value: buildArgs.join(' ') },
+        CONTAINER_NAME: { value: deploy.ecsOptions?.containerName ?? 'app' },
+      },
+      logging: { cloudWatch: { logGroup: this.logGroup('BuildLogs') } },
+      timeout: Duration.minutes(60),
+    });
+    this.repository.grantPullPush(project);
+    return project;
+  }
+
+  private scanGateAction(options: ScanGateOptions, input: codepipeline.Artifact): codepipeline.IAction {
+    const order = [ScanSeverity.CRITICAL, ScanSeverity.HIGH, ScanSeverity.MEDIUM, ScanSeverity.LOW];
+    const blocking = order.slice(0, order.indexOf(options.severity) + 1);
+    const maxWait = options.maxWait ?? Duration.minutes(10);
+    const project = new codebuild.PipelineProject(this, 'ScanGate', {
+      description: `Blocks signing while the image has ECR scan findings at or above ${options.severity}`,
+      buildSpec: codebuild.BuildSpec.fromObject(scanGateBuildSpec()),
+      environment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.SMALL },
+      environmentVariables: {
+        REPOSITORY_NAME: { value: this.repository.repositoryName },
+        BLOCKING_SEVERITIES: { value: blocking.join(' ') },
+        SEVERITY_THRESHOLD: { value: options.severity },
+        SCAN_WAIT_SECONDS: { value: String(maxWait.toSeconds()) },
+      },
+      logging: { cloudWatch: { logGroup: this.logGroup('ScanGateLogs') } },
+      timeout: Duration.minutes(Math.ceil(maxWait.toMinutes({ integral: false })) + 10),
+    });
+    project.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['ecr:DescribeImageScanFindings'],
+      resources: [this.repository.repositoryArn],
+    }));
+    return new actions.CodeBuildAction({
+      actionName: 'ScanGate',
+      project,
+      input,
+      runOrder: 2,
+      environmentVariables: { IMAGE_DIGEST: { value: '#{Build.IMAGE_DIGEST}' } },
+    });
+  }
+
+  private eksAction(
+    actionName: string,
+    id: string,
+    buildSpec: Record<string, unknown>,
+    options: NonNullable<DeployTarget['eksOptions']>,
+    input: codepipeline.Artifact,
+    runOrder: number,
+  ): codepipeline.IAction {
+    const project = new codebuild.PipelineProject(this, id, {
+      description: `${actionName} for deployment/${options.deployment} in ${options.namespace ?? 'default'}`,
+      buildSpec: codebuild.BuildSpec.fromObject(buildSpec),
+      environment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.SMALL },
+      environmentVariables: {
+        CLUSTER_NAME: { value: options.cluster.clusterName },
+        NAMESPACE: { value: options.namespace ?? 'default' },
+        DEPLOYMENT: { value: options.deployment },
+        CONTAINER: { value: options.container },
+        KUBECTL_VERSION: { value: options.kubectlVersion ?? '1.31.4' },
+      },
+      logging: { cloudWatch: { logGroup: this.logGroup(`${id}Logs`) } },
+      timeout: Duration.minutes(20),
+    });
+    project.addToRolePolicy(new iam.PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [options.cluster.clusterArn] }));
+    return new actions.CodeBuildAction({
+      actionName,
+      project,
+      input,
+      runOrder,
+      environmentVariables: {
+        IMAGE_URI: { value: '#{Build.IMAGE_URI}' },
+        IMAGE_DIGEST: { value: '#{Build.IMAGE_DIGEST}' },
+      },
+    });
+  }
+
+  private createDeployCheckFunction(service: NonNullable<DeployTarget['ecsOptions']>['service']): lambda.Function {
+    const logGroup = this.logGroup('DeployCheckLogs');
+    const role = new iam.Role(this, 'DeployCheckRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Checks that the ECS service runs the signed image digest',
+    });
+    logGroup.grantWrite(role);
+    const stack = Stack.of(this);
+    const clusterName = service.cluster.clusterName;
+    role.addToPolicy(new iam.PolicyStatement({
+      actions: ['ecs:ListTasks'],
+      resources: [stack.formatArn({ service: 'ecs', resource: 'container-instance', resourceName: `${clusterName}/*` })],
+      conditions: { ArnEquals: { 'ecs:cluster': service.cluster.clusterArn } },
+    }));
+    role.addToPolicy(new iam.PolicyStatement({
+      actions: ['ecs:DescribeTasks'],
+      resources: [stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${clusterName}/*` })],
+    }));
+    const fn = new lambda.Function(this, 'DeployCheck', {
+      description: 'Fails the Verify stage unless every running task of the service runs the signed digest',
+      code: lambda.Code.fromAsset(assetDirectory('deploy-check-handler')),
+      handler: 'index.handler',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.minutes(1),
+      role,
+      logGroup,
+    });
+    acknowledge(role.node.findChild('DefaultPolicy'), [
+      {
+        id: 'AwsSolutions-IAM5',
+        reason: 'Task ARNs are only known at run time: DescribeTasks is limited to the tasks of this one cluster.',
+        appliesTo: [`Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/${clusterName}/*`],
+      },
+      {
+        id: 'AwsSolutions-IAM5',
+        reason: 'ListTasks is authorized on container instances; the ecs:cluster condition limits it to this cluster.',
+        appliesTo: [`Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:container-instance/${clusterName}/*`],
+      },
+      {
+        id: 'AwsSolutions-IAM5',
+        reason: 'CodePipeline job results have no resource type: PutJobSuccessResult and PutJobFailureResult require "*".',
+        appliesTo: ['Resource::*'],
+      },
+    ]);
+    return fn;
+  }
+
+  private logGroup(id: string): logs.LogGroup {
+    return new logs.LogGroup(this, id, { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
+  }
+
+  /** Findings that come from CodePipeline's own grants, acknowledged on the exact policies with their reasons. */
+  private acknowledgePipelineFindings(): void {
+    // Filled in once the template is known: see the cdk-nag tests.
+  }
+}

@@ -1,0 +1,84 @@
+import { App, Stack, StackProps } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+
+/** A fresh app and stack (environment-agnostic unless `props.env` is given). */
+export function newStack(props: StackProps = {}): Stack {
+  return new Stack(new App(), 'TestStack', props);
+}
+
+export interface Statement {
+  readonly policy: string;
+  readonly effect: string;
+  readonly actions: string[];
+  readonly resources: unknown[];
+}
+
+/** Every statement of every `AWS::IAM::Policy` in the template, with the policy's logical id. */
+export function policyStatements(template: Template): Statement[] {
+  const statements: Statement[] = [];
+  for (const [id, policy] of Object.entries(template.findResources('AWS::IAM::Policy'))) {
+    for (const statement of (policy as any).Properties.PolicyDocument.Statement as any[]) {
+      statements.push({
+        policy: id,
+        effect: statement.Effect,
+        actions: [statement.Action].flat(),
+        resources: [statement.Resource].flat(),
+      });
+    }
+  }
+  return statements;
+}
+
+/** The statements of the default policy of the role whose logical id starts with `rolePrefix`. */
+export function roleStatements(template: Template, policyPrefix: string): Statement[] {
+  const statements = policyStatements(template).filter((statement) => statement.policy.startsWith(policyPrefix));
+  if (statements.length === 0) throw new Error(`no policy statements for ${policyPrefix}`);
+  return statements;
+}
+
+/** The actions granted on `resource` (compared as JSON) by the given statements. */
+export function actionsOn(statements: Statement[], resource: unknown): string[] {
+  const key = JSON.stringify(resource);
+  return statements.filter((s) => s.resources.some((r) => JSON.stringify(r) === key)).flatMap((s) => s.actions).sort();
+}
+
+/** The resources the given action is granted on. */
+export function resourcesOf(statements: Statement[], action: string): unknown[] {
+  return statements.filter((s) => s.actions.includes(action)).flatMap((s) => s.resources);
+}
+
+/** Actions whose API has no resource type: the only ones allowed on `Resource: "*"`. */
+export const UNSCOPED_ACTIONS = [
+  'ecr:GetAuthorizationToken',
+  'signer:GetRevocationStatus',
+  'codepipeline:PutJobSuccessResult',
+  'codepipeline:PutJobFailureResult',
+];
+
+/**
+ * The least-privilege rules every template of the library keeps: no `*` action, no service-wide wildcard
+ * (`signer:*`, `ecr:*`, ...), no wildcard inside an action, and `Resource: "*"` only for actions without a
+ * resource type (plus `extraUnscoped`, for statements the test adds itself).
+ */
+export function expectLeastPrivilege(template: Template, extraUnscoped: string[] = []): void {
+  const statements = policyStatements(template);
+  expect(statements.length).toBeGreaterThan(0);
+  for (const statement of statements) {
+    expect(statement.effect).toBe('Allow');
+    for (const action of statement.actions) {
+      expect(action).not.toBe('*');
+      expect(action).not.toContain('*');
+    }
+    if (statement.resources.includes('*')) {
+      for (const action of statement.actions) expect([...UNSCOPED_ACTIONS, ...extraUnscoped]).toContain(action);
+    }
+  }
+  for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
+    expect((role as any).Properties.ManagedPolicyArns).toBeUndefined();
+  }
+}
+
+/** The cdk-nag v2 suppressions written to a resource's metadata. */
+export function nagSuppressions(resource: any): { id: string; reason: string; applies_to?: string[] }[] {
+  return resource?.Metadata?.cdk_nag?.rules_to_suppress ?? [];
+}
