@@ -147,8 +147,8 @@ export class ImageVerifier extends Construct implements iam.IGrantable {
   /** Estimates the deployed environment size (deploy-time values as placeholders of typical length). */
   private validateEnvironmentSize(): string[] {
     const variables: Record<string, string> = {
-      TRUST_POLICY: JSON.stringify(withPlaceholders(this.trustPolicy.document)),
-      TRUST_STORES: JSON.stringify(withPlaceholders(this.trustStoresForHandler())),
+      TRUST_POLICY: JSON.stringify(withPlaceholders(this.trustPolicy.document, (token) => Stack.of(this).resolve(token))),
+      TRUST_STORES: JSON.stringify(withPlaceholders(this.trustStoresForHandler(), (token) => Stack.of(this).resolve(token))),
     };
     const size = Object.entries(variables).reduce((total, [name, value]) => total + name.length + value.length, 0);
     if (size <= LAMBDA_ENVIRONMENT_LIMIT) return [];

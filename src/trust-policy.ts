@@ -493,7 +493,7 @@ export class TrustPolicy extends Construct {
     const resolved = Stack.of(this).resolve(document);
     const hasTokens = JSON.stringify(resolved) !== JSON.stringify(document);
     try {
-      trustPolicyRules().validateTrustPolicyDocument(JSON.stringify(withPlaceholders(document)));
+      trustPolicyRules().validateTrustPolicyDocument(JSON.stringify(withPlaceholders(document, (token) => Stack.of(this).resolve(token))));
       return [];
     } catch (error) {
       const message = (error as Error).message;

@@ -12,15 +12,17 @@ const STRING_TOKEN = /\$\{Token\[[^\]]+\]\}/g;
  * - a token inside a string (e.g. the account of a repository URI) becomes `placeholder<N>`, valid in a host name
  *   and in a repository path alike.
  *
- * The same token always gets the same placeholder, so duplicates stay duplicates.
+ * Tokens that resolve to the same CloudFormation expression get the same placeholder (`stack.resolve` as `resolve`),
+ * so duplicates stay duplicates.
  */
-export function withPlaceholders(document: unknown): unknown {
+export function withPlaceholders(document: unknown, resolve: (token: string) => unknown = (token) => token): unknown {
   const placeholders = new Map<string, string>();
   const placeholder = (token: string): string => {
-    let value = placeholders.get(token);
+    const key = JSON.stringify(resolve(token));
+    let value = placeholders.get(key);
     if (value === undefined) {
       value = `placeholder${placeholders.size + 1}`;
-      placeholders.set(token, value);
+      placeholders.set(key, value);
     }
     return value;
   };
