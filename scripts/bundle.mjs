@@ -3,7 +3,12 @@
 // construct library need neither esbuild nor Docker at synth time.
 import { build } from 'esbuild';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// Paths below are relative to the repository root, wherever this runs from (e.g. examples/cdk.json).
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(ROOT);
 
 /** Asset name -> entry point. The CLI is the package's `bin`. */
 const ENTRY_POINTS = {
@@ -22,6 +27,7 @@ for (const [name, entry] of Object.entries(ENTRY_POINTS)) {
   const outdir = join('assets', name);
   rmSync(outdir, { recursive: true, force: true });
   const result = await build({
+    absWorkingDir: ROOT,
     entryPoints: [entry],
     outfile: join(outdir, 'index.js'),
     bundle: true,
@@ -31,6 +37,8 @@ for (const [name, entry] of Object.entries(ENTRY_POINTS)) {
     platform: 'node',
     target: 'node20',
     format: 'cjs',
+    // Prefer the ES module builds: the AWS SDK and pkijs tree-shake far better from them.
+    mainFields: ['module', 'main'],
     metafile: true,
     legalComments: 'none',
     define: { __VERSION__: JSON.stringify(version) },

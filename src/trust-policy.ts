@@ -251,7 +251,8 @@ export class TrustPolicy extends Construct {
       );
     }
 
-    if (props.policyName !== undefined && !Token.isUnresolved(props.policyName) && (!KUBERNETES_NAME.test(props.policyName) || props.policyName.length > 63)) {
+    const policyName = props.policyName;
+    if (policyName !== undefined && !Token.isUnresolved(policyName) && (!KUBERNETES_NAME.test(policyName) || policyName.length > 63)) {
       throw new Error(`policyName "${props.policyName}" is invalid: use at most 63 lower-case letters, digits and "-", starting and ending with a letter or digit`);
     }
     this.policyName =

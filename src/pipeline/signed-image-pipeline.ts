@@ -106,7 +106,7 @@ export interface SignedImagePipelineProps {
    * How the image is built.
    * @default docker build of ./Dockerfile
    */
-  readonly build?: ImageBuildOptions;
+  readonly imageBuild?: ImageBuildOptions;
   /**
    * Block signing when ECR scan findings reach a severity (needs scan on push or enhanced scanning).
    * @default no scan gate
@@ -201,7 +201,7 @@ export class SignedImagePipeline extends Construct {
 
     // Build
     const buildOutput = new codepipeline.Artifact('Build');
-    this.buildProject = this.createBuildProject(props.build ?? {}, deploy);
+    this.buildProject = this.createBuildProject(props.imageBuild ?? {}, deploy);
     const buildActions: codepipeline.IAction[] = [
       new actions.CodeBuildAction({
         actionName: 'BuildAndPush',

@@ -6,12 +6,12 @@
 /** Builds and pushes the image; exports the digest the registry returned (never recomputed). */
 export function imageBuildSpec(): Record<string, unknown> {
   return {
-    'version': '0.2',
-    'env': {
+    version: '0.2',
+    env: {
       'shell': 'bash',
       'exported-variables': ['IMAGE_URI', 'IMAGE_DIGEST', 'IMAGE_TAG', 'SOURCE_REVISION', 'CODEBUILD_BUILD_ARN'],
     },
-    'phases': {
+    phases: {
       pre_build: {
         'on-failure': 'ABORT',
         'commands': [
@@ -36,7 +36,7 @@ export function imageBuildSpec(): Record<string, unknown> {
         ],
       },
     },
-    'artifacts': { files: ['imagedefinitions.json'] },
+    artifacts: { files: ['imagedefinitions.json'] },
   };
 }
 
