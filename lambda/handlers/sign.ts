@@ -1,10 +1,11 @@
 /**
  * The sign handler (ImageSigner): signs an image, pinned by digest, with every configured AWS Signer
- * signing profile in turn, and writes provenance annotations into the signed payload.
+ * signing profile in turn (or with the one `signingProfileArn` selects), and writes provenance annotations
+ * into the signed payload.
  *
  * Environment (set by the ImageSigner construct):
  * - `SIGNING_PROFILES`: JSON array of `{"profileName": string, "profileOwner"?: string, "profileArn": string}`;
- *   the image is signed with each, in order.
+ *   the image is signed with each, in order, unless `signingProfileArn` selects one of them.
  * - `ALLOWED_REPOSITORIES`: JSON array of repository URIs (`<registry>/<repository>`) this function may
  *   sign in; any other image is refused (defense in depth next to the role's ECR permissions).
  * - `SIGNATURE_MANIFEST_FORMAT`: `oci-1.1` (default) or `legacy`.
@@ -12,13 +13,16 @@
  *
  * Parameters (UserParameters JSON of a CodePipeline job, or the event of a direct invocation):
  * `imageUri` (required, pinned by digest), `userMetadata` (object of strings), `force` (sign again even if a
- * valid signature by the same profile over the same annotations exists), `buildId` (CodeBuild build id or
- * ARN), `pipelineExecutionId`, `sourceRevision`. An EventBridge "ECR Image Action" push event is accepted
- * as a direct invocation too.
+ * valid signature by the same profile over the same annotations exists), `signingProfileArn` (the
+ * `profileArn` of one of the SIGNING_PROFILES: sign with that profile only; SignedImagePipeline passes it so
+ * that each Sign action signs with one profile in turn; an ARN that is not configured fails the invocation
+ * before anything is read or signed), `buildId` (CodeBuild build id or ARN), `pipelineExecutionId`,
+ * `sourceRevision`. An EventBridge "ECR Image Action" push event is accepted as a direct invocation too.
  *
  * Job output variables: `IMAGE_DIGEST`, `SIGNATURE_DIGEST` (the last profile's signature),
  * `SIGNATURES` (every profile's signature digest, comma-separated, in profile order) and `SIGNING_JOB_ARN`
- * (the last profile's signing job, when a new signature was made).
+ * (the last profile's signing job, when a new signature was made). With `signingProfileArn`, the last (and
+ * only) profile is the selected one.
  */
 import { AwsClients, awsClients } from './clients';
 import {
@@ -153,10 +157,12 @@ export interface SignResult {
   readonly skipped?: string;
 }
 
-const SIGN_FIELDS = ['imageUri', 'userMetadata', 'force', 'buildId', 'pipelineExecutionId', 'sourceRevision'];
+const SIGN_FIELDS = ['imageUri', 'userMetadata', 'force', 'signingProfileArn', 'buildId', 'pipelineExecutionId', 'sourceRevision'];
 
 interface SignRequest {
   readonly reference: ReturnType<Parameters['imageUri']>;
+  /** The profiles to sign with, in order: all configured ones, or the one `signingProfileArn` selects. */
+  readonly profiles: readonly SigningProfileConfig[];
   readonly annotations: Record<string, string>;
   readonly force: boolean;
   readonly build?: ReturnType<typeof parseBuildReference>;
@@ -176,6 +182,7 @@ export function parseSignParameters(values: Record<string, unknown>, source: Wor
     ],
   });
   const force = parameters.optionalBoolean('force') ?? false;
+  const profiles = selectProfiles(parameters, config.profiles);
   const buildId = parameters.optionalString('buildId', { maxLength: 512 });
   const build = buildId === undefined ? undefined : parseBuildReference(buildId);
   if (buildId !== undefined && !build) {
@@ -201,7 +208,22 @@ export function parseSignParameters(values: Record<string, unknown>, source: Wor
   if (pipelineExecutionId) annotations[ProvenanceAnnotation.PIPELINE_EXECUTION_ID] = pipelineExecutionId;
   if (sourceRevision) annotations[ProvenanceAnnotation.SOURCE_REVISION] = sourceRevision;
   checkPayloadSize(annotations, `${source}: userMetadata and the provenance parameters`);
-  return { reference, annotations, force, build };
+  return { reference, profiles, annotations, force, build };
+}
+
+/** The configured profile `signingProfileArn` names, or every configured profile when it is absent. */
+function selectProfiles(parameters: Parameters, configured: readonly SigningProfileConfig[]): readonly SigningProfileConfig[] {
+  const selected = parameters.optionalString('signingProfileArn', { maxLength: 2048 });
+  if (selected === undefined) return configured;
+  const profile = configured.find((candidate) => candidate.profileArn === selected);
+  if (profile) return [profile];
+  const shown = JSON.stringify(selected.length > 300 ? `${selected.slice(0, 300)}…` : selected);
+  const listed = configured.slice(0, 10).map((candidate) => candidate.profileArn).join(', ') +
+    (configured.length > 10 ? `, … (${configured.length} in all)` : '');
+  return parameters.fail(
+    'signingProfileArn',
+    `${shown} is not a signing profile this function signs with; it signs with: ${listed} (SIGNING_PROFILES)`,
+  );
 }
 
 /** Whether the manifest is a Notary signature (signing one would make push-triggered signing loop). */
@@ -263,7 +285,7 @@ async function signWithProfiles(input: WorkInput, config: SignConfig, clients: A
   }
 
   const signatures: ProfileSignature[] = [];
-  for (const profile of config.profiles) {
+  for (const profile of request.profiles) {
     input.step(`signing ${pinned} with signing profile ${profile.profileArn}`);
     const started = Date.now();
     const signer = abortable(
