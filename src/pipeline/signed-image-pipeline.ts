@@ -14,11 +14,13 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DeployTarget, DeployTargetType } from './deploy-target';
 import { PipelineSource } from './pipeline-source';
+import { pipelineWildcardGrants } from './pipeline-wildcard-grants';
 import { ImageSigner } from '../image-signer';
 import { ImageVerifier } from '../image-verifier';
-import { assetDirectory } from '../private/assets';
 import { eksCheckBuildSpec, eksDeployBuildSpec, imageBuildSpec, scanGateBuildSpec } from '../private/buildspecs';
+import { createHandlerFunction } from '../private/handler-function';
 import { acknowledge } from '../private/nag';
+import { acknowledgeWildcardGrants } from '../private/wildcard-grants';
 import { INotationSigningProfile, NotationSigningProfile } from '../signing-profile';
 import { TrustPolicy, VerificationLevel } from '../trust-policy';
 
@@ -311,7 +313,13 @@ export class SignedImagePipeline extends Construct {
         }),
       });
     }
-    this.acknowledgePipelineFindings();
+    acknowledgeWildcardGrants(this, pipelineWildcardGrants({
+      artifactsBucket: bucket,
+      artifactsKey: key,
+      functions: [this.signer.function, this.verifier.function, ...(this.deployCheckFunction ? [this.deployCheckFunction] : [])],
+      projects: this.node.findAll().filter((child): child is codebuild.Project => child instanceof codebuild.Project),
+      ecsCluster: deploy.ecsOptions?.service.cluster,
+    }));
   }
 
   private createRepository(removalPolicy: RemovalPolicy): ecr.Repository {
@@ -450,12 +458,12 @@ export class SignedImagePipeline extends Construct {
   }
 
   private createDeployCheckFunction(service: NonNullable<DeployTarget['ecsOptions']>['service']): lambda.Function {
-    const logGroup = this.logGroup('DeployCheckLogs');
-    const role = new iam.Role(this, 'DeployCheckRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Checks that the ECS service runs the signed image digest',
+    const { function: fn, role } = createHandlerFunction(new Construct(this, 'DeployCheck'), {
+      assetName: 'deploy-check-handler',
+      description: 'the check that every running task of the ECS service runs the signed image digest',
+      environment: {},
+      options: { memorySize: 256, timeout: Duration.minutes(1) },
     });
-    logGroup.grantWrite(role);
     const stack = Stack.of(this);
     const clusterName = service.cluster.clusterName;
     role.addToPolicy(new iam.PolicyStatement({
@@ -467,33 +475,10 @@ export class SignedImagePipeline extends Construct {
       actions: ['ecs:DescribeTasks'],
       resources: [stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${clusterName}/*` })],
     }));
-    const fn = new lambda.Function(this, 'DeployCheck', {
-      description: 'Fails the Verify stage unless every running task of the service runs the signed digest',
-      code: lambda.Code.fromAsset(assetDirectory('deploy-check-handler')),
-      handler: 'index.handler',
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
-      timeout: Duration.minutes(1),
-      role,
-      logGroup,
-    });
-    // The cluster name is a deploy-time token, so the findings cannot be named one by one here.
-    acknowledge(role.node.findChild('DefaultPolicy'), [{
-      id: 'AwsSolutions-IAM5',
-      reason:
-        'Wildcards only where ARNs are unknown until run time, each limited to this one cluster: DescribeTasks on its tasks, ' +
-        'ListTasks on its container instances (with the ecs:cluster condition), and CodePipeline job results, which have no resource type.',
-    }]);
     return fn;
   }
 
   private logGroup(id: string): logs.LogGroup {
     return new logs.LogGroup(this, id, { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
-  }
-
-  /** Findings that come from CodePipeline's own grants, acknowledged on the exact policies with their reasons. */
-  private acknowledgePipelineFindings(): void {
-    // Filled in once the template is known: see the cdk-nag tests.
   }
 }
