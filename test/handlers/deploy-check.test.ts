@@ -1,0 +1,158 @@
+import { DescribeTasksCommand, ECSClient, ListTasksCommand, Task } from '@aws-sdk/client-ecs';
+import { captureConsole, expectCleanLogs, jobEvent, lambdaContext, mockAws, REGION, reportedFailure, reportedSuccess, sleep } from './support';
+import { setAwsClients } from '../../lambda/handlers/clients';
+import { handler, setEcsClient } from '../../lambda/handlers/deploy-check';
+
+const CLUSTER = `arn:aws:ecs:${REGION}:111122223333:cluster/prod`;
+const SERVICE = 'web';
+const CONTAINER = 'app';
+const IMAGE = '111122223333.dkr.ecr.us-east-1.amazonaws.com/app';
+const SIGNED = `sha256:${'a1'.repeat(32)}`;
+const OTHER = `sha256:${'b2'.repeat(32)}`;
+
+const aws = mockAws();
+let logs: ReturnType<typeof captureConsole>;
+
+beforeAll(() => {
+  setAwsClients(aws.clients());
+  setEcsClient(new ECSClient({ region: REGION }));
+});
+beforeEach(() => {
+  aws.reset();
+  logs = captureConsole();
+});
+afterEach(() => {
+  logs.restore();
+  expectCleanLogs(logs.text());
+});
+afterAll(() => {
+  setAwsClients(undefined);
+  setEcsClient(undefined);
+  aws.restore();
+});
+
+function task(id: number, digest: string | undefined, options: { container?: string; lastStatus?: string } = {}): Task {
+  return {
+    taskArn: `arn:aws:ecs:${REGION}:111122223333:task/prod/${id.toString(16).padStart(32, '0')}`,
+    lastStatus: options.lastStatus ?? 'RUNNING',
+    containers: [
+      { name: 'sidecar', imageDigest: OTHER },
+      { name: options.container ?? CONTAINER, imageDigest: digest },
+    ],
+  };
+}
+
+/** ECS answers: the tasks in pages of `pageSize` task ARNs. */
+function runningTasks(tasks: Task[], pageSize = 100): void {
+  const arns = tasks.map((entry) => entry.taskArn!);
+  aws.ecs.on(ListTasksCommand).callsFake(async (input: { nextToken?: string }) => {
+    const start = Number(input.nextToken ?? 0);
+    const next = start + pageSize;
+    return { taskArns: arns.slice(start, next), nextToken: next < arns.length ? String(next) : undefined };
+  });
+  aws.ecs.on(DescribeTasksCommand).callsFake(async (input: { tasks: string[] }) => ({
+    tasks: tasks.filter((entry) => input.tasks.includes(entry.taskArn!)),
+  }));
+}
+
+function parameters(overrides: Record<string, unknown> = {}): string {
+  return JSON.stringify({ imageUri: `${IMAGE}@${SIGNED}`, cluster: CLUSTER, service: SERVICE, containerName: CONTAINER, ...overrides });
+}
+
+describe('deploy-check handler', () => {
+  test('succeeds when every running task runs the expected digest', async () => {
+    runningTasks([task(1, SIGNED), task(2, SIGNED), task(3, SIGNED)], 2);
+
+    const returned = await handler(jobEvent(parameters(), 'job-match'), lambdaContext());
+
+    const success = reportedSuccess(aws.codePipeline, 'job-match');
+    expect(success.outputVariables).toEqual({ IMAGE_DIGEST: SIGNED, RUNNING_TASKS: '3' });
+    expect(success.executionDetails?.summary).toBe(`3 running task(s) of ${SERVICE} run ${SIGNED}`);
+    expect(returned).toEqual({ jobId: 'job-match', status: 'succeeded' });
+    const lists = aws.ecs.commandCalls(ListTasksCommand).map((call) => call.args[0].input);
+    expect(lists).toEqual([
+      { cluster: CLUSTER, serviceName: SERVICE, desiredStatus: 'RUNNING', nextToken: undefined },
+      { cluster: CLUSTER, serviceName: SERVICE, desiredStatus: 'RUNNING', nextToken: '2' },
+    ]);
+    expect(aws.ecs.commandCalls(DescribeTasksCommand)[0].args[0].input).toMatchObject({ cluster: CLUSTER });
+  });
+
+  test('fails naming the service, the task and the digest it runs when a task runs another digest', async () => {
+    const stale = task(2, OTHER);
+    runningTasks([task(1, SIGNED), stale]);
+
+    await handler(jobEvent(parameters(), 'job-mismatch'), lambdaContext());
+
+    const message = reportedFailure(aws.codePipeline, 'job-mismatch');
+    expect(message).toMatch(new RegExp(`^service ${SERVICE} does not run the signed image: task ${stale.taskArn} runs ${OTHER}\\. `));
+    expect(message).toContain(`Container "${CONTAINER}" must run ${SIGNED}.`);
+    expect(message).not.toContain(task(1, SIGNED).taskArn);
+  });
+
+  test('a task without the container, or without a reported digest, does not run the signed image', async () => {
+    const renamed = task(1, SIGNED, { container: 'web' });
+    const starting = task(2, undefined);
+    runningTasks([renamed, starting, task(3, SIGNED, { lastStatus: 'STOPPED' })]);
+
+    await handler(jobEvent(parameters(), 'job-missing-container'), lambdaContext());
+
+    const message = reportedFailure(aws.codePipeline, 'job-missing-container');
+    expect(message).toContain(`task ${renamed.taskArn} runs no container named "${CONTAINER}"`);
+    expect(message).toContain(`task ${starting.taskArn} runs no reported digest`);
+    expect(message).not.toContain(task(3, SIGNED).taskArn);
+  });
+
+  test('a service with no running task fails naming service and digest', async () => {
+    runningTasks([]);
+
+    await handler(jobEvent(parameters(), 'job-no-tasks'), lambdaContext());
+
+    expect(reportedFailure(aws.codePipeline, 'job-no-tasks')).toBe(
+      `service ${SERVICE} in cluster ${CLUSTER} has no running task, so it does not run the signed image ${SIGNED}`,
+    );
+    expect(aws.ecs.commandCalls(DescribeTasksCommand)).toHaveLength(0);
+  });
+
+  test('an ECS error fails the job', async () => {
+    aws.ecs.on(ListTasksCommand).rejects(Object.assign(new Error('User is not authorized to perform ecs:ListTasks'), { name: 'AccessDeniedException' }));
+
+    await handler(jobEvent(parameters(), 'job-ecs-error'), lambdaContext());
+
+    expect(reportedFailure(aws.codePipeline, 'job-ecs-error')).toBe('User is not authorized to perform ecs:ListTasks');
+  });
+
+  test('a function about to time out reports failure', async () => {
+    aws.ecs.on(ListTasksCommand).callsFake(async () => {
+      await sleep(1500);
+      return { taskArns: [] };
+    });
+
+    await handler(jobEvent(parameters(), 'job-deadline'), lambdaContext(600));
+
+    expect(reportedFailure(aws.codePipeline, 'job-deadline')).toMatch(
+      new RegExp(`^the deploy-check function was about to time out \\(1 s were left when it started\\) while listing the running tasks of ${SERVICE};`),
+    );
+    await sleep(1500);
+    expect(aws.codePipeline.calls()).toHaveLength(1);
+  });
+
+  test.each<[string, Record<string, unknown>, RegExp]>([
+    ['a tag where a digest is needed', { imageUri: `${IMAGE}:latest` }, /^UserParameters: imageUri must pin the image by digest/],
+    ['a missing cluster', { cluster: undefined }, /^UserParameters: cluster is required$/],
+    ['a service of the wrong type', { service: ['web'] }, /^UserParameters: service must be a string, got an array$/],
+    ['a service that is no name or ARN', { service: 'web service' }, /^UserParameters: service must be an ECS service name or ARN$/],
+    ['a missing containerName', { containerName: undefined }, /^UserParameters: containerName is required$/],
+  ])('%s fails the job naming the field, before ECS is called', async (_name, overrides, expected) => {
+    await handler(jobEvent(parameters(overrides), 'job-params'), lambdaContext());
+
+    expect(reportedFailure(aws.codePipeline, 'job-params')).toMatch(expected);
+    expect(aws.ecs.calls()).toHaveLength(0);
+  });
+
+  test('a direct invocation returns the result', async () => {
+    runningTasks([task(1, SIGNED)]);
+
+    await expect(handler(JSON.parse(parameters()))).resolves.toEqual({ imageDigest: SIGNED, service: SERVICE, runningTasks: 1 });
+    expect(aws.codePipeline.calls()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,237 @@
+import { GetRevocationStatusCommand, GetRevocationStatusCommandInput } from '@aws-sdk/client-signer';
+import {
+  captureConsole,
+  expectCleanLogs,
+  FakeAwsSigner,
+  jobEvent,
+  lambdaContext,
+  mockAws,
+  pushTestImage,
+  registryEnv,
+  reportedFailure,
+  reportedSuccess,
+  sleep,
+  testProfile,
+  trustPolicy,
+} from './support';
+import { createVerifyHandler } from '../../lambda/handlers/verify';
+import { signImage } from '../../lambda/notary/sign-image';
+import { VerificationOutcome } from '../../lambda/notary/types';
+
+const RELEASE = testProfile('release');
+const AUDIT = testProfile('audit_team', 'ZyXwVu9876');
+const CHECKS = ['integrity', 'authenticity', 'authenticTimestamp', 'expiry', 'revocation'];
+
+const aws = mockAws();
+let fake: FakeAwsSigner;
+let logs: ReturnType<typeof captureConsole>;
+
+beforeAll(async () => {
+  fake = await FakeAwsSigner.create([RELEASE, AUDIT]);
+});
+beforeEach(() => {
+  aws.reset(fake);
+  logs = captureConsole();
+});
+afterEach(() => {
+  logs.restore();
+  expectCleanLogs(logs.text());
+});
+afterAll(() => aws.restore());
+
+function verifyHandler(options: { identities?: string[]; level?: string; env?: Record<string, string> } = {}) {
+  return createVerifyHandler({
+    env: {
+      TRUST_POLICY: trustPolicy(options.identities ?? [RELEASE.profileArn], 'test', options.level),
+      TRUST_STORES: fake.trustStores(),
+      ...registryEnv(),
+      ...options.env,
+    },
+    clients: aws.clients,
+  });
+}
+
+/** A pushed image, signed by `profile` (AWS Signer's envelope shape, from the test CA) unless null. */
+async function image(prefix: string, profile: string | null = 'release', userMetadata?: Record<string, string>) {
+  const pushed = await pushTestImage(prefix);
+  let signatureDigest: string | undefined;
+  if (profile) {
+    const signer = fake.signers.get(profile)!;
+    const signed = await signImage({ repository: pushed.repository, tagOrDigest: pushed.image.digest, signer, userMetadata });
+    signatureDigest = signed.signatureDigest;
+  }
+  return { ...pushed, imageUri: `${pushed.uri}@${pushed.image.digest}`, signatureDigest };
+}
+
+function revocationCalls(): GetRevocationStatusCommandInput[] {
+  return aws.signer.commandCalls(GetRevocationStatusCommand).map((call) => call.args[0].input);
+}
+
+describe('verify handler: jobs', () => {
+  test('an unsigned image fails the job with notation\'s wording', async () => {
+    const { imageUri } = await image('handlers/verify-unsigned', null);
+
+    const returned = await verifyHandler()(jobEvent(JSON.stringify({ imageUri }), 'job-unsigned'), lambdaContext());
+
+    const message = reportedFailure(aws.codePipeline, 'job-unsigned');
+    expect(message).toBe(`signature verification failed: no signature is associated with "${imageUri}", make sure the artifact was signed successfully`);
+    expect(returned).toEqual({ jobId: 'job-unsigned', status: 'failed', message });
+  });
+
+  test('a signed image passes, with the output variables', async () => {
+    const { image: target, imageUri, signatureDigest } = await image('handlers/verify-signed');
+
+    await verifyHandler()(jobEvent(JSON.stringify({ imageUri }), 'job-signed'), lambdaContext());
+
+    const success = reportedSuccess(aws.codePipeline, 'job-signed');
+    expect(success.outputVariables).toEqual({ VERIFIED: 'true', IMAGE_DIGEST: target.digest, SIGNATURE_DIGEST: signatureDigest });
+    expect(success.executionDetails?.summary).toContain(`Verified ${imageUri} at level strict by signature ${signatureDigest}`);
+    expect(revocationCalls().map((input) => input.profileVersionArn)).toEqual([RELEASE.profileVersionArn]);
+  });
+
+  test('a tag next to the digest is accepted; the digest is what is verified', async () => {
+    const { uri, image: target } = await image('handlers/verify-tag-digest');
+
+    await verifyHandler()(jobEvent(JSON.stringify({ imageUri: `${uri}:v1@${target.digest}` }), 'job-tag-digest'), lambdaContext());
+
+    expect(reportedSuccess(aws.codePipeline, 'job-tag-digest').outputVariables?.IMAGE_DIGEST).toBe(target.digest);
+  });
+
+  test('a signature by an untrusted signing profile fails the job', async () => {
+    const { imageUri } = await image('handlers/verify-untrusted', 'audit_team');
+
+    await verifyHandler()(jobEvent(JSON.stringify({ imageUri }), 'job-untrusted'), lambdaContext());
+
+    const message = reportedFailure(aws.codePipeline, 'job-untrusted');
+    expect(message).toMatch(new RegExp(`^signature verification failed for all the signatures associated with ${escape(imageUri)}:\n`));
+    expect(message).toContain(AUDIT.profileVersionArn);
+  });
+
+  test('a revoked signature fails the job', async () => {
+    const { imageUri } = await image('handlers/verify-revoked');
+    aws.signer.on(GetRevocationStatusCommand).resolves({ revokedEntities: [RELEASE.profileVersionArn] });
+
+    await verifyHandler()(jobEvent(JSON.stringify({ imageUri }), 'job-revoked'), lambdaContext());
+
+    expect(reportedFailure(aws.codePipeline, 'job-revoked')).toContain(`Resource(s) ${RELEASE.profileVersionArn} have been revoked.`);
+  });
+
+  test('userMetadata must be signed in the payload', async () => {
+    const { imageUri } = await image('handlers/verify-metadata', 'release', { team: 'payments' });
+    const verify = verifyHandler();
+
+    await verify(jobEvent(JSON.stringify({ imageUri, userMetadata: { team: 'payments' } }), 'job-metadata-ok'), lambdaContext());
+    reportedSuccess(aws.codePipeline, 'job-metadata-ok');
+    aws.codePipeline.resetHistory();
+    await verify(jobEvent(JSON.stringify({ imageUri, userMetadata: { team: 'billing' } }), 'job-metadata-bad'), lambdaContext());
+
+    expect(reportedFailure(aws.codePipeline, 'job-metadata-bad')).toContain('unable to find specified metadata in the signature: team=billing');
+  });
+
+  test('at level audit an untrusted signer is logged and the job passes', async () => {
+    const { imageUri } = await image('handlers/verify-audit', 'audit_team');
+
+    await verifyHandler({ level: 'audit' })(jobEvent(JSON.stringify({ imageUri }), 'job-audit'), lambdaContext());
+
+    expect(reportedSuccess(aws.codePipeline, 'job-audit').executionDetails?.summary).toContain('authenticity: log (failed)');
+    expect(logs.text()).toContain('authenticity check failed (logged, not enforced)');
+  });
+
+  test('a function about to time out reports failure naming what it was doing', async () => {
+    const { imageUri } = await image('handlers/verify-deadline');
+    aws.signer.on(GetRevocationStatusCommand).callsFake(async () => {
+      await sleep(1500);
+      return { revokedEntities: [] };
+    });
+    const started = Date.now();
+
+    await verifyHandler()(jobEvent(JSON.stringify({ imageUri }), 'job-deadline'), lambdaContext(600));
+
+    expect(Date.now() - started).toBeLessThan(1200);
+    expect(reportedFailure(aws.codePipeline, 'job-deadline')).toBe(
+      `the verify function was about to time out (1 s were left when it started) while verifying ${imageUri}; nothing more was done. ` +
+        'Raise the function\'s timeout or check that the registry and AWS Signer (GetRevocationStatus) answer in time',
+    );
+    await sleep(1500);
+    expect(aws.codePipeline.calls()).toHaveLength(1);
+  });
+});
+
+describe('verify handler: parameters and configuration', () => {
+  let target: Awaited<ReturnType<typeof image>>;
+  beforeAll(async () => {
+    target = await image('handlers/verify-params');
+  });
+
+  test.each<[string, () => string | undefined, RegExp]>([
+    ['missing UserParameters', () => undefined, /^UserParameters is missing/],
+    ['UserParameters that is not JSON', () => 'imageUri=x', /^UserParameters is not valid JSON/],
+    ['a missing imageUri', () => '{"userMetadata": {}}', /^UserParameters: imageUri is required$/],
+    ['an imageUri of the wrong type', () => '{"imageUri": {"uri": "x"}}', /^UserParameters: imageUri must be a string, got an object$/],
+    ['a tag where a digest is needed', () => JSON.stringify({ imageUri: `${target.uri}:v1` }), /^UserParameters: imageUri must pin the image by digest/],
+    ['userMetadata of the wrong type', () => JSON.stringify({ imageUri: target.imageUri, userMetadata: ['team=a'] }), /^UserParameters: userMetadata must be an object/],
+    ['a userMetadata value of the wrong type', () => JSON.stringify({ imageUri: target.imageUri, userMetadata: { n: null } }), /^UserParameters: userMetadata\.n must be a string, got null$/],
+    ['an unknown field', () => JSON.stringify({ imageUri: target.imageUri, level: 'audit' }), /^UserParameters: unknown field "level"; the fields are imageUri, userMetadata$/],
+  ])('%s fails the job naming the field', async (_name, userParameters, expected) => {
+    await verifyHandler()(jobEvent(userParameters(), 'job-params'), lambdaContext());
+
+    expect(reportedFailure(aws.codePipeline, 'job-params')).toMatch(expected);
+    expect(revocationCalls()).toHaveLength(0);
+  });
+
+  test('a trust policy that is not valid fails every job naming TRUST_POLICY', async () => {
+    const verify = verifyHandler({ env: { TRUST_POLICY: '{"version": "1.0", "trustPolicies": "none"}' } });
+
+    await verify(jobEvent(JSON.stringify({ imageUri: target.imageUri }), 'job-bad-policy'), lambdaContext());
+
+    expect(reportedFailure(aws.codePipeline, 'job-bad-policy')).toMatch(/^TRUST_POLICY is not a valid trust policy: /);
+    expect(logs.text()).toContain('the verify function is misconfigured; every invocation will fail');
+  });
+});
+
+describe('verify handler: direct invocations', () => {
+  test('a signed image returns the verdict and every check\'s result', async () => {
+    const { image: target, imageUri, signatureDigest } = await image('handlers/verify-direct');
+
+    const outcome = (await verifyHandler()({ imageUri }, lambdaContext())) as VerificationOutcome;
+
+    expect(aws.codePipeline.calls()).toHaveLength(0);
+    expect(outcome).toMatchObject({ reference: imageUri, digest: target.digest, verified: true, level: 'strict', signatureDigest });
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.results.map((result) => result.type).sort()).toEqual([...CHECKS].sort());
+    for (const result of outcome.results) expect(result).toMatchObject({ ok: true, action: 'enforce' });
+    expect(outcome.results.find((result) => result.type === 'revocation')?.message).toBe('Signature is not revoked.');
+  });
+
+  test('an unsigned image returns verified false with the no-signature error, without throwing', async () => {
+    const { image: target, imageUri } = await image('handlers/verify-direct-unsigned', null);
+
+    const outcome = (await verifyHandler()({ imageUri })) as VerificationOutcome;
+
+    expect(outcome).toMatchObject({ digest: target.digest, verified: false, results: [] });
+    expect(outcome.error).toEqual({
+      code: 'no-signature',
+      message: `signature verification failed: no signature is associated with "${imageUri}", make sure the artifact was signed successfully`,
+    });
+  });
+
+  test('an untrusted signer returns the failed check', async () => {
+    const { imageUri } = await image('handlers/verify-direct-untrusted', 'audit_team');
+
+    const outcome = (await verifyHandler()({ imageUri })) as VerificationOutcome;
+
+    expect(outcome.verified).toBe(false);
+    expect(outcome.error?.code).toBe('verification-failed');
+    expect(outcome.results.find((result) => result.type === 'authenticity')).toMatchObject({ ok: false, action: 'enforce' });
+    expect(outcome.results.find((result) => result.type === 'integrity')).toMatchObject({ ok: true });
+  });
+
+  test('bad parameters throw naming the event\'s field', async () => {
+    await expect(verifyHandler()({ imageUri: 'registry.example.com/app:v1' })).rejects.toThrow(/^the event: imageUri must pin the image by digest/);
+    expect(revocationCalls()).toHaveLength(0);
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
