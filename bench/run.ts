@@ -1,0 +1,137 @@
+/**
+ * `npm run bench`: every figure next to its floor measured in the same run, on loopback servers this
+ * process starts. Prints a table, writes bench/results.json and bench/README-section.md.
+ *
+ *   npm run bench                 # everything (about 2-3 minutes on 2 cores)
+ *   npm run bench -- --quick      # fewer samples, for trying changes
+ *   npm run bench -- --no-synth   # without the example app synthesis
+ *   npm run bench -- --bundle     # rebuild assets/ first even when it looks current
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { benchBundles, ensureBundles } from './bundles';
+import { addSignatures, createPki, openRegistry, pushRandomImage, startRegistries } from './fixtures';
+import { consoleTable, currentLoad, describeMachine, Figure, figure, FigureInput, markdownTable, Machine } from './report';
+import { benchScale } from './scale';
+import { benchSign } from './sign';
+import { now } from './stats';
+import { benchSynth } from './synth';
+import { benchLayoutVerify, benchRegistryVerify } from './verify';
+
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+const COMMAND = 'npm run bench';
+
+const settings = {
+  verify: { warmup: quick ? 10 : 40, samples: quick ? 60 : 300, throughputMs: quick ? 700 : 2000, concurrency: [1, 8, 32] },
+  sign: { warmup: quick ? 3 : 8, samples: quick ? 15 : 50 },
+  scale: { counts: [1, 10, 100], repetitions: (count: number) => (count >= 100 ? (quick ? 3 : 7) : quick ? 5 : 15) },
+  bundleRuns: quick ? 4 : 10,
+  synthTimeoutMs: 180_000,
+};
+
+async function suite(name: string, figures: Figure[], machine: Machine, body: () => Promise<FigureInput[]>): Promise<void> {
+  const started = now();
+  console.log(`${name}...`);
+  try {
+    for (const input of await body()) figures.push(figure(input, machine));
+  } catch (error) {
+    const message = (error as Error)?.stack ?? String(error);
+    console.error(`  ${name} failed: ${message}`);
+    figures.push(figure({ name, value: null, unit: '', skipped: `failed: ${(error as Error)?.message ?? String(error)}`.slice(0, 600) }, machine));
+  }
+  console.log(`  ${name}: ${((now() - started) / 1000).toFixed(1)} s`);
+}
+
+function readmeSection(figures: readonly Figure[], machine: Machine, seconds: number): string {
+  const targets = figures.filter((f) => f.met !== undefined);
+  const missed = targets.filter((f) => !f.met);
+  return [
+    '## Performance',
+    '',
+    `Measured with \`${COMMAND}\` (\`bench/run.ts\`, ${seconds.toFixed(0)} s) on ${machine.cpuCount} x ${machine.cpuModel}, node ${machine.node}, ${machine.os},`,
+    `${machine.memoryGiB} GiB; load average ${machine.loadAverage.start.join(' / ')} at the start and ${machine.loadAverage.end?.join(' / ')} at the end (1 / 5 / 15 min).`,
+    'Every figure with a floor is compared with the same work done the shortest way, in the same run, alternating sample by sample:',
+    'the same HTTP requests with raw `fetch` (or the same file reads with `node:fs`), the same certificate chain validation with',
+    '`X509Certificate.verify` and one `crypto.verify` (or `crypto.sign`) of the same envelope. The ratio is library / floor',
+    '(floor rate / library rate for throughput). Registries are the CNCF distribution registry (`docker-registry`, no referrers API,',
+    'so clients use the referrers tag schema) started on loopback, and the same registry behind a loopback proxy that adds the',
+    'referrers API (`test/harness/referrers-server.ts`). Certificates are EC P-256 chains (root, intermediate, leaf).',
+    '',
+    markdownTable(figures),
+    '',
+    `Targets met: ${targets.length - missed.length} of ${targets.length}${missed.length ? ` (missed: ${missed.map((f) => f.name).join('; ')})` : ''}.`,
+    '',
+    'Notes:',
+    '',
+    ...figures.filter((f) => f.note || f.skipped).map((f) => `- ${f.name}: ${f.skipped ? `skipped, ${f.skipped}` : f.note}`),
+    '',
+    'Raw figures, with the machine, are in `bench/results.json`.',
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const started = now();
+  const machine = describeMachine();
+  console.log(`bench on ${machine.cpuCount} x ${machine.cpuModel}, node ${machine.node}, ${machine.os}${quick ? ' (quick)' : ''}`);
+  const figures: Figure[] = [];
+
+  let bundleNote: string | undefined;
+  await suite('bundles up to date', figures, machine, async () => {
+    bundleNote = await ensureBundles(args.has('--bundle'));
+    if (bundleNote) console.log(`  ${bundleNote}`);
+    return [];
+  });
+
+  const pki = await createPki();
+  const registries = await startRegistries();
+  const layoutDirectory = mkdtempSync(join(tmpdir(), 'bench-layout-'));
+  const hosts = { plain: registries.plain.host, referrers: registries.referrers.host };
+  try {
+    await suite('verify on the registry', figures, machine, () => benchRegistryVerify(pki, hosts, settings.verify));
+    await suite('verify on an OCI layout', figures, machine, () => benchLayoutVerify(pki, layoutDirectory, settings.verify));
+    await suite('sign', figures, machine, () => benchSign(pki, hosts, settings.sign));
+    await suite('signature count scale', figures, machine, () => benchScale(pki, hosts, settings.scale));
+    await suite('handler bundles', figures, machine, async () => {
+      const repository = 'bench/cold';
+      const setup = openRegistry(hosts.plain, repository, 'setup').repository;
+      const image = await pushRandomImage(setup);
+      await addSignatures(setup, image, [pki.trustedSigner]);
+      return benchBundles(
+        {
+          runs: settings.bundleRuns,
+          verify: { env: { ...pki.env, REGISTRY_PLAIN_HTTP_HOSTS: hosts.plain }, imageUri: `${hosts.plain}/${repository}@${image.digest}` },
+        },
+        bundleNote,
+      );
+    });
+  } finally {
+    await registries.close();
+    rmSync(layoutDirectory, { recursive: true, force: true });
+  }
+
+  if (args.has('--no-synth')) {
+    figures.push(figure({ name: 'synth example app (cdk synth -q -c nag=false)', value: null, unit: 's', skipped: 'not run (--no-synth)' }, machine));
+  } else {
+    await suite('synth example app', figures, machine, () => benchSynth(settings.synthTimeoutMs));
+  }
+
+  machine.loadAverage.end = currentLoad();
+  const seconds = (now() - started) / 1000;
+  console.log(`\n${consoleTable(figures)}\n`);
+  console.log(`${seconds.toFixed(1)} s in all`);
+  const resultsPath = join(__dirname, 'results.json');
+  writeFileSync(resultsPath, `${JSON.stringify(figures, undefined, 2)}\n`);
+  writeFileSync(join(__dirname, 'README-section.md'), readmeSection(figures, machine, seconds));
+  console.log(`wrote ${resultsPath} and bench/README-section.md`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
