@@ -5,7 +5,9 @@
  *
  * Parameters: `imageUri` (pinned by digest), `cluster` (cluster ARN or name), `service` (service name or ARN),
  * `containerName`. A job succeeds with output variables `IMAGE_DIGEST` and `RUNNING_TASKS`, or fails naming the
- * service, the task and the digest it runs.
+ * service, the task and the digest it runs. Every task ECS lists for the service as desired RUNNING must report the
+ * signed digest for the container, tasks still starting included; a service with more than 1000 such tasks is
+ * checked on its first 1000, and the summary says so.
  */
 // lambda/ is bundled by esbuild, so its AWS SDK clients are devDependencies.
 // eslint-disable-next-line import/no-extraneous-dependencies
@@ -23,7 +25,10 @@ export interface TaskMismatch {
 export interface DeployCheckResult {
   readonly imageDigest: string;
   readonly service: string;
+  /** The tasks checked (all of the service's running tasks unless `truncated`). */
   readonly runningTasks: number;
+  /** True when the service had more than 1000 running tasks and only the first 1000 were checked. */
+  readonly truncated: boolean;
 }
 
 const ARN_OR_NAME = /^[A-Za-z0-9_:/.-]{1,1600}$/;
@@ -56,7 +61,9 @@ export async function handler(event: unknown, context?: Partial<LambdaContext>):
       jobResult: (result): JobResult => ({
         ok: true,
         outputVariables: { IMAGE_DIGEST: result.imageDigest, RUNNING_TASKS: String(result.runningTasks) },
-        summary: `${result.runningTasks} running task(s) of ${result.service} run ${result.imageDigest}`,
+        summary:
+          `${result.runningTasks} running task(s) of ${result.service} run ${result.imageDigest}` +
+          (result.truncated ? ` (the service has more running tasks; the first ${result.runningTasks} were checked)` : ''),
       }),
     },
     event,
@@ -76,19 +83,30 @@ async function checkRunningImage(input: WorkInput): Promise<DeployCheckResult> {
   const taskArns: string[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await ecs().send(new ListTasksCommand({ cluster, serviceName: service, desiredStatus: 'RUNNING', nextToken }), { abortSignal: input.signal });
+    const page = await callEcs(input, `list the running tasks of service ${service} in cluster ${cluster}`, () =>
+      ecs().send(new ListTasksCommand({ cluster, serviceName: service, desiredStatus: 'RUNNING', nextToken }), { abortSignal: input.signal }),
+    );
     taskArns.push(...(page.taskArns ?? []));
     nextToken = page.nextToken;
   } while (nextToken && taskArns.length < MAX_TASKS);
+  const truncated = nextToken !== undefined;
   if (taskArns.length === 0) throw new Error(`service ${service} in cluster ${cluster} has no running task, so it does not run the signed image ${digest}`);
 
   input.step(`describing ${taskArns.length} task(s) of ${service}`);
   const tasks: Task[] = [];
+  const mismatches: TaskMismatch[] = [];
   for (let i = 0; i < taskArns.length; i += DESCRIBE_BATCH) {
-    const page = await ecs().send(new DescribeTasksCommand({ cluster, tasks: taskArns.slice(i, i + DESCRIBE_BATCH) }), { abortSignal: input.signal });
+    const batch = taskArns.slice(i, i + DESCRIBE_BATCH);
+    const page = await callEcs(input, `describe the tasks of service ${service} in cluster ${cluster}`, () =>
+      ecs().send(new DescribeTasksCommand({ cluster, tasks: batch }), { abortSignal: input.signal }),
+    );
     tasks.push(...(page.tasks ?? []));
+    // A listed task ECS cannot describe is not known to run the signed image.
+    for (const failure of page.failures ?? []) {
+      mismatches.push({ taskArn: failure.arn ?? 'unknown', runningDigest: `a digest ECS could not report (${failure.reason ?? 'no reason given'})` });
+    }
   }
-  const mismatches = findMismatches(tasks, containerName, digest);
+  mismatches.push(...findMismatches(tasks, containerName, digest));
   if (mismatches.length > 0) {
     const shown = mismatches.slice(0, 5).map((task) => `task ${task.taskArn} runs ${task.runningDigest ?? 'no reported digest'}`);
     throw new Error(
@@ -97,18 +115,40 @@ async function checkRunningImage(input: WorkInput): Promise<DeployCheckResult> {
         'otherwise redeploy the signed digest.',
     );
   }
+  if (tasks.length === 0) {
+    throw new Error(`ECS described none of the ${taskArns.length} running task(s) of service ${service} in cluster ${cluster}, so they are not known to run ${digest}`);
+  }
+  if (truncated) input.log.warn(`service ${service} has more than ${taskArns.length} running tasks; the first ${taskArns.length} were checked`, { digest });
   input.log.info(`${tasks.length} running task(s) of ${service} run the signed image`, { digest });
-  return { imageDigest: digest, service, runningTasks: tasks.length };
+  return { imageDigest: digest, service, runningTasks: tasks.length, truncated };
 }
 
-/** The running tasks whose container `containerName` does not report `digest` (tasks still starting count as not running it). */
+/** Runs an ECS call; its error becomes a message naming what could not be done (the deadline's error passes as it is). */
+async function callEcs<T>(input: WorkInput, what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (input.signal.aborted) throw input.signal.reason;
+    const name = (error as Error).name;
+    const hint = name === 'AccessDeniedException' ? "; the function's role needs ecs:ListTasks and ecs:DescribeTasks on the service's tasks" : '';
+    throw new Error(`could not ${what}: ${name}: ${(error as Error).message}${hint}`, { cause: error });
+  }
+}
+
+/**
+ * The tasks whose container `containerName` does not report `digest`. Every task counts whatever its status:
+ * a task still starting, whose container has not reported a digest yet, does not run it.
+ */
 export function findMismatches(tasks: readonly Task[], containerName: string, digest: string): TaskMismatch[] {
   const mismatches: TaskMismatch[] = [];
   for (const task of tasks) {
-    if (task.lastStatus !== undefined && task.lastStatus !== 'RUNNING') continue;
     const container = task.containers?.find((candidate) => candidate.name === containerName);
     if (!container || container.imageDigest !== digest) {
-      mismatches.push({ taskArn: task.taskArn ?? 'unknown', runningDigest: container ? container.imageDigest : `no container named "${containerName}"` });
+      const status = task.lastStatus && task.lastStatus !== 'RUNNING' ? ` (task status ${task.lastStatus})` : '';
+      mismatches.push({
+        taskArn: task.taskArn ?? 'unknown',
+        runningDigest: (container ? container.imageDigest ?? 'no reported digest' : `no container named "${containerName}"`) + status,
+      });
     }
   }
   return mismatches;

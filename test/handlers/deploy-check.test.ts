@@ -89,17 +89,60 @@ describe('deploy-check handler', () => {
     expect(message).not.toContain(task(1, SIGNED).taskArn);
   });
 
-  test('a task without the container, or without a reported digest, does not run the signed image', async () => {
+  test('a task without the container, without a reported digest, or still starting does not run the signed image', async () => {
     const renamed = task(1, SIGNED, { container: 'web' });
-    const starting = task(2, undefined);
-    runningTasks([renamed, starting, task(3, SIGNED, { lastStatus: 'STOPPED' })]);
+    const noDigest = task(2, undefined);
+    const pending = task(3, undefined, { lastStatus: 'PENDING' });
+    const pendingOld = task(4, OTHER, { lastStatus: 'PROVISIONING' });
+    const activating = task(5, SIGNED, { lastStatus: 'ACTIVATING' });
+    runningTasks([renamed, noDigest, pending, pendingOld, activating]);
 
     await handler(jobEvent(parameters(), 'job-missing-container'), lambdaContext());
 
     const message = reportedFailure(aws.codePipeline, 'job-missing-container');
-    expect(message).toContain(`task ${renamed.taskArn} runs no container named "${CONTAINER}"`);
-    expect(message).toContain(`task ${starting.taskArn} runs no reported digest`);
-    expect(message).not.toContain(task(3, SIGNED).taskArn);
+    expect(message).toContain(`task ${renamed.taskArn} runs no container named "${CONTAINER}";`);
+    expect(message).toContain(`task ${noDigest.taskArn} runs no reported digest;`);
+    expect(message).toContain(`task ${pending.taskArn} runs no reported digest (task status PENDING);`);
+    expect(message).toContain(`task ${pendingOld.taskArn} runs ${OTHER} (task status PROVISIONING).`);
+    expect(message).not.toContain(activating.taskArn);
+  });
+
+  test('a listed task ECS cannot describe is not known to run the signed image', async () => {
+    const known = task(1, SIGNED);
+    const vanished = task(2, SIGNED);
+    runningTasks([known, vanished]);
+    aws.ecs.on(DescribeTasksCommand).resolves({ tasks: [known], failures: [{ arn: vanished.taskArn, reason: 'MISSING' }] });
+
+    await handler(jobEvent(parameters(), 'job-describe-failure'), lambdaContext());
+
+    expect(reportedFailure(aws.codePipeline, 'job-describe-failure')).toMatch(
+      new RegExp(`^service ${SERVICE} does not run the signed image: task ${vanished.taskArn} runs a digest ECS could not report \\(MISSING\\)\\. `),
+    );
+  });
+
+  test('tasks ECS lists but does not describe fail the check', async () => {
+    runningTasks([task(1, SIGNED)]);
+    aws.ecs.on(DescribeTasksCommand).resolves({ tasks: [] });
+
+    await handler(jobEvent(parameters(), 'job-describe-none'), lambdaContext());
+
+    expect(reportedFailure(aws.codePipeline, 'job-describe-none')).toBe(
+      `ECS described none of the 1 running task(s) of service ${SERVICE} in cluster ${CLUSTER}, so they are not known to run ${SIGNED}`,
+    );
+  });
+
+  test('a service with more than 1000 running tasks is checked on its first 1000, and the summary says so', async () => {
+    runningTasks(Array.from({ length: 1050 }, (_, index) => task(index + 1, SIGNED)));
+
+    await handler(jobEvent(parameters(), 'job-many'), lambdaContext());
+
+    const success = reportedSuccess(aws.codePipeline, 'job-many');
+    expect(success.outputVariables).toEqual({ IMAGE_DIGEST: SIGNED, RUNNING_TASKS: '1000' });
+    expect(success.executionDetails?.summary).toBe(
+      `1000 running task(s) of ${SERVICE} run ${SIGNED} (the service has more running tasks; the first 1000 were checked)`,
+    );
+    expect(aws.ecs.commandCalls(ListTasksCommand)).toHaveLength(10);
+    expect(aws.ecs.commandCalls(DescribeTasksCommand).map((call) => call.args[0].input.tasks?.length)).toEqual(Array(10).fill(100));
   });
 
   test('a service with no running task fails naming service and digest', async () => {
@@ -113,12 +156,15 @@ describe('deploy-check handler', () => {
     expect(aws.ecs.commandCalls(DescribeTasksCommand)).toHaveLength(0);
   });
 
-  test('an ECS error fails the job', async () => {
+  test('an ECS error fails the job naming what could not be done', async () => {
     aws.ecs.on(ListTasksCommand).rejects(Object.assign(new Error('User is not authorized to perform ecs:ListTasks'), { name: 'AccessDeniedException' }));
 
     await handler(jobEvent(parameters(), 'job-ecs-error'), lambdaContext());
 
-    expect(reportedFailure(aws.codePipeline, 'job-ecs-error')).toBe('User is not authorized to perform ecs:ListTasks');
+    expect(reportedFailure(aws.codePipeline, 'job-ecs-error')).toBe(
+      `could not list the running tasks of service ${SERVICE} in cluster ${CLUSTER}: AccessDeniedException: User is not authorized to perform ecs:ListTasks; ` +
+        'the function\'s role needs ecs:ListTasks and ecs:DescribeTasks on the service\'s tasks',
+    );
   });
 
   test('a function about to time out reports failure', async () => {
@@ -152,7 +198,7 @@ describe('deploy-check handler', () => {
   test('a direct invocation returns the result', async () => {
     runningTasks([task(1, SIGNED)]);
 
-    await expect(handler(JSON.parse(parameters()))).resolves.toEqual({ imageDigest: SIGNED, service: SERVICE, runningTasks: 1 });
+    await expect(handler(JSON.parse(parameters()))).resolves.toEqual({ imageDigest: SIGNED, service: SERVICE, runningTasks: 1, truncated: false });
     expect(aws.codePipeline.calls()).toHaveLength(0);
   });
 });
