@@ -81,7 +81,9 @@ export interface ImagePipelineActionOptions {
   readonly userMetadata?: { [key: string]: string };
 
   /**
-   * Further parameters passed to the handler in `UserParameters` next to `imageUri` and `userMetadata`.
+   * Further parameters passed to the handler in `UserParameters` next to `imageUri` and `userMetadata`. The sign
+   * handler accepts `force`, `signingProfileArn` (one of the signer's profiles), `buildId` (needs a provenance
+   * project), `pipelineExecutionId` and `sourceRevision`; the verify handler accepts none. Other keys fail at synth.
    *
    * @default - none
    */

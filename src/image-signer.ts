@@ -1,4 +1,4 @@
-import { Lazy, Names, Stack } from 'aws-cdk-lib';
+import { Lazy, Names, Stack, Token } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codepipeline_actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -37,6 +37,9 @@ const SIGNER_ECR_ACTIONS = [
   'ecr:CompleteLayerUpload',
   'ecr:PutImage',
 ];
+
+/** The sign handler's parameters besides `imageUri` and `userMetadata` (it refuses any other field). */
+const SIGN_PARAMETERS = ['force', 'signingProfileArn', 'buildId', 'pipelineExecutionId', 'sourceRevision'];
 
 /** Properties of an `ImageSigner`. */
 export interface ImageSignerProps extends HandlerFunctionOptions {
@@ -160,10 +163,24 @@ export class ImageSigner extends Construct implements iam.IGrantable {
    * namespace `Sign` unless another is given.
    */
   public pipelineAction(options: ImagePipelineActionOptions): codepipeline_actions.LambdaInvokeAction {
+    const parameters = userParameters(options, SIGN_PARAMETERS);
+    const profileArn = parameters.signingProfileArn;
+    if (profileArn !== undefined && !this.signingProfiles.some((profile) => profile.signingProfileArn === profileArn)) {
+      throw new Error(
+        `additionalParameters.signingProfileArn: ${profileArn} is not one of this signer's signing profiles ` +
+          `(${this.signingProfiles.map((profile) => profile.node.path).join(', ')})`,
+      );
+    }
+    if (parameters.buildId !== undefined && this.provenanceProjects.length === 0) {
+      throw new Error(
+        'additionalParameters.buildId: the signer may not describe builds; give it the build project as provenanceProject ' +
+          '(or call addProvenanceProject) so it can read the provenance',
+      );
+    }
     return new codepipeline_actions.LambdaInvokeAction({
       actionName: options.actionName,
       lambda: this.function,
-      userParameters: userParameters(options),
+      userParameters: parameters,
       variablesNamespace: options.variablesNamespace ?? 'Sign',
       runOrder: options.runOrder,
     });
@@ -176,6 +193,18 @@ export class ImageSigner extends Construct implements iam.IGrantable {
    * the signatures it pushes.
    */
   public signOnPush(repository: ecr.IRepository, options: SignOnPushOptions = {}): events.Rule {
+    const stack = Stack.of(this);
+    for (const [attribute, ours, theirs] of [['account', stack.account, repository.env.account], ['region', stack.region, repository.env.region]]) {
+      if (!Token.isUnresolved(ours) && !Token.isUnresolved(theirs) && ours !== theirs) {
+        throw new Error(
+          `signOnPush: repository ${repository.node.path} is in ${attribute} ${theirs}, but its push events reach only the event bus ` +
+            `of ${attribute} ${theirs}, not this stack's (${ours}); sign it from a signer in its own ${attribute}`,
+        );
+      }
+    }
+    if (options.tagPattern !== undefined && !Token.isUnresolved(options.tagPattern) && options.tagPattern.trim() === '') {
+      throw new Error('signOnPush: tagPattern is empty; give a tag wildcard such as "release-*", or leave it out to sign every tagged push');
+    }
     this.addRepository(repository);
     const id = `SignOnPush${Names.nodeUniqueId(repository.node)}`;
     const imageTag = options.tagPattern !== undefined ? [{ wildcard: options.tagPattern }] : [{ 'anything-but': { prefix: 'sha256-' } }];

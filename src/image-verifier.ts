@@ -102,7 +102,14 @@ export class ImageVerifier extends Construct implements iam.IGrantable {
       'codepipeline:PutJobSuccessResult',
       'codepipeline:PutJobFailureResult',
     ]);
-    for (const repository of props.repositories ?? this.trustPolicy.repositories) this.addRepository(repository);
+    const repositories = props.repositories ?? this.trustPolicy.repositories;
+    if (repositories.length === 0) {
+      throw new Error(
+        'repositories: give the ECR repositories the verifier may read; the trust policy names none (its statements use ' +
+          'registryScopes only), and without read access every verification fails',
+      );
+    }
+    for (const repository of repositories) this.addRepository(repository);
 
     this.node.addValidation({ validate: () => this.validateEnvironmentSize() });
   }
@@ -133,7 +140,7 @@ export class ImageVerifier extends Construct implements iam.IGrantable {
     return new codepipeline_actions.LambdaInvokeAction({
       actionName: options.actionName,
       lambda: this.function,
-      userParameters: userParameters(options),
+      userParameters: userParameters(options, []),
       variablesNamespace: options.variablesNamespace ?? 'Verify',
       runOrder: options.runOrder,
     });

@@ -9,6 +9,8 @@ import { HandlerFunctionOptions } from '../handler-options';
 
 /** The runtime the bundled handlers are built and tested for. */
 export const DEFAULT_RUNTIME = lambda.Runtime.NODEJS_22_X;
+/** The oldest Node.js major version the bundles target (esbuild `target: node20`). */
+const MINIMUM_NODE_VERSION = 20;
 
 export interface HandlerFunctionConfig {
   /** The bundle under `assets/` (`sign-handler`, `verify-handler`). */
@@ -39,8 +41,9 @@ export function createHandlerFunction(scope: Construct, config: HandlerFunctionC
     throw new Error(`timeout: ${timeout.toHumanString()} is outside what Lambda accepts (1 second to 15 minutes)`);
   }
   const runtime = options.runtime ?? DEFAULT_RUNTIME;
-  if (runtime.family !== lambda.RuntimeFamily.NODEJS) {
-    throw new Error(`runtime: ${runtime.name} is not a Node.js runtime; the bundled handlers run on Node.js 20 or later`);
+  const nodeVersion = /^nodejs(\d+)/.exec(runtime.name)?.[1];
+  if (runtime.family !== lambda.RuntimeFamily.NODEJS || (nodeVersion !== undefined && Number(nodeVersion) < MINIMUM_NODE_VERSION)) {
+    throw new Error(`runtime: ${runtime.name} is not a Node.js ${MINIMUM_NODE_VERSION} or later runtime; the bundled handlers need Node.js ${MINIMUM_NODE_VERSION} or later`);
   }
 
   const role = new iam.Role(scope, 'ServiceRole', {

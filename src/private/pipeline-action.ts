@@ -1,10 +1,25 @@
 import { ImagePipelineActionOptions } from '../handler-options';
 
-/** `UserParameters` of a signer or verifier pipeline action. */
-export function userParameters(options: ImagePipelineActionOptions): { [key: string]: any } {
+/**
+ * `UserParameters` of a signer or verifier pipeline action.
+ *
+ * `additionalFields` are the handler's parameters besides `imageUri` and `userMetadata`: the handler refuses any
+ * other field, so an unknown key of `additionalParameters` fails here, at synth time, instead of in every run.
+ */
+export function userParameters(options: ImagePipelineActionOptions, additionalFields?: readonly string[]): { [key: string]: any } {
   if (options.imageUri.trim() === '') throw new Error('imageUri: give the image to process, e.g. #{Build.IMAGE_URI}@#{Build.IMAGE_DIGEST}');
+  const additional = options.additionalParameters ?? {};
+  for (const key of Object.keys(additional)) {
+    if (key === 'imageUri' || key === 'userMetadata') {
+      throw new Error(`additionalParameters.${key}: pass ${key} as the action option "${key}", not in additionalParameters`);
+    }
+    if (additionalFields !== undefined && !additionalFields.includes(key)) {
+      const known = additionalFields.length > 0 ? `the handler accepts only ${additionalFields.join(', ')}` : 'the handler accepts no further parameters';
+      throw new Error(`additionalParameters.${key}: unknown parameter; besides imageUri and userMetadata ${known}`);
+    }
+  }
   return {
-    ...(options.additionalParameters ?? {}),
+    ...additional,
     imageUri: options.imageUri,
     ...(options.userMetadata !== undefined ? { userMetadata: { ...options.userMetadata } } : {}),
   };
