@@ -116,6 +116,25 @@ describe('verify handler: jobs', () => {
     expect(reportedFailure(aws.codePipeline, 'job-revoked')).toContain(`Resource(s) ${RELEASE.profileVersionArn} have been revoked.`);
   });
 
+  test('GetRevocationStatus failing fails the job at level strict', async () => {
+    const { imageUri } = await image('handlers/verify-revocation-error');
+    aws.signer.on(GetRevocationStatusCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+
+    await verifyHandler()(jobEvent(JSON.stringify({ imageUri }), 'job-revocation-error'), lambdaContext());
+
+    expect(reportedFailure(aws.codePipeline, 'job-revocation-error')).toContain('GetRevocationStatus call failed with error: Rate exceeded');
+  });
+
+  test('an image missing from the registry fails the job', async () => {
+    const { uri } = await image('handlers/verify-missing', null);
+    const missing = `${uri}@sha256:${'cd'.repeat(32)}`;
+
+    await verifyHandler()(jobEvent(JSON.stringify({ imageUri: missing }), 'job-missing'), lambdaContext());
+
+    expect(reportedFailure(aws.codePipeline, 'job-missing')).toContain(missing);
+    expect(revocationCalls()).toHaveLength(0);
+  });
+
   test('userMetadata must be signed in the payload', async () => {
     const { imageUri } = await image('handlers/verify-metadata', 'release', { team: 'payments' });
     const verify = verifyHandler();
