@@ -168,6 +168,12 @@ export class SignedImagePipeline extends Construct {
   public readonly artifactsKey: kms.Key;
   /** The Lambda function that checks the running ECS tasks' digests (ECS targets only). */
   public readonly deployCheckFunction?: lambda.Function;
+  /**
+   * The CodeBuild projects that set the image with kubectl and check the pods (EKS targets only). Give their roles
+   * access to the cluster (an EKS access entry or an aws-auth mapping) allowing `set image` on the Deployment and
+   * reading its pods.
+   */
+  public readonly eksProjects?: codebuild.PipelineProject[];
 
   constructor(scope: Construct, id: string, props: SignedImagePipelineProps) {
     super(scope, id);
@@ -285,11 +291,20 @@ export class SignedImagePipeline extends Construct {
       }
       case DeployTargetType.EKS: {
         const options = deploy.eksOptions!;
-        deployActions.push(this.eksAction('DeployToEks', 'EksDeploy', eksDeployBuildSpec(), options, sourceOutput, 2));
-        verifyActions.push(this.eksAction('CheckRunningImage', 'EksCheck', eksCheckBuildSpec(), options, sourceOutput, 2));
+        const deployProject = this.eksProject('EksDeploy', 'Sets the Deployment image by digest', eksDeployBuildSpec(), options);
+        const checkProject = this.eksProject('EksCheck', 'Checks that the pods run the signed digest', eksCheckBuildSpec(), options);
+        this.eksProjects = [deployProject, checkProject];
+        deployActions.push(eksAction('DeployToEks', deployProject, sourceOutput, 2));
+        verifyActions.push(eksAction('CheckRunningImage', checkProject, sourceOutput, 2));
         break;
       }
       case DeployTargetType.CUSTOM:
+        for (const action of deploy.customOptions!.actions) {
+          const { actionName, runOrder = 1 } = action.actionProperties;
+          if (runOrder < 2) {
+            throw new Error(`SignedImagePipeline: custom deploy action "${actionName}" has runOrder ${runOrder}; use 2 or more so the verify gate runs first`);
+          }
+        }
         deployActions.push(...deploy.customOptions!.actions);
         break;
       case DeployTargetType.NONE:
@@ -422,16 +437,14 @@ export class SignedImagePipeline extends Construct {
     });
   }
 
-  private eksAction(
-    actionName: string,
+  private eksProject(
     id: string,
+    description: string,
     buildSpec: Record<string, unknown>,
     options: NonNullable<DeployTarget['eksOptions']>,
-    input: codepipeline.Artifact,
-    runOrder: number,
-  ): codepipeline.IAction {
+  ): codebuild.PipelineProject {
     const project = new codebuild.PipelineProject(this, id, {
-      description: `${actionName} for deployment/${options.deployment} in ${options.namespace ?? 'default'}`,
+      description: `${description}: deployment/${options.deployment} in ${options.namespace ?? 'default'}`,
       buildSpec: codebuild.BuildSpec.fromObject(buildSpec),
       environment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.SMALL },
       environmentVariables: {
@@ -445,16 +458,7 @@ export class SignedImagePipeline extends Construct {
       timeout: Duration.minutes(20),
     });
     project.addToRolePolicy(new iam.PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [options.cluster.clusterArn] }));
-    return new actions.CodeBuildAction({
-      actionName,
-      project,
-      input,
-      runOrder,
-      environmentVariables: {
-        IMAGE_URI: { value: '#{Build.IMAGE_URI}' },
-        IMAGE_DIGEST: { value: '#{Build.IMAGE_DIGEST}' },
-      },
-    });
+    return project;
   }
 
   private createDeployCheckFunction(service: NonNullable<DeployTarget['ecsOptions']>['service']): lambda.Function {
@@ -481,4 +485,18 @@ export class SignedImagePipeline extends Construct {
   private logGroup(id: string): logs.LogGroup {
     return new logs.LogGroup(this, id, { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
   }
+}
+
+/** A CodeBuild action of an EKS project, given the signed image by digest. */
+function eksAction(actionName: string, project: codebuild.IProject, input: codepipeline.Artifact, runOrder: number): codepipeline.IAction {
+  return new actions.CodeBuildAction({
+    actionName,
+    project,
+    input,
+    runOrder,
+    environmentVariables: {
+      IMAGE_URI: { value: '#{Build.IMAGE_URI}' },
+      IMAGE_DIGEST: { value: '#{Build.IMAGE_DIGEST}' },
+    },
+  });
 }

@@ -17,7 +17,7 @@ export function newStack(): Stack {
 }
 
 export function s3Source(stack: Stack): PipelineSource {
-  const bucket = s3.Bucket.fromBucketName(stack, 'SourceBucket', 'source-bucket');
+  const bucket = (stack.node.tryFindChild('SourceBucket') as s3.IBucket | undefined) ?? s3.Bucket.fromBucketName(stack, 'SourceBucket', 'source-bucket');
   return PipelineSource.s3(bucket, 'app/source.zip');
 }
 

@@ -1,0 +1,286 @@
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import { eksCluster, ecsService, fullPipeline, newStack, s3Source } from './support';
+import { DeployTarget, NotationSigningProfile, SignedImagePipeline, SignedImagePipelineProps } from '../../src';
+import { policyStatements } from '../constructs/support';
+
+const DIGEST_URI = '#{Build.IMAGE_URI}@#{Build.IMAGE_DIGEST}';
+
+function synth(configure: (stack: Stack) => Partial<SignedImagePipelineProps> = () => ({})): { stack: Stack; pipeline: SignedImagePipeline; template: Template } {
+  const stack = newStack();
+  const pipeline = new SignedImagePipeline(stack, 'Pipeline', { source: s3Source(stack), ...configure(stack) });
+  return { stack, pipeline, template: Template.fromStack(stack) };
+}
+
+interface Action {
+  readonly Name: string;
+  readonly RunOrder: number;
+  readonly ActionTypeId: { Category: string; Provider: string };
+  readonly Configuration: Record<string, any>;
+  readonly Namespace?: string;
+}
+
+function stages(template: Template): { Name: string; Actions: Action[] }[] {
+  const pipelines = Object.values(template.findResources('AWS::CodePipeline::Pipeline'));
+  expect(pipelines).toHaveLength(1);
+  return (pipelines[0] as any).Properties.Stages;
+}
+
+function stage(template: Template, name: string): Action[] {
+  const found = stages(template).find((s) => s.Name === name);
+  if (!found) throw new Error(`no stage ${name}`);
+  return found.Actions;
+}
+
+function userParameters(action: Action): Record<string, unknown> {
+  return JSON.parse(flatten(action.Configuration.UserParameters));
+}
+
+/** A CloudFormation string value with its intrinsics written as `<...>` (JSON-safe: no quotes inside). */
+function flatten(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const join = (value as any)['Fn::Join'];
+  if (join) return (join[1] as unknown[]).map(flatten).join(join[0]);
+  return `<${JSON.stringify(value).replace(/"/g, '')}>`;
+}
+
+describe('SignedImagePipeline defaults', () => {
+  const { template, pipeline } = synth();
+
+  test('a V2 pipeline with the stages Source, Build, Sign, Deploy and Verify, in that order', () => {
+    template.hasResourceProperties('AWS::CodePipeline::Pipeline', { PipelineType: 'V2' });
+    expect(stages(template).map((s) => s.Name)).toEqual(['Source', 'Build', 'Sign', 'Deploy', 'Verify']);
+  });
+
+  test('Build pushes and exports the registry digest; later stages use the image only by that digest', () => {
+    const [build] = stage(template, 'Build');
+    expect(build).toMatchObject({ Name: 'BuildAndPush', Namespace: 'Build', ActionTypeId: { Provider: 'CodeBuild' } });
+    const project = Object.values(template.findResources('AWS::CodeBuild::Project'))[0] as any;
+    const buildSpec = JSON.parse(project.Properties.Source.BuildSpec);
+    expect(buildSpec.env['exported-variables']).toEqual(expect.arrayContaining(['IMAGE_URI', 'IMAGE_DIGEST']));
+    const commands = buildSpec.phases.build.commands.join('\n');
+    expect(commands).toMatch(/docker push .*\| tee push\.log/);
+    expect(commands).toContain('digest: \\(sha256:[0-9a-f]\\{64\\}\\)');
+    expect(commands).toContain('imagedefinitions.json');
+    expect(project.Properties.Environment.PrivilegedMode).toBe(true);
+
+    for (const action of [...stage(template, 'Sign'), ...stage(template, 'Deploy'), ...stage(template, 'Verify')]) {
+      if (action.ActionTypeId.Provider !== 'Lambda') continue;
+      expect(userParameters(action).imageUri).toBe(DIGEST_URI);
+    }
+  });
+
+  test('Sign: one action with the created profile, provenance parameters and output variables namespace', () => {
+    const sign = stage(template, 'Sign');
+    expect(sign).toHaveLength(1);
+    expect(sign[0]).toMatchObject({ Name: 'Sign', Namespace: 'Sign', ActionTypeId: { Category: 'Invoke', Provider: 'Lambda' } });
+    const parameters = userParameters(sign[0]);
+    expect(parameters).toMatchObject({
+      imageUri: DIGEST_URI,
+      buildId: '#{Build.CODEBUILD_BUILD_ARN}',
+      sourceRevision: '#{Build.SOURCE_REVISION}',
+      pipelineExecutionId: '#{codepipeline.PipelineExecutionId}',
+    });
+    expect(pipeline.signingProfiles).toHaveLength(1);
+    template.resourceCountIs('AWS::Signer::SigningProfile', 1);
+    template.hasResourceProperties('AWS::Signer::SigningProfile', { PlatformId: 'Notation-OCI-SHA384-ECDSA' });
+  });
+
+  test('Deploy with no target is the verify gate alone; Verify re-verifies the digest', () => {
+    const deploy = stage(template, 'Deploy');
+    expect(deploy.map((a) => [a.Name, a.RunOrder])).toEqual([['VerifyBeforeDeploy', 1]]);
+    expect(stage(template, 'Verify').map((a) => a.Name)).toEqual(['VerifySignature']);
+  });
+
+  test('a created repository: scan on push, KMS encryption, immutable tags, a lifecycle rule on build tags only', () => {
+    template.hasResourceProperties('AWS::ECR::Repository', {
+      ImageScanningConfiguration: { ScanOnPush: true },
+      EncryptionConfiguration: { EncryptionType: 'KMS' },
+      ImageTagMutability: 'IMMUTABLE',
+    });
+    const repository = Object.values(template.findResources('AWS::ECR::Repository'))[0] as any;
+    const policy = JSON.parse(repository.Properties.LifecyclePolicy.LifecyclePolicyText);
+    expect(policy.rules).toHaveLength(1);
+    expect(policy.rules[0].selection).toMatchObject({ tagStatus: 'tagged', tagPrefixList: ['build-'] });
+  });
+
+  test('artifacts: a KMS key with rotation, a versioned, access-logged bucket that enforces TLS', () => {
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }] },
+      LoggingConfiguration: { LogFilePrefix: 'artifacts/' },
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  test('the default trust policy trusts the created profile, is strict and is scoped to the repository', () => {
+    const document = JSON.parse(JSON.stringify(Stack.of(pipeline).resolve(pipeline.trustPolicy.toJsonString())));
+    expect(JSON.stringify(document)).toContain('strict');
+    expect(JSON.stringify(document)).toContain('dkr.ecr');
+  });
+
+  test('no scan gate, no approval, no failure notifications by default', () => {
+    expect(stage(template, 'Build').map((a) => a.Name)).toEqual(['BuildAndPush']);
+    expect(stage(template, 'Sign').map((a) => a.Name)).not.toContain('ApproveRelease');
+    expect(template.findResources('AWS::Events::Rule', {
+      Properties: { EventPattern: { 'detail-type': ['CodePipeline Stage Execution State Change'] } },
+    })).toEqual({});
+  });
+});
+
+describe('SignedImagePipeline options', () => {
+  const all = (() => {
+    const stack = newStack();
+    const built = fullPipeline(stack);
+    return { stack, pipeline: built, template: Template.fromStack(stack) };
+  })();
+
+  test('several profiles sign in turn, then an approval and the release signature', () => {
+    const sign = stage(all.template, 'Sign');
+    expect(sign.map((a) => [a.Name, a.RunOrder])).toEqual([['Sign1', 1], ['Sign2', 2], ['ApproveRelease', 3], ['SignRelease', 4]]);
+    const profileArns = sign.filter((a) => a.ActionTypeId.Provider === 'Lambda').map((a) => JSON.stringify(userParameters(a).signingProfileArn));
+    expect(new Set(profileArns).size).toBe(3);
+    expect(sign.find((a) => a.Name === 'ApproveRelease')!.ActionTypeId).toMatchObject({ Category: 'Approval', Provider: 'Manual' });
+    expect(sign.find((a) => a.Name === 'ApproveRelease')!.Configuration.NotificationArn).toBeDefined();
+  });
+
+  test('with an approval, the verify gates trust only the release profile', () => {
+    const resolved = JSON.stringify(all.stack.resolve(all.pipeline.trustPolicy.toJsonString()));
+    const releaseLogicalId = all.stack.getLogicalId(all.stack.node.findChild('Release').node.defaultChild as any);
+    const teamALogicalId = all.stack.getLogicalId(all.stack.node.findChild('TeamA').node.defaultChild as any);
+    expect(resolved).toContain(releaseLogicalId);
+    expect(resolved).not.toContain(teamALogicalId);
+  });
+
+  test('the scan gate runs after the push, with the blocking severities and a bounded wait', () => {
+    const build = stage(all.template, 'Build');
+    expect(build.map((a) => [a.Name, a.RunOrder])).toEqual([['BuildAndPush', 1], ['ScanGate', 2]]);
+    expect(JSON.parse(build[1].Configuration.EnvironmentVariables)).toEqual([
+      { name: 'IMAGE_DIGEST', type: 'PLAINTEXT', value: '#{Build.IMAGE_DIGEST}' },
+    ]);
+    all.template.hasResourceProperties('AWS::CodeBuild::Project', {
+      Environment: {
+        EnvironmentVariables: Match.arrayWith([
+          { Name: 'BLOCKING_SEVERITIES', Type: 'PLAINTEXT', Value: 'CRITICAL HIGH' },
+          { Name: 'SCAN_WAIT_SECONDS', Type: 'PLAINTEXT', Value: '600' },
+        ]),
+      },
+    });
+    const scanStatements = policyStatements(all.template).filter((s) => s.actions.includes('ecr:DescribeImageScanFindings'));
+    expect(scanStatements).toHaveLength(1);
+    expect(JSON.stringify(scanStatements[0].resources)).toContain('PipelineRepository');
+  });
+
+  test('build options reach the build project: Dockerfile, context, build arguments', () => {
+    all.template.hasResourceProperties('AWS::CodeBuild::Project', {
+      Environment: {
+        EnvironmentVariables: Match.arrayWith([
+          { Name: 'DOCKERFILE', Type: 'PLAINTEXT', Value: 'docker/Dockerfile' },
+          { Name: 'DOCKER_CONTEXT', Type: 'PLAINTEXT', Value: 'app' },
+          { Name: 'DOCKER_BUILD_ARGS', Type: 'PLAINTEXT', Value: "--build-arg VERSION='1.2.3'" },
+          { Name: 'CONTAINER_NAME', Type: 'PLAINTEXT', Value: 'web' },
+        ]),
+      },
+    });
+  });
+
+  test('failed Deploy or Verify stages notify the topic', () => {
+    all.template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.codepipeline'],
+        'detail-type': ['CodePipeline Stage Execution State Change'],
+        'detail': { state: ['FAILED'], stage: ['Deploy', 'Verify'] },
+      },
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^Failures') } })],
+    });
+  });
+});
+
+describe('DeployTarget', () => {
+  test('ECS: the gate, then the standard ECS deploy, then a check of the running tasks by digest', () => {
+    const { template, pipeline } = synth((stack) => ({ deploy: DeployTarget.ecs({ service: ecsService(stack), containerName: 'web' }) }));
+    const deploy = stage(template, 'Deploy');
+    expect(deploy.map((a) => [a.Name, a.RunOrder, a.ActionTypeId.Provider])).toEqual([['VerifyBeforeDeploy', 1, 'Lambda'], ['DeployToEcs', 2, 'ECS']]);
+    expect(deploy[1].Configuration).toMatchObject({ ClusterName: 'apps', ServiceName: 'web' });
+    const verify = stage(template, 'Verify');
+    expect(verify.map((a) => [a.Name, a.RunOrder])).toEqual([['VerifySignature', 1], ['CheckRunningImage', 2]]);
+    expect(userParameters(verify[1])).toMatchObject({ imageUri: DIGEST_URI, service: 'web', containerName: 'web' });
+    expect(pipeline.deployCheckFunction).toBeDefined();
+    const checkStatements = policyStatements(template).filter((s) => s.actions.some((a) => a === 'ecs:DescribeTasks' || a === 'ecs:ListTasks'));
+    // The ECS deploy action's own grants, and the check's two statements scoped to the cluster.
+    const scoped = checkStatements.filter((s) => JSON.stringify(s.resources).includes('/apps/*'));
+    expect(scoped.map((s) => s.actions).flat().sort()).toEqual(['ecs:DescribeTasks', 'ecs:ListTasks']);
+  });
+
+  test('EKS: kubectl set image by digest from CodeBuild, then a check of the pods, with eks:DescribeCluster on that cluster', () => {
+    const { template, pipeline } = synth((stack) => ({
+      deploy: DeployTarget.eks({ cluster: eksCluster(stack), namespace: 'shop', deployment: 'web', container: 'app' }),
+    }));
+    expect(stage(template, 'Deploy').map((a) => [a.Name, a.RunOrder, a.ActionTypeId.Provider])).toEqual([
+      ['VerifyBeforeDeploy', 1, 'Lambda'],
+      ['DeployToEks', 2, 'CodeBuild'],
+    ]);
+    expect(stage(template, 'Verify').map((a) => a.Name)).toEqual(['VerifySignature', 'CheckRunningImage']);
+    expect(pipeline.eksProjects).toHaveLength(2);
+    const buildSpecs = Object.values(template.findResources('AWS::CodeBuild::Project')).map((p: any) => p.Properties.Source.BuildSpec as string);
+    expect(buildSpecs.some((spec) => spec.includes('kubectl -n \\"$NAMESPACE\\" set image') && spec.includes('$IMAGE_URI@$IMAGE_DIGEST'))).toBe(true);
+    expect(buildSpecs.some((spec) => spec.includes('not the signed $IMAGE_DIGEST'))).toBe(true);
+    const describe = policyStatements(template).filter((s) => s.actions.includes('eks:DescribeCluster'));
+    expect(describe).toHaveLength(2);
+    for (const statement of describe) expect(JSON.stringify(statement.resources)).toContain(':cluster/prod');
+    expect(pipeline.deployCheckFunction).toBeUndefined();
+  });
+
+  test('custom: your actions after the gate; an action that would run before the gate is refused', () => {
+    const { template } = synth((stack) => ({
+      deploy: DeployTarget.custom({
+        actions: [new actions.ManualApprovalAction({ actionName: 'Promote', runOrder: 2 })],
+      }),
+    }));
+    expect(stage(template, 'Deploy').map((a) => [a.Name, a.RunOrder])).toEqual([['VerifyBeforeDeploy', 1], ['Promote', 2]]);
+
+    const stack = newStack();
+    expect(() => new SignedImagePipeline(stack, 'Pipeline', {
+      source: s3Source(stack),
+      deploy: DeployTarget.custom({ actions: [new actions.ManualApprovalAction({ actionName: 'TooEarly' })] }),
+    })).toThrow('custom deploy action "TooEarly" has runOrder 1; use 2 or more so the verify gate runs first');
+  });
+});
+
+describe('SignedImagePipeline inputs', () => {
+  test('an existing repository is used and no repository is created', () => {
+    const { template } = synth((stack) => ({ repository: ecr.Repository.fromRepositoryName(stack, 'Existing', 'team/service') }));
+    template.resourceCountIs('AWS::ECR::Repository', 0);
+    template.hasResourceProperties('AWS::CodeBuild::Project', {
+      Environment: { EnvironmentVariables: Match.arrayWith([Match.objectLike({ Name: 'REPOSITORY_URI', Value: Match.objectLike({ 'Fn::Join': Match.anyValue() }) })]) },
+    });
+    expect(JSON.stringify(template.toJSON())).toContain('team/service');
+  });
+
+  test('given signing profiles are used instead of a created one', () => {
+    const { template } = synth((stack) => ({
+      signingProfiles: [NotationSigningProfile.fromSigningProfileAttributes(stack, 'Shared', {
+        signingProfileArn: 'arn:aws:signer:us-east-1:444455556666:/signing-profiles/shared_profile',
+        signingProfileVersion: 'Ver1234567',
+      })],
+    }));
+    template.resourceCountIs('AWS::Signer::SigningProfile', 0);
+    expect(JSON.stringify(userParameters(stage(template, 'Sign')[0]).signingProfileArn)).toContain('shared_profile');
+  });
+
+  test('bad input fails synth with a message naming it', () => {
+    const stack = newStack();
+    expect(() => new SignedImagePipeline(stack, 'Empty', { source: s3Source(stack), signingProfiles: [] }))
+      .toThrow('signingProfiles must not be empty');
+    expect(() => new SignedImagePipeline(stack, 'BadArg', { source: s3Source(stack), imageBuild: { buildArgs: { 'bad-name': 'x' } } }))
+      .toThrow('build argument name "bad-name" is not valid');
+    expect(() => new SignedImagePipeline(stack, 'Quote', { source: s3Source(stack), imageBuild: { buildArgs: { NAME: "it's" } } }))
+      .toThrow('build argument "NAME" may not contain quotes or newlines');
+    expect(() => DeployTarget.ecs({ service: ecsService(stack), containerName: '' })).toThrow('containerName must not be empty');
+  });
+});
