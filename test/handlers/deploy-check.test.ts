@@ -1,5 +1,5 @@
 import { DescribeTasksCommand, ECSClient, ListTasksCommand, Task } from '@aws-sdk/client-ecs';
-import { captureConsole, expectCleanLogs, jobEvent, lambdaContext, mockAws, REGION, reportedFailure, reportedSuccess, sleep } from './support';
+import { captureConsole, expectCleanLogs, jobEvent, lambdaContext, mockAws, REGION, reportedFailure, reportedSuccess, SlowCall } from './support';
 import { setAwsClients } from '../../lambda/handlers/clients';
 import { handler, setEcsClient } from '../../lambda/handlers/deploy-check';
 
@@ -168,17 +168,16 @@ describe('deploy-check handler', () => {
   });
 
   test('a function about to time out reports failure', async () => {
-    aws.ecs.on(ListTasksCommand).callsFake(async () => {
-      await sleep(1500);
-      return { taskArns: [] };
-    });
+    const slow = new SlowCall(1500);
+    aws.ecs.on(ListTasksCommand).callsFake(slow.answer(() => ({ taskArns: [] })));
 
     await handler(jobEvent(parameters(), 'job-deadline'), lambdaContext(600));
 
+    expect(slow.answered).toBe(false);
     expect(reportedFailure(aws.codePipeline, 'job-deadline')).toMatch(
       new RegExp(`^the deploy-check function was about to time out \\(1 s were left when it started\\) while listing the running tasks of ${SERVICE};`),
     );
-    await sleep(1500);
+    await slow.settled();
     expect(aws.codePipeline.calls()).toHaveLength(1);
   });
 

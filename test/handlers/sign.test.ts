@@ -16,7 +16,7 @@ import {
   reportedResults,
   reportedSuccess,
   signedAnnotations,
-  sleep,
+  SlowCall,
   testProfile,
   TestProfile,
 } from './support';
@@ -167,6 +167,21 @@ describe('sign handler: bad UserParameters fail the job with a message naming th
     expect(aws.codePipeline.calls()).toHaveLength(0);
   });
 
+  test('an ECR push event is signed only for a successful push to an allowed repository', async () => {
+    const push = (result: string) => ({
+      'source': 'aws.ecr',
+      'detail-type': 'ECR Image Action',
+      'account': ACCOUNT,
+      'region': 'us-east-1',
+      'detail': { 'action-type': 'PUSH', result, 'repository-name': 'app', 'image-digest': target.image.digest },
+    });
+    await expect(target.sign(push('FAILURE'))).rejects.toThrow(/^the event: only successful ECR image pushes/);
+    await expect(target.sign(push('SUCCESS'))).rejects.toThrow(
+      `the event: imageUri names repository "${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/app", which this function may not sign in`,
+    );
+    expect(signPayloadCalls()).toHaveLength(0);
+  });
+
   test('a misconfigured function fails every job naming the variable', async () => {
     const sign = createSignHandler({ env: { ...signEnv([target.uri]), SIGNING_PROFILES: '[]' }, clients: aws.clients });
     const event = jobEvent(JSON.stringify({ imageUri: target.imageUri }));
@@ -255,6 +270,23 @@ describe('sign handler: signing', () => {
     });
     expect(again.executionDetails?.summary).toContain('(existing signature kept)');
     expect(await signatureDigests(repository, image)).toEqual([first.SIGNATURE_DIGEST]);
+  });
+
+  test('a re-run after a profile failed keeps the signatures already made and completes the others', async () => {
+    const { repository, image, imageUri, sign } = await setup('handlers/sign-partial');
+    aws.signer.on(SignPayloadCommand, { profileName: 'audit_team' }).rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+
+    await sign(jobEvent(JSON.stringify({ imageUri }), 'job-partial'), lambdaContext());
+    expect(reportedFailure(aws.codePipeline, 'job-partial')).toContain(`with signing profile ${AUDIT.profileArn}: `);
+    const [kept] = await signatureDigests(repository, image);
+    expect(kept).toBeDefined();
+
+    aws.reset(fake);
+    await sign(jobEvent(JSON.stringify({ imageUri }), 'job-partial-again'), lambdaContext());
+    const variables = reportedSuccess(aws.codePipeline, 'job-partial-again').outputVariables!;
+    expect(signPayloadCalls().map((input) => input.profileName)).toEqual(['audit_team']);
+    expect(variables.SIGNATURES.split(',')[0]).toBe(kept);
+    expect(new Set(await signatureDigests(repository, image))).toEqual(new Set(variables.SIGNATURES.split(',')));
   });
 
   test('a re-run with other annotations or with force signs again', async () => {
@@ -392,26 +424,21 @@ describe('sign handler: failures are reported on every path', () => {
 
   test('a function about to time out reports failure in time, then does nothing more', async () => {
     const { repository, image, imageUri, sign } = await setup('handlers/sign-deadline', [RELEASE]);
-    let signCalls = 0;
-    aws.signer.on(SignPayloadCommand).callsFake(async (input: SignPayloadCommandInput) => {
-      signCalls++;
-      await sleep(1500);
-      return fake.signPayload(input);
-    });
-    const started = Date.now();
+    const slow = new SlowCall(2500);
+    aws.signer.on(SignPayloadCommand).callsFake(slow.answer((input: SignPayloadCommandInput) => fake.signPayload(input)));
 
-    const returned = await sign(jobEvent(JSON.stringify({ imageUri }), 'job-deadline'), lambdaContext(600));
+    const returned = await sign(jobEvent(JSON.stringify({ imageUri }), 'job-deadline'), lambdaContext(1600));
 
-    expect(Date.now() - started).toBeLessThan(1200);
+    expect(slow.answered).toBe(false);
     const message = reportedFailure(aws.codePipeline, 'job-deadline');
     expect(message).toBe(
-      `the sign function was about to time out (1 s were left when it started) while signing ${imageUri} with signing profile ${RELEASE.profileArn}; nothing more was done. ` +
-        'Raise the function\'s timeout or check that the registry, AWS Signer and CodeBuild answer in time',
+      `the sign function was about to time out (2 s were left when it started) while signing ${imageUri} with signing profile ${RELEASE.profileArn}; ` +
+        'nothing more was done. Raise the function\'s timeout or check that the registry, AWS Signer and CodeBuild answer in time',
     );
     expect(returned).toEqual({ jobId: 'job-deadline', status: 'failed', message });
 
-    await sleep(1700);
-    expect(signCalls).toBe(1);
+    await slow.settled();
+    expect(slow.calls).toBe(1);
     expect(await signatureDigests(repository, image)).toEqual([]);
     expect(aws.codePipeline.calls()).toHaveLength(1);
   });

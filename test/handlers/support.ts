@@ -258,3 +258,28 @@ export function expectCleanLogs(text: string, secrets: readonly string[] = []): 
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A stubbed AWS call that answers only after `ms`, to let the deadline guard fire while it is in flight. */
+export class SlowCall {
+  calls = 0;
+  /** Whether a call has answered. */
+  answered = false;
+  private readonly pending: Array<Promise<unknown>> = [];
+
+  constructor(private readonly ms: number) {}
+
+  /** A `callsFake` implementation answering with `answer` after the delay. */
+  answer<A extends unknown[], T>(answer: (...args: A) => T | Promise<T>): (...args: A) => Promise<T> {
+    return (...args) => {
+      this.calls++;
+      const result = sleep(this.ms).then(() => answer(...args));
+      this.pending.push(result.then(() => sleep(100)).finally(() => (this.answered = true)));
+      return result;
+    };
+  }
+
+  /** Resolves once every call has answered and what the handler did next has had time to run. */
+  async settled(): Promise<void> {
+    await Promise.allSettled(this.pending);
+  }
+}
