@@ -9,7 +9,8 @@ import { policyStatements } from '../constructs/support';
 /** Every cdk-nag v2 acknowledgement in a template, with its resource. */
 function acknowledgements(template: Template): { resource: string; id: string; reason: string; appliesTo?: string[] }[] {
   return Object.entries(template.toJSON().Resources as Record<string, any>).flatMap(([resource, body]) =>
-    ((body.Metadata?.cdk_nag?.rules_to_suppress ?? []) as any[]).map((rule) => ({ resource, id: rule.id, reason: rule.reason, appliesTo: rule.applies_to })));
+    ((body.Metadata?.cdk_nag?.rules_to_suppress ?? []) as any[])
+      .map((rule) => ({ resource, id: rule.id, reason: rule.reason, appliesTo: rule.applies_to })));
 }
 
 describe('cdk-nag AwsSolutions', () => {

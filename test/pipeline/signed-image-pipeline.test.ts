@@ -8,7 +8,9 @@ import { policyStatements } from '../constructs/support';
 
 const DIGEST_URI = '#{Build.IMAGE_URI}@#{Build.IMAGE_DIGEST}';
 
-function synth(configure: (stack: Stack) => Partial<SignedImagePipelineProps> = () => ({})): { stack: Stack; pipeline: SignedImagePipeline; template: Template } {
+type Configure = (stack: Stack) => Partial<SignedImagePipelineProps>;
+
+function synth(configure: Configure = () => ({})): { stack: Stack; pipeline: SignedImagePipeline; template: Template } {
   const stack = newStack();
   const pipeline = new SignedImagePipeline(stack, 'Pipeline', { source: s3Source(stack), ...configure(stack) });
   return { stack, pipeline, template: Template.fromStack(stack) };
