@@ -101,6 +101,8 @@ export interface BundleSettings {
   readonly runs: number;
   /** The verify handler's environment and event for the first invocation. */
   readonly verify: { readonly env: Record<string, string>; readonly imageUri: string };
+  /** Write a .cpuprofile of every fresh process here. */
+  readonly cpuProfileDirectory?: string;
 }
 
 export async function benchBundles(settings: BundleSettings, note?: string): Promise<FigureInput[]> {
@@ -125,7 +127,8 @@ export async function benchBundles(settings: BundleSettings, note?: string): Pro
     for (let i = 0; i < settings.runs; i++) {
       const env: NodeJS.ProcessEnv = { ...baseEnv, BENCH_BUNDLE: path };
       if (isVerify) Object.assign(env, settings.verify.env, { BENCH_EVENT: JSON.stringify({ imageUri: settings.verify.imageUri }) });
-      const result = parseChild(await run(process.execPath, ['-e', CHILD], { env, timeoutMs: 60_000 }), `loading ${name}`);
+      const profile = settings.cpuProfileDirectory ? ['--cpu-prof', '--cpu-prof-dir', join(settings.cpuProfileDirectory, name)] : [];
+      const result = parseChild(await run(process.execPath, [...profile, '-e', CHILD], { env, timeoutMs: 60_000 }), `loading ${name}`);
       loads.push(result.loadMs);
       loadCpus.push(result.loadCpuMs);
       if (result.firstMs !== null) firsts.push(result.firstMs);
@@ -146,6 +149,7 @@ export async function benchBundles(settings: BundleSettings, note?: string): Pro
       });
     }
   }
+  if (settings.cpuProfileDirectory) console.log(`  CPU profiles of the fresh processes: ${settings.cpuProfileDirectory}`);
   if (figures.length === 0) figures.push({ name: 'bundles', value: null, unit: '', skipped: 'no assets/*/index.js; run node scripts/bundle.mjs' });
   return figures;
 }

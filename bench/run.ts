@@ -6,6 +6,8 @@
  *   npm run bench -- --quick      # fewer samples, for trying changes
  *   npm run bench -- --no-synth   # without the example app synthesis
  *   npm run bench -- --bundle     # rebuild assets/ first even when it looks current
+ *   npm run bench -- --only layout,bundles   # some suites: verify, layout, sign, scale, bundles, synth
+ *   npm run bench -- --cpu-prof   # also write .cpuprofile files of the fresh processes (bundles suite)
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,8 +21,16 @@ import { now } from './stats';
 import { benchSynth } from './synth';
 import { benchLayoutVerify, benchRegistryVerify } from './verify';
 
-const args = new Set(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const args = new Set(argv);
 const quick = args.has('--quick');
+const SUITES = ['verify', 'layout', 'sign', 'scale', 'bundles', 'synth'] as const;
+const onlyIndex = argv.indexOf('--only');
+const only = new Set(onlyIndex >= 0 ? (argv[onlyIndex + 1] ?? '').split(',') : SUITES);
+for (const name of only) {
+  if (!(SUITES as readonly string[]).includes(name)) throw new Error(`--only: unknown suite "${name}"; suites are ${SUITES.join(', ')}`);
+}
+const selected = (name: (typeof SUITES)[number]) => only.has(name);
 const COMMAND = 'npm run bench';
 
 const settings = {
@@ -90,29 +100,34 @@ async function main(): Promise<void> {
   const layoutDirectory = mkdtempSync(join(tmpdir(), 'bench-layout-'));
   const hosts = { plain: registries.plain.host, referrers: registries.referrers.host };
   try {
-    await suite('verify on the registry', figures, machine, () => benchRegistryVerify(pki, hosts, settings.verify));
-    await suite('verify on an OCI layout', figures, machine, () => benchLayoutVerify(pki, layoutDirectory, settings.verify));
-    await suite('sign', figures, machine, () => benchSign(pki, hosts, settings.sign));
-    await suite('signature count scale', figures, machine, () => benchScale(pki, hosts, settings.scale));
-    await suite('handler bundles', figures, machine, async () => {
-      const repository = 'bench/cold';
-      const setup = openRegistry(hosts.plain, repository, 'setup').repository;
-      const image = await pushRandomImage(setup);
-      await addSignatures(setup, image, [pki.trustedSigner]);
-      return benchBundles(
-        {
-          runs: settings.bundleRuns,
-          verify: { env: { ...pki.env, REGISTRY_PLAIN_HTTP_HOSTS: hosts.plain }, imageUri: `${hosts.plain}/${repository}@${image.digest}` },
-        },
-        bundleNote,
-      );
-    });
+    if (selected('verify')) await suite('verify on the registry', figures, machine, () => benchRegistryVerify(pki, hosts, settings.verify));
+    if (selected('layout')) await suite('verify on an OCI layout', figures, machine, () => benchLayoutVerify(pki, layoutDirectory, settings.verify));
+    if (selected('sign')) await suite('sign', figures, machine, () => benchSign(pki, hosts, settings.sign));
+    if (selected('scale')) await suite('signature count scale', figures, machine, () => benchScale(pki, hosts, settings.scale));
+    if (selected('bundles')) {
+      await suite('handler bundles', figures, machine, async () => {
+        const repository = 'bench/cold';
+        const setup = openRegistry(hosts.plain, repository, 'setup').repository;
+        const image = await pushRandomImage(setup);
+        await addSignatures(setup, image, [pki.trustedSigner]);
+        return benchBundles(
+          {
+            runs: settings.bundleRuns,
+            verify: { env: { ...pki.env, REGISTRY_PLAIN_HTTP_HOSTS: hosts.plain }, imageUri: `${hosts.plain}/${repository}@${image.digest}` },
+            cpuProfileDirectory: args.has('--cpu-prof') ? mkdtempSync(join(tmpdir(), 'bench-cpu-prof-')) : undefined,
+          },
+          bundleNote,
+        );
+      });
+    }
   } finally {
     await registries.close();
     rmSync(layoutDirectory, { recursive: true, force: true });
   }
 
-  if (args.has('--no-synth')) {
+  if (!selected('synth')) {
+    // not asked for
+  } else if (args.has('--no-synth')) {
     figures.push(figure({ name: 'synth example app (cdk synth -q -c nag=false)', value: null, unit: 's', skipped: 'not run (--no-synth)' }, machine));
   } else {
     await suite('synth example app', figures, machine, () => benchSynth(settings.synthTimeoutMs));
