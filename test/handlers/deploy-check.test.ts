@@ -181,6 +181,19 @@ describe('deploy-check handler', () => {
     expect(aws.codePipeline.calls()).toHaveLength(1);
   });
 
+  test('a direct invocation about to time out throws the deadline error', async () => {
+    const slow = new SlowCall(1500);
+    aws.ecs.on(ListTasksCommand).callsFake(slow.answer(() => ({ taskArns: [] })));
+
+    const invocation = handler(JSON.parse(parameters()), lambdaContext(600));
+
+    await expect(invocation).rejects.toThrow(/^the deploy-check function was about to time out \(1 s were left when it started\) while listing/);
+    await expect(invocation).rejects.toMatchObject({ name: 'DeadlineError' });
+    expect(slow.answered).toBe(false);
+    await slow.settled();
+    expect(aws.codePipeline.calls()).toHaveLength(0);
+  });
+
   test.each<[string, Record<string, unknown>, RegExp]>([
     ['a tag where a digest is needed', { imageUri: `${IMAGE}:latest` }, /^UserParameters: imageUri must pin the image by digest/],
     ['a missing cluster', { cluster: undefined }, /^UserParameters: cluster is required$/],
