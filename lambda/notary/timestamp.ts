@@ -68,6 +68,8 @@ export async function verifyTimestamp(
   try {
     result = await signedData.verify({
       signer: 0,
+      // For a TSTInfo, pkijs checks the message imprint against `data` and refuses to verify without it.
+      data: toArrayBuffer(signature),
       checkChain: true,
       extendedMode: true,
       checkDate: genTime,
