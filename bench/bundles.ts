@@ -138,7 +138,13 @@ export async function benchBundles(settings: BundleSettings, note?: string): Pro
       value: percentile(loads, 50),
       unit: 'ms',
       target: { on: 'value', max: 150 },
-      note: `require() in a fresh node process, ${settings.runs} runs; max ${Math.max(...loads).toFixed(1)} ms; CPU time p50 ${percentile(loadCpus, 50).toFixed(1)} ms`,
+      note: `require() in a fresh node process, ${settings.runs} runs; max ${Math.max(...loads).toFixed(1)} ms`,
+    });
+    figures.push({
+      name: `bundle ${name} cold load CPU p50`,
+      value: percentile(loadCpus, 50),
+      unit: 'ms',
+      note: 'CPU time (user + system) of the same require(): the wall time it would take on an otherwise idle core',
     });
     if (isVerify) {
       figures.push({

@@ -34,9 +34,9 @@ const selected = (name: (typeof SUITES)[number]) => only.has(name);
 const COMMAND = 'npm run bench';
 
 const settings = {
-  verify: { warmup: quick ? 10 : 40, samples: quick ? 60 : 300, throughputMs: quick ? 700 : 2000, concurrency: [1, 8, 32] },
-  sign: { warmup: quick ? 3 : 8, samples: quick ? 15 : 50 },
-  scale: { counts: [1, 10, 100], repetitions: (count: number) => (count >= 100 ? (quick ? 3 : 7) : quick ? 5 : 15) },
+  verify: { warmup: quick ? 10 : 30, samples: quick ? 60 : 200, throughputMs: quick ? 700 : 2000, concurrency: [1, 8, 32] },
+  sign: { warmup: quick ? 3 : 5, samples: quick ? 15 : 40, tagSchemaSamples: quick ? 10 : 25 },
+  scale: { counts: [1, 10, 100], repetitions: (count: number) => (count >= 100 ? (quick ? 3 : 5) : quick ? 5 : 11) },
   bundleRuns: quick ? 4 : 10,
   synthTimeoutMs: 180_000,
 };
