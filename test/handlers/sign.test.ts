@@ -1,4 +1,4 @@
-import { BatchGetBuildsCommand } from '@aws-sdk/client-codebuild';
+import { BatchGetBuildsCommand, StatusType } from '@aws-sdk/client-codebuild';
 import { PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { SignPayloadCommand, SignPayloadCommandInput } from '@aws-sdk/client-signer';
 import {
@@ -79,7 +79,7 @@ function signPayloadCalls(): SignPayloadCommandInput[] {
   return aws.signer.commandCalls(SignPayloadCommand).map((call) => call.args[0].input);
 }
 
-function buildsAnswer(status = 'IN_PROGRESS') {
+function buildsAnswer(status: StatusType = 'IN_PROGRESS') {
   return {
     builds: [
       {
