@@ -152,9 +152,13 @@ export class ImageSigner extends Construct implements iam.IGrantable {
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codebuild:BatchGetBuilds'], resources: [project.projectArn] }));
   }
 
-  /** Grants invoking the function directly (`{"imageUri": "<registry>/<repository>@sha256:..."}`). */
+  /**
+   * Grants invoking the function directly (`{"imageUri": "<registry>/<repository>@sha256:..."}`): `lambda:InvokeFunction`
+   * on the function's ARN and its `$LATEST` version only (the function has no other versions), without the `<arn>:*`
+   * wildcard that `lambda.Function.grantInvoke` adds.
+   */
   public grantInvoke(grantee: iam.IGrantable): iam.Grant {
-    return this.function.grantInvoke(grantee);
+    return this.function.grantInvokeLatestVersion(grantee);
   }
 
   /**

@@ -126,9 +126,13 @@ export class ImageVerifier extends Construct implements iam.IGrantable {
     repository.grant(this.role, ...VERIFIER_ECR_ACTIONS);
   }
 
-  /** Grants invoking the function directly (`{"imageUri": "<registry>/<repository>@sha256:..."}`). */
+  /**
+   * Grants invoking the function directly (`{"imageUri": "<registry>/<repository>@sha256:..."}`): `lambda:InvokeFunction`
+   * on the function's ARN and its `$LATEST` version only (the function has no other versions), without the `<arn>:*`
+   * wildcard that `lambda.Function.grantInvoke` adds.
+   */
   public grantInvoke(grantee: iam.IGrantable): iam.Grant {
-    return this.function.grantInvoke(grantee);
+    return this.function.grantInvokeLatestVersion(grantee);
   }
 
   /**

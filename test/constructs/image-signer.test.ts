@@ -184,14 +184,15 @@ describe('ImageSigner function', () => {
     expect(functionProperties(Template.fromStack(stack)).Environment.Variables.SIGNATURE_MANIFEST_FORMAT).toBe('legacy');
   });
 
-  test('grantInvoke lets a principal invoke the function', () => {
+  test('grantInvoke lets a principal invoke the function and its $LATEST version, nothing more', () => {
     const { stack, signer } = fixture();
     const caller = new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountRootPrincipal() });
     signer.grantInvoke(caller);
     const statements = roleStatements(Template.fromStack(stack), 'CallerDefaultPolicy');
     expect(new Set(statements.flatMap((s) => s.actions))).toEqual(new Set(['lambda:InvokeFunction']));
-    expect(statements.flatMap((s) => s.resources)).toContainEqual(stack.resolve(signer.function.functionArn));
-    expect(statements.flatMap((s) => s.resources)).not.toContain('*');
+    const arn = stack.resolve(signer.function.functionArn);
+    // The function and its $LATEST version only: no "<arn>:*" wildcard.
+    expect(statements.flatMap((s) => s.resources)).toEqual([{ 'Fn::Join': ['', [arn, ':$LATEST']] }, arn]);
   });
 });
 

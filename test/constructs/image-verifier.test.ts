@@ -156,13 +156,15 @@ describe('ImageVerifier function', () => {
     expect(() => Template.fromStack(stack)).toThrow(/more than Lambda's 4096-byte limit: use fewer statements, registry scopes or signing profiles/);
   });
 
-  test('grantInvoke lets a principal invoke the function', () => {
+  test('grantInvoke lets a principal invoke the function and its $LATEST version, nothing more', () => {
     const { stack, verifier } = fixture();
     const caller = new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountRootPrincipal() });
     verifier.grantInvoke(caller);
     const statements = roleStatements(Template.fromStack(stack), 'CallerDefaultPolicy');
     expect(new Set(statements.flatMap((s) => s.actions))).toEqual(new Set(['lambda:InvokeFunction']));
-    expect(statements.flatMap((s) => s.resources)).toContainEqual(stack.resolve(verifier.function.functionArn));
+    const arn = stack.resolve(verifier.function.functionArn);
+    // The function and its $LATEST version only: no "<arn>:*" wildcard.
+    expect(statements.flatMap((s) => s.resources)).toEqual([{ 'Fn::Join': ['', [arn, ':$LATEST']] }, arn]);
   });
 });
 

@@ -1,0 +1,265 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Aspects, CfnResource, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as codepipeline_actions from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { IConstruct } from 'constructs';
+import { expectLeastPrivilege, newStack, policyStatements, resourcesOf, UNSCOPED_ACTIONS } from './support';
+import { ImageSigner, ImageVerifier, NotationSigningProfile, TrustPolicy, VerificationLevel } from '../../src';
+
+const FOREIGN_PROFILE_ARN = 'arn:aws:signer:us-east-1:444455556666:/signing-profiles/central_signer';
+const BUILD_PROJECT_ARN = 'arn:aws:codebuild:us-east-1:111122223333:project/image-build';
+const ECR_WRITE = ['ecr:BatchCheckLayerAvailability', 'ecr:CompleteLayerUpload', 'ecr:InitiateLayerUpload', 'ecr:PutImage', 'ecr:UploadLayerPart'];
+
+interface Everything {
+  readonly stack: Stack;
+  readonly profile: NotationSigningProfile;
+  readonly repository: ecr.Repository;
+  readonly signer: ImageSigner;
+  readonly verifier: ImageVerifier;
+  readonly auditor: iam.Role;
+}
+
+/** One stack holding every construct of the library, used the way the README shows, with cdk-nag AwsSolutions on it. */
+function everyConstruct(stack: Stack = newStack({}, true)): Everything {
+  const profile = new NotationSigningProfile(stack, 'Profile', { signingProfileName: 'team_signer' });
+  const foreign = NotationSigningProfile.fromSigningProfileAttributes(stack, 'Foreign', { signingProfileArn: FOREIGN_PROFILE_ARN });
+  const repository = new ecr.Repository(stack, 'Repository', { imageScanOnPush: true });
+  const trustPolicy = new TrustPolicy(stack, 'TrustPolicy', { signingProfiles: [profile, foreign], repositories: [repository], emitOutput: true });
+  trustPolicy.addStatement({
+    name: 'third-party',
+    signingProfiles: [foreign],
+    registryScopes: ['444455556666.dkr.ecr.us-east-1.amazonaws.com/base'],
+    level: VerificationLevel.AUDIT,
+  });
+  const signer = new ImageSigner(stack, 'Signer', {
+    signingProfiles: [profile, foreign],
+    repositories: [repository],
+    provenanceProject: codebuild.Project.fromProjectArn(stack, 'Build', BUILD_PROJECT_ARN),
+  });
+  signer.signOnPush(repository, { tagPattern: 'release-*' });
+  const verifier = new ImageVerifier(stack, 'Verifier', { trustPolicy });
+  const auditor = new iam.Role(stack, 'Auditor', { assumedBy: new iam.AccountRootPrincipal() });
+  profile.grantRevocationCheck(auditor);
+  verifier.grantInvoke(auditor);
+  Aspects.of(stack).add(new AwsSolutionsChecks({ verbose: true, reports: true }));
+  return { stack, profile, repository, signer, verifier, auditor };
+}
+
+interface ReportRow {
+  readonly ruleId: string;
+  readonly resource: string;
+  readonly compliance: string;
+  readonly reason: string;
+  readonly level: string;
+}
+
+/** cdk-nag v2's report of every rule on every resource (`AwsSolutions-<stack>-NagReport.csv` in the cloud assembly). */
+function nagReport(stack: Stack): ReportRow[] {
+  const directory = (stack.node.root as App).synth().directory;
+  const files = fs.readdirSync(directory).filter((file) => /^AwsSolutions-.*NagReport\.csv$/.test(file));
+  expect(files).toHaveLength(1);
+  const [, ...lines] = fs.readFileSync(path.join(directory, files[0]), 'utf8').trim().split('\n');
+  return lines.map((line) => {
+    const cells = [...line.matchAll(/"((?:[^"]|"")*)"/g)].map((match) => match[1].replace(/""/g, '"'));
+    expect(cells).toHaveLength(6);
+    const [ruleId, resource, compliance, reason, level] = cells;
+    return { ruleId, resource, compliance, reason, level };
+  });
+}
+
+function nagMessages(stack: Stack, kind: 'error' | 'warning'): string[] {
+  const annotations = Annotations.fromStack(stack);
+  const found = kind === 'error' ? annotations.findError('*', Match.anyValue()) : annotations.findWarning('*', Match.anyValue());
+  return found.map((message) => `${message.id}: ${String(message.entry.data)}`);
+}
+
+function cfnResources(scope: IConstruct): CfnResource[] {
+  return scope.node.findAll().filter((construct): construct is CfnResource => CfnResource.isCfnResource(construct));
+}
+
+interface V2Suppression {
+  readonly id: string;
+  readonly reason: string;
+  readonly applies_to?: string[];
+  readonly is_reason_encoded?: boolean;
+}
+
+function v2Suppressions(resource: CfnResource): V2Suppression[] {
+  return (resource.getMetadata('cdk_nag') as { rules_to_suppress?: V2Suppression[] } | undefined)?.rules_to_suppress ?? [];
+}
+
+function v3Acknowledgements(resource: CfnResource): Record<string, string> {
+  const merged: Record<string, string> = {};
+  for (const entry of resource.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules')) Object.assign(merged, entry.data);
+  return merged;
+}
+
+function reasonOf(suppression: V2Suppression): string {
+  return suppression.is_reason_encoded ? Buffer.from(suppression.reason, 'base64').toString('utf8') : suppression.reason;
+}
+
+describe('cdk-nag AwsSolutions on a stack holding every construct', () => {
+  let everything: Everything;
+  let stack: Stack;
+  let template: Template;
+  let report: ReportRow[];
+  beforeAll(() => {
+    everything = everyConstruct();
+    stack = everything.stack;
+    template = Template.fromStack(stack);
+    report = nagReport(stack);
+  });
+
+  test('cdk-nag ran on every resource of the library', () => {
+    const checked = new Set(report.map((row) => row.resource));
+    for (const resource of cfnResources(stack)) {
+      if (['AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::Lambda::Function', 'AWS::ECR::Repository'].includes(resource.cfnResourceType)) {
+        expect(checked).toContain(resource.node.path);
+      }
+    }
+    for (const fn of ['TestStack/Signer/Function/Resource', 'TestStack/Verifier/Function/Resource']) {
+      expect(report).toContainEqual(expect.objectContaining({ ruleId: 'AwsSolutions-L1', resource: fn }));
+    }
+  });
+
+  test('zero unacknowledged errors and zero warnings', () => {
+    expect(nagMessages(stack, 'error')).toEqual([]);
+    expect(nagMessages(stack, 'warning')).toEqual([]);
+    expect(report.filter((row) => row.compliance === 'Non-Compliant')).toEqual([]);
+    expect(new Set(report.map((row) => row.compliance))).toEqual(new Set(['Compliant', 'Suppressed']));
+  });
+
+  test('the CloudFormation schema validation of aws-cdk-lib reports nothing', () => {
+    const directory = (stack.node.root as App).synth().directory;
+    const file = path.join(directory, 'validation-report.json');
+    expect(fs.existsSync(file)).toBe(true);
+    const validation = JSON.parse(fs.readFileSync(file, 'utf8')) as { pluginReports: { pluginName: string; violations: { ruleName: string; description: string }[] }[] };
+    const violations = validation.pluginReports.flatMap((plugin) => plugin.violations.map((v) => `${plugin.pluginName} ${v.ruleName}: ${v.description}`));
+    expect(violations).toEqual([]);
+  });
+
+  test('what is acknowledged: the default runtime, and "*" for actions without a resource type, each with its reason', () => {
+    const suppressed = report.filter((row) => row.compliance === 'Suppressed').map((row) => [row.ruleId, row.resource]);
+    expect(suppressed.sort()).toEqual(
+      [
+        ['AwsSolutions-IAM5', 'TestStack/Auditor/DefaultPolicy/Resource'],
+        ['AwsSolutions-IAM5', 'TestStack/Signer/ServiceRole/DefaultPolicy/Resource'],
+        ['AwsSolutions-IAM5', 'TestStack/Verifier/ServiceRole/DefaultPolicy/Resource'],
+        ['AwsSolutions-L1', 'TestStack/Signer/Function/Resource'],
+        ['AwsSolutions-L1', 'TestStack/Verifier/Function/Resource'],
+      ].sort(),
+    );
+    for (const row of report.filter((r) => r.compliance === 'Suppressed')) {
+      expect(row.reason.trim().length).toBeGreaterThanOrEqual(10);
+    }
+    for (const row of report.filter((r) => r.ruleId === 'AwsSolutions-IAM5' && r.compliance === 'Suppressed')) {
+      // Granular: only the Resource::* finding is acknowledged, never the whole rule.
+      expect(row.reason).toMatch(/^\[Resource::\*\] Resource "\*" only for actions without a resource type: /);
+    }
+  });
+
+  test('every acknowledgement has a reason, in cdk-nag v2 metadata and in v3 acknowledged-rules metadata alike', () => {
+    let count = 0;
+    for (const resource of cfnResources(stack)) {
+      const v2 = v2Suppressions(resource);
+      const v3 = v3Acknowledgements(resource);
+      const expectedV3: Record<string, string> = {};
+      for (const suppression of v2) {
+        count++;
+        const reason = reasonOf(suppression);
+        expect(suppression.id).toMatch(/^AwsSolutions-[A-Z]+\d+$/);
+        expect(reason.trim().length).toBeGreaterThanOrEqual(10);
+        const findings = suppression.applies_to ?? [];
+        if (findings.length === 0) expectedV3[suppression.id] = reason;
+        for (const finding of findings) expectedV3[`${suppression.id}[${finding}]`] = reason;
+      }
+      expect(v3).toEqual(expectedV3);
+      // The v2 metadata is also in the template, for the people who audit it.
+      if (v2.length > 0) expect(template.toJSON().Resources[stack.getLogicalId(resource)].Metadata.cdk_nag.rules_to_suppress).toEqual(v2);
+    }
+    expect(count).toBe(5);
+  });
+
+  test('least privilege over every IAM policy of the stack', () => {
+    const statements = policyStatements(template);
+    expectLeastPrivilege(template);
+    const actions = statements.flatMap((s) => s.actions);
+    expect(actions).not.toContain('*');
+    expect(actions.filter((a) => /^(signer|ecr):\*$/.test(a) || a.endsWith(':*'))).toEqual([]);
+
+    const profileArns = [stack.resolve(everything.profile.signingProfileArn), FOREIGN_PROFILE_ARN];
+    expect(resourcesOf(statements, 'signer:SignPayload')).toEqual(profileArns);
+    expect(statements.filter((s) => s.actions.includes('signer:SignPayload')).every((s) => s.policy.startsWith('SignerServiceRole'))).toBe(true);
+
+    const repositoryArn = stack.resolve(everything.repository.repositoryArn);
+    for (const action of ECR_WRITE) expect(resourcesOf(statements, action)).toEqual([repositoryArn]);
+    for (const statement of statements.filter((s) => s.actions.some((a) => ECR_WRITE.includes(a)))) {
+      expect(statement.policy).toMatch(/^SignerServiceRole/);
+    }
+    expect(resourcesOf(statements, 'codebuild:BatchGetBuilds')).toEqual([BUILD_PROJECT_ARN]);
+
+    for (const statement of statements.filter((s) => s.resources.includes('*'))) {
+      expect(statement.resources).toEqual(['*']);
+      for (const action of statement.actions) expect(UNSCOPED_ACTIONS).toContain(action);
+    }
+    // The verifier only reads.
+    const verifierActions = statements.filter((s) => s.policy.startsWith('VerifierServiceRole')).flatMap((s) => s.actions);
+    expect(verifierActions.filter((a) => a.startsWith('ecr:')).sort()).toEqual(['ecr:BatchGetImage', 'ecr:GetAuthorizationToken', 'ecr:GetDownloadUrlForLayer']);
+    expect(verifierActions.filter((a) => a.startsWith('signer:'))).toEqual(['signer:GetRevocationStatus']);
+  });
+});
+
+describe('the acknowledgements do not hide what they do not cover', () => {
+  test('another action on "*" in an acknowledged policy is reported at synth', () => {
+    const { stack, signer } = everyConstruct(newStack());
+    signer.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }));
+    const warnings = Annotations.fromStack(stack).findWarning('/TestStack/Signer/ServiceRole/DefaultPolicy/Resource', Match.stringLikeRegexp('s3:GetObject on "\\*"'));
+    expect(warnings).toHaveLength(1);
+    expect(String(warnings[0].entry.data)).toContain('scope the other actions to their resources');
+  });
+
+  test('a managed policy added to a function role is a cdk-nag error', () => {
+    const { stack, verifier } = everyConstruct(newStack());
+    verifier.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole'));
+    const errors = nagMessages(stack, 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^\/TestStack\/Verifier\/ServiceRole\/Resource: AwsSolutions-IAM4\[Policy::arn:<AWS::Partition>:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole\]/);
+  });
+});
+
+describe('cdk-nag AwsSolutions with the functions in a pipeline', () => {
+  test("the invoke actions add no finding to the library's resources", () => {
+    const stack = newStack();
+    const { signer, verifier } = everyConstruct(stack);
+    const image = '#{Source.ImageURI}';
+    new codepipeline.Pipeline(stack, 'Pipeline', {
+      pipelineType: codepipeline.PipelineType.V2,
+      stages: [
+        {
+          stageName: 'Source',
+          actions: [
+            new codepipeline_actions.EcrSourceAction({
+              actionName: 'Image',
+              repository: ecr.Repository.fromRepositoryName(stack, 'SourceRepository', 'app'),
+              output: new codepipeline.Artifact('Source'),
+              variablesNamespace: 'Source',
+            }),
+          ],
+        },
+        { stageName: 'Sign', actions: [signer.pipelineAction({ actionName: 'Sign', imageUri: image })] },
+        { stageName: 'Verify', actions: [verifier.pipelineAction({ actionName: 'Verify', imageUri: image })] },
+      ],
+    });
+    const library = /^\/TestStack\/(Signer|Verifier|Profile|Repository|TrustPolicy|Auditor)\//;
+    const findings = [...nagMessages(stack, 'error'), ...nagMessages(stack, 'warning')].filter((message) => library.test(message));
+    expect(findings).toEqual([]);
+    // The pipeline's own findings (its artifact bucket, its action roles) are reported, not hidden.
+    expect(nagMessages(stack, 'error').some((message) => message.startsWith('/TestStack/Pipeline/'))).toBe(true);
+  });
+});
