@@ -748,6 +748,80 @@ describe('the valid signature (control)', () => {
   });
 });
 
+// ---------------------------------------------------------------------------------------------------
+// COSE envelopes (notary-formats 3e): a real COSE_Sign1 over the same payload, which this verifier does not support.
+
+type Cbor = number | string | Uint8Array | readonly Cbor[] | Map<number | string, Cbor> | { readonly tag: number; readonly value: Cbor };
+
+/** Deterministic CBOR (RFC 8949) for the few types a COSE_Sign1 needs. */
+function cbor(value: Cbor): Buffer {
+  const head = (major: number, argument: number): Buffer => {
+    if (argument < 24) return Buffer.from([major * 32 + argument]);
+    if (argument < 256) return Buffer.from([major * 32 + 24, argument]);
+    if (argument < 65536) return Buffer.from([major * 32 + 25, Math.floor(argument / 256), argument % 256]);
+    const bytes = Buffer.alloc(5);
+    bytes[0] = major * 32 + 26;
+    bytes.writeUInt32BE(argument, 1);
+    return bytes;
+  };
+  if (typeof value === 'number') return value >= 0 ? head(0, value) : head(1, -1 - value);
+  if (typeof value === 'string') return Buffer.concat([head(3, Buffer.byteLength(value)), Buffer.from(value, 'utf8')]);
+  if (value instanceof Uint8Array) return Buffer.concat([head(2, value.byteLength), value]);
+  if (Array.isArray(value)) return Buffer.concat([head(4, value.length), ...value.map(cbor)]);
+  if (value instanceof Map) return Buffer.concat([head(5, value.size), ...[...value].flatMap(([key, entry]) => [cbor(key), cbor(entry)])]);
+  const tagged = value as { tag: number; value: Cbor };
+  return Buffer.concat([head(6, tagged.tag), cbor(tagged.value)]);
+}
+
+/** A COSE_Sign1_Tagged Notary envelope over the original payload, signed by the good leaf (ES256). */
+function coseEnvelope(): Uint8Array {
+  const protectedHeader = cbor(new Map<number | string, Cbor>([
+    [1, -7],
+    [2, [Header.signingScheme]],
+    [3, MediaType.NOTARY_PAYLOAD],
+    [Header.signingScheme, 'notary.x509'],
+    [Header.signingTime, { tag: 1, value: Math.floor(signingTime.getTime() / 1000) }],
+  ]));
+  const toBeSigned = cbor(['Signature1', protectedHeader, new Uint8Array(0), originalPayload]);
+  const signature = signWith(algorithmForKey(good.leaf.key), good.leaf.key, toBeSigned);
+  const unprotected = new Map<number | string, Cbor>([[33, good.chain], [Header.signingAgent, 'tamper-corpus']]);
+  return new Uint8Array(cbor({ tag: 18, value: [protectedHeader, unprotected, originalPayload, signature] }));
+}
+
+describe('COSE envelopes', () => {
+  const NOT_SUPPORTED = 'signature envelope format with media type "application/cose" is not supported';
+
+  test('a COSE signature is reported as an integrity failure: its format is not supported', async () => {
+    const envelopeBytes = coseEnvelope();
+    const outcome = await verify(await inLayout(storedContent({ envelope: envelopeBytes, layerMediaType: MediaType.COSE })));
+
+    expect(Buffer.from(envelopeBytes.subarray(0, 2)).toString('hex')).toBe('d284');
+    expect(outcome.verified).toBe(false);
+    expect(outcome.error?.code).toBe('verification-failed');
+    expect(outcome.results).toEqual([{ type: 'integrity', action: 'enforce', ok: false, message: NOT_SUPPORTED }]);
+    expect(outcome.error?.message).toContain(`: ${NOT_SUPPORTED}`);
+  });
+
+  test('an image with a COSE and a JWS signature verifies through the JWS one', async () => {
+    const repository = await inLayout(storedContent({ envelope: coseEnvelope(), layerMediaType: MediaType.COSE }));
+    const jws = storedContent({ envelope: original });
+    await repository.pushBlob(jws.envelope, MediaType.JWS);
+    const pushed = await repository.pushManifest(jws.manifest, MediaType.OCI_MANIFEST);
+
+    const outcome = await verify(repository);
+
+    expect(outcome.verified).toBe(true);
+    expect(outcome.signatureDigest).toBe(pushed.descriptor.digest);
+  });
+
+  test('a COSE envelope labelled as JWS fails as an invalid JWS envelope', async () => {
+    const outcome = await verify(await inLayout(storedContent({ envelope: coseEnvelope() })));
+
+    expect(outcome.verified).toBe(false);
+    expect(failureOf(outcome)).toEqual({ category: 'integrity', reason: expect.stringMatching(/^signature envelope is not valid: JWS envelope is not valid/) });
+  });
+});
+
 describe(`the tamper corpus: ${MUTATIONS.length} mutations of the valid signature`, () => {
   test('holds at least 200 distinct mutations, each different from the original content', () => {
     const originalKey = contentKey(storedContent({ envelope: original }));
