@@ -1,11 +1,13 @@
 /**
  * `npm run demo`: the whole signing story offline, in a temporary OCI image layout (no registry, no AWS, no
  * root). Creates an image, signs it with a freshly generated key, verifies it under a strict trust policy,
- * then tampers with the image and with the signature and shows each rejection with its reason.
+ * then tampers with the image and with the signature and shows each rejection with its reason. Last, it synthesizes
+ * the example pipeline app and summarizes its stages, IAM statements and cdk-nag result.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { summarizeExamplePipeline } from './pipeline-summary';
 import { CliIo } from '../lambda/cli/io';
 import { runCli } from '../lambda/cli/main';
 import { listSignatures } from '../lambda/notary/list-signatures';
@@ -107,6 +109,16 @@ async function main(): Promise<void> {
 
   heading('8. The original signature still verifies once the envelope is restored');
   await cli('verify the original image by digest', 'verified', ['verify', '--oci-layout', '--config-dir', configDir, '-m', 'build=demo-1', `${layoutDir}@${image.digest}`]);
+
+  heading('9. The pipeline: synthesize the example app (examples/) with cdk-nag');
+  const pipeline = summarizeExamplePipeline((line) => console.log(line));
+  const expectedStages = ['Source', 'Build', 'Sign', 'Deploy', 'Verify'];
+  steps.push({
+    name: 'synthesize the example pipeline',
+    expected: 'ok',
+    exitCode: pipeline.stages.join() === expectedStages.join() && pipeline.nagErrors === 0 ? 0 : 1,
+    detail: '',
+  });
 
   heading('Summary');
   let failures = 0;
