@@ -5,6 +5,9 @@
  */
 import 'reflect-metadata';
 import { createHash, webcrypto } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import {
   Accuracy,
@@ -25,12 +28,19 @@ import {
 import { policyStatement, randomTarget, resultOf, signTarget } from './helpers';
 import { parseCertificate } from '../../lambda/notary/certificate';
 import { Header } from '../../lambda/notary/jws';
+import { buildPayload } from '../../lambda/notary/payload';
+import { buildSignatureManifest } from '../../lambda/notary/signature-manifest';
 import { verifyTimestamp } from '../../lambda/notary/timestamp';
-import { effectiveVerification, SignatureVerificationSettings, trustAnchorsFor } from '../../lambda/notary/trust-policy';
+import { effectiveVerification, parseTrustPolicy, SignatureVerificationSettings, trustAnchorsFor } from '../../lambda/notary/trust-policy';
 import { SignatureVerification } from '../../lambda/notary/types';
+import { verifyImage } from '../../lambda/notary/verify-image';
 import { verifySignature } from '../../lambda/notary/verify-signature';
+import { sha256Digest } from '../../lambda/oci/digest';
+import { OciLayoutRepository } from '../../lambda/oci/layout-repository';
 import { MediaType } from '../../lambda/oci/media-types';
 import { Descriptor } from '../../lambda/oci/types';
+import { LocalKeySigner } from '../../lambda/signers/local-key';
+import { createRandomImage, pushImage } from '../util/images';
 import { createIntermediate, createLeaf, createRoot, createTsaLeaf, TestCertificate } from '../util/pki';
 
 setEngine('node', new CryptoEngine({ name: 'node', crypto: webcrypto as unknown as ConstructorParameters<typeof CryptoEngine>[0]['crypto'] }));
@@ -498,5 +508,65 @@ describe('the authentic timestamp step with a tsa trust store', () => {
     expect(result.verified).toBe(false);
     expect(resultOf(result, 'integrity').ok).toBe(false);
     expect(result.failure).toMatch(/^signature envelope is not valid: .*io\.cncf\.notary\.timestampSignature/);
+  });
+});
+
+describe('verifyImage with a trust policy naming a tsa store', () => {
+  /** An OCI layout with a new image and one signature by the expired leaf, timestamped by `tsaCertificate` when given. */
+  async function layoutWithSignature(tsaCertificate: TestCertificate | undefined): Promise<OciLayoutRepository> {
+    const repository = new OciLayoutRepository(join(mkdtempSync(join(tmpdir(), 'timestamp-')), 'app'));
+    const image = createRandomImage();
+    const subject = await pushImage(repository, image, 'v1');
+    const signedAt = new Date(now - 15 * DAY);
+    const signer = new LocalKeySigner({ key: expired.leaf.key, certificateChain: expired.chain, clock: () => signedAt });
+    let envelope = (await signer.sign(buildPayload(subject))).envelope;
+    if (tsaCertificate) {
+      const json = JSON.parse(Buffer.from(envelope).toString('utf8'));
+      const token = await timestampToken(Buffer.from(json.signature, 'base64url'), { tsa: tsaCertificate, genTime: signedAt });
+      envelope = timestamped(json, token);
+    }
+    await repository.pushBlob(new TextEncoder().encode('{}'), MediaType.OCI_EMPTY);
+    await repository.pushBlob(envelope, MediaType.JWS);
+    const layer = { mediaType: MediaType.JWS, digest: sha256Digest(envelope), size: envelope.byteLength };
+    const manifest = buildSignatureManifest({ subject, envelope: layer, format: 'oci-1.1', envelopeBytes: envelope, now: signedAt });
+    await repository.pushManifest(manifest, MediaType.OCI_MANIFEST);
+    return repository;
+  }
+
+  function verifyLayout(repository: OciLayoutRepository) {
+    const policy = parseTrustPolicy({
+      version: '1.0',
+      trustPolicies: [{
+        name: 'timestamped',
+        registryScopes: ['local/app'],
+        signatureVerification: { level: 'strict' },
+        trustStores: ['ca:acme', 'tsa:timestamps'],
+        trustedIdentities: ['x509.subject: C=US, ST=WA, O=Acme'],
+      }],
+    });
+    const stores = new Map([['ca:acme', [expired.root.der]], ['tsa:timestamps', [tsaRoot.der]]]);
+    return verifyImage({ repository, tagOrDigest: 'v1', displayReference: `${repository.name}:v1`, scope: 'local/app', policy, stores });
+  }
+
+  test('an image signed by a now expired certificate verifies with a trusted timestamp', async () => {
+    const outcome = await verifyLayout(await layoutWithSignature(tsa));
+
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.verified).toBe(true);
+    expect(outcome.results.find((result) => result.type === 'authenticTimestamp')).toMatchObject({ action: 'enforce', ok: true });
+  });
+
+  test('the same image without a timestamp, or with one from an untrusted TSA, does not verify', async () => {
+    const [missing, untrusted] = await Promise.all([
+      layoutWithSignature(undefined).then(verifyLayout),
+      layoutWithSignature(otherTsa).then(verifyLayout),
+    ]);
+
+    expect(missing.verified).toBe(false);
+    expect(missing.error?.code).toBe('verification-failed');
+    expect(missing.error?.message).toContain('no timestamp countersignature was found in the signature envelope');
+    expect(untrusted.verified).toBe(false);
+    expect(untrusted.error?.message).toContain('failed to verify the timestamp countersignature: ');
+    expect(untrusted.results.find((result) => result.type === 'authenticTimestamp')).toMatchObject({ action: 'enforce', ok: false });
   });
 });
