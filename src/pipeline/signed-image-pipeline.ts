@@ -132,7 +132,7 @@ export interface SignedImagePipelineProps {
   /**
    * The trust policy of the verify gates.
    * @default strict, trusting the signing profiles (only the release profile when `approval` is set), scoped to the
-   * repository
+   * repository, and published as a stack output
    */
   readonly trustPolicy?: TrustPolicy;
   /**
@@ -190,6 +190,8 @@ export class SignedImagePipeline extends Construct {
       signingProfiles: props.approval ? [props.approval.releaseSigningProfile] : this.signingProfiles,
       repositories: [this.repository],
       level: VerificationLevel.STRICT,
+      // Security teams verify deployed images from a laptop with the policy the gates use.
+      emitOutput: true,
     });
 
     const { bucket, key } = this.createArtifactsBucket(removalPolicy);

@@ -124,6 +124,8 @@ describe('SignedImagePipeline defaults', () => {
     const document = JSON.parse(JSON.stringify(Stack.of(pipeline).resolve(pipeline.trustPolicy.toJsonString())));
     expect(JSON.stringify(document)).toContain('strict');
     expect(JSON.stringify(document)).toContain('dkr.ecr');
+    const outputs = Object.keys(template.findOutputs('*'));
+    expect(outputs).toEqual([expect.stringMatching(/^PipelineTrustPolicy.*TrustPolicyJson/)]);
   });
 
   test('no scan gate, no approval, no failure notifications by default', () => {
