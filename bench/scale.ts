@@ -1,24 +1,21 @@
 /** Verification time against the number of signatures: only the last one is trusted, so every one is fetched and checked. */
 import { Pki, pushRandomImage, pushSignatures, setupRepository } from './fixtures';
 import { FigureInput } from './report';
-import { median, now } from './stats';
+import { cpuNow, median, now } from './stats';
 import { libraryRegistryVerify } from './verify';
 
 export interface ScaleSettings {
   readonly counts: readonly number[];
-  /** Timed verifications per count (after one untimed). */
+  /** Rounds; each round verifies every image `repetitions(count)` times, so drift in load hits every count alike. */
+  readonly rounds: number;
   readonly repetitions: (count: number) => number;
 }
 
-async function timeVerifications(run: () => Promise<void>, repetitions: number): Promise<number> {
-  await run();
-  const samples: number[] = [];
-  for (let i = 0; i < repetitions; i++) {
-    const started = now();
-    await run();
-    samples.push(now() - started);
-  }
-  return median(samples);
+interface Timing {
+  /** Median over rounds of the wall time per verification, ms. */
+  readonly wall: number;
+  /** The same for the CPU time of this process. */
+  readonly cpu: number;
 }
 
 async function scaleMode(
@@ -28,34 +25,62 @@ async function scaleMode(
   settings: ScaleSettings,
 ): Promise<FigureInput[]> {
   const { label, repository, tagSchema } = mode;
+  const counts = [...settings.counts].sort((a, b) => a - b);
   const setup = setupRepository(host, repository);
-  const times = new Map<number, number>();
-  for (const count of settings.counts) {
+  const verifications = new Map<number, () => Promise<void>>();
+  for (const count of counts) {
     const image = await pushRandomImage(setup);
     const signers = [...Array.from({ length: count - 1 }, () => pki.untrustedSigner), pki.trustedSigner];
     await pushSignatures(host, repository, image, signers, { tagSchema });
-    times.set(count, await timeVerifications(libraryRegistryVerify(pki, host, repository, image.digest), settings.repetitions(count)));
+    const verify = libraryRegistryVerify(pki, host, repository, image.digest);
+    await verify();
+    verifications.set(count, verify);
   }
-  const counts = [...settings.counts].sort((a, b) => a - b);
-  const base = times.get(counts[0]) as number;
+
+  const samples = new Map<number, { wall: number[]; cpu: number[] }>(counts.map((count) => [count, { wall: [], cpu: [] }]));
+  for (let round = 0; round < settings.rounds; round++) {
+    for (const count of counts) {
+      const repetitions = settings.repetitions(count);
+      const verify = verifications.get(count) as () => Promise<void>;
+      const cpuStarted = cpuNow();
+      const started = now();
+      for (let i = 0; i < repetitions; i++) await verify();
+      const sample = samples.get(count) as { wall: number[]; cpu: number[] };
+      sample.wall.push((now() - started) / repetitions);
+      sample.cpu.push((cpuNow() - cpuStarted) / repetitions);
+    }
+  }
+  const timings = new Map<number, Timing>(counts.map((count) => {
+    const sample = samples.get(count) as { wall: number[]; cpu: number[] };
+    return [count, { wall: median(sample.wall), cpu: median(sample.cpu) }];
+  }));
+
+  const base = timings.get(counts[0]) as Timing;
   const figures: FigureInput[] = counts.map((count) => ({
     name: `verify, ${count} signature${count === 1 ? '' : 's'}, last trusted (${label})`,
-    value: times.get(count) as number,
+    value: (timings.get(count) as Timing).wall,
     unit: 'ms',
+    note: `CPU ${(timings.get(count) as Timing).cpu.toFixed(1)} ms; median of ${settings.rounds} rounds of ${settings.repetitions(count)}`,
   }));
   // The marginal cost of one more signature: (t(n) - t(1)) / (n - 1).
-  const perSignature = new Map(counts.slice(1).map((count) => [count, ((times.get(count) as number) - base) / (count - 1)]));
-  for (const [count, cost] of perSignature) {
-    figures.push({ name: `per signature fetched at ${count} (${label})`, value: cost, unit: 'ms', note: `(t(${count}) - t(${counts[0]})) / ${count - 1}` });
+  const perSignature = (count: number, key: keyof Timing) => ((timings.get(count) as Timing)[key] - base[key]) / (count - 1);
+  for (const count of counts.slice(1)) {
+    figures.push({
+      name: `per signature fetched at ${count} (${label})`,
+      value: perSignature(count, 'wall'),
+      unit: 'ms',
+      note: `(t(${count}) - t(${counts[0]})) / ${count - 1}: two requests (signature manifest, envelope) and one signature check; CPU ${perSignature(count, 'cpu').toFixed(2)} ms`,
+    });
   }
   const [low, high] = [counts[1], counts[counts.length - 1]];
   if (low !== undefined && high !== low) {
+    const growth = perSignature(high, 'wall') / perSignature(low, 'wall');
     figures.push({
       name: `per-signature cost growth ${high} vs ${low} (${label})`,
-      value: (perSignature.get(high) as number) / (perSignature.get(low) as number),
+      value: growth,
       unit: 'x',
-      ratio: (perSignature.get(high) as number) / (perSignature.get(low) as number),
-      note: 'per-signature cost at the larger count / at the smaller; about 1 when the time grows linearly',
+      ratio: growth,
+      note: `per-signature cost at ${high} / at ${low}, about 1 when the time grows linearly; on CPU time ${(perSignature(high, 'cpu') / perSignature(low, 'cpu')).toFixed(2)}`,
     });
   }
   return figures;

@@ -18,7 +18,11 @@ export interface SignSettings {
 async function pushImages(host: string, repository: string, count: number): Promise<Descriptor[]> {
   const setup = setupRepository(host, repository);
   const images: Descriptor[] = [];
-  for (let i = 0; i < count; i++) images.push(await pushRandomImage(setup));
+  // Eight at a time: setup, not measured.
+  for (let start = 0; start < count; start += 8) {
+    const batch = Math.min(8, count - start);
+    images.push(...(await Promise.all(Array.from({ length: batch }, () => pushRandomImage(setup)))));
+  }
   return images;
 }
 

@@ -57,26 +57,46 @@ export async function pairedLatency(
   return result;
 }
 
+export interface ThroughputResult {
+  /** Completed operations per second. */
+  readonly rate: number;
+  /** CPU ms of this process per completed operation. */
+  readonly cpuPerOperation: number;
+}
+
 /**
- * Runs `operation` from `concurrency` workers until `durationMs` passed or `maxOperations` were started;
- * returns completed operations per second and this process's CPU ms per operation.
+ * `throughput` of `subject` and `floor` in alternating slices (floor, subject, subject, floor, ...), so a
+ * change in the load of the machine during the run hits both the same way.
  */
-export async function throughput(
-  operation: () => Promise<unknown>,
-  options: { concurrency: number; durationMs: number; maxOperations: number },
-): Promise<{ rate: number; cpuPerOperation: number }> {
-  const cpuStarted = cpuNow();
-  const started = now();
-  const deadline = started + options.durationMs;
-  let begun = 0;
-  let completed = 0;
-  const worker = async () => {
-    while (now() < deadline && begun < options.maxOperations) {
-      begun++;
-      await operation();
-      completed++;
+export async function pairedThroughput(
+  subject: () => Promise<unknown>,
+  floor: () => Promise<unknown>,
+  options: { concurrency: number; sliceMs: number; slices: number },
+): Promise<{ subject: ThroughputResult; floor: ThroughputResult }> {
+  const totals = { subject: { completed: 0, ms: 0, cpu: 0 }, floor: { completed: 0, ms: 0, cpu: 0 } };
+  for (let slice = 0; slice < options.slices; slice++) {
+    const order = slice % 2 === 0 ? (['floor', 'subject'] as const) : (['subject', 'floor'] as const);
+    for (const which of order) {
+      const operation = which === 'subject' ? subject : floor;
+      const cpuStarted = cpuNow();
+      const started = now();
+      const deadline = started + options.sliceMs;
+      let completed = 0;
+      const worker = async () => {
+        while (now() < deadline) {
+          await operation();
+          completed++;
+        }
+      };
+      await Promise.all(Array.from({ length: options.concurrency }, worker));
+      totals[which].completed += completed;
+      totals[which].ms += now() - started;
+      totals[which].cpu += cpuNow() - cpuStarted;
     }
-  };
-  await Promise.all(Array.from({ length: options.concurrency }, worker));
-  return { rate: completed / ((now() - started) / 1000), cpuPerOperation: (cpuNow() - cpuStarted) / completed };
+  }
+  const result = (t: { completed: number; ms: number; cpu: number }): ThroughputResult => ({
+    rate: t.completed / (t.ms / 1000),
+    cpuPerOperation: t.cpu / t.completed,
+  });
+  return { subject: result(totals.subject), floor: result(totals.floor) };
 }
