@@ -95,6 +95,10 @@ function parse(der: Uint8Array, sha256: string, what: string): ParsedCertificate
   } catch (error) {
     throw new Error(`${what} is not a valid X.509 certificate: ${(error as Error).message}`);
   }
+  // DER is canonical: bytes after the certificate would let the same signature verify with other bytes.
+  if (node.raw.length !== der.length) {
+    throw new Error(`${what} is not a valid X.509 certificate: ${der.length - node.raw.length} bytes follow the DER certificate`);
+  }
   let basicConstraints: ParsedCertificate['basicConstraints'];
   let keyUsage: ParsedCertificate['keyUsage'];
   let extendedKeyUsage: ParsedCertificate['extendedKeyUsage'];

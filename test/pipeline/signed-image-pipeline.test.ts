@@ -241,7 +241,7 @@ describe('DeployTarget', () => {
   });
 
   test('custom: your actions after the gate; an action that would run before the gate is refused', () => {
-    const { template } = synth((stack) => ({
+    const { template } = synth(() => ({
       deploy: DeployTarget.custom({
         actions: [new actions.ManualApprovalAction({ actionName: 'Promote', runOrder: 2 })],
       }),
