@@ -16,6 +16,7 @@
 // lambda/ is bundled by esbuild, so its AWS SDK clients are devDependencies.
 // eslint-disable-next-line import/no-extraneous-dependencies
 import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
+import { AwsClients } from './clients';
 import { errorFields, Logger } from './log';
 import { ImageReference, InvalidReferenceError, parseReference } from '../oci/reference';
 
@@ -521,4 +522,32 @@ export async function runHandler<R>(spec: HandlerSpec<R>, event: unknown, contex
   else await reporter.failure(result.message);
   log.info(`${spec.name} job done`, { outcome: result.ok ? 'succeeded' : 'failed', durationMs: Date.now() - started });
   return { jobId: invocation.jobId, status: result.ok ? 'succeeded' : 'failed', message: result.ok ? undefined : result.message };
+}
+
+/** How a handler is created: tests pass their environment and clients; Lambda uses the process's. */
+export interface HandlerOptions {
+  /** @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** @default the clients of this execution environment */
+  readonly clients?: () => AwsClients;
+  readonly logger?: Logger;
+}
+
+/** A Lambda handler made by a `create…Handler` function. */
+export type Handler = (event: unknown, context?: Partial<LambdaContext>) => Promise<unknown>;
+
+/**
+ * Reads a function's configuration once, at cold start. A bad configuration is logged then, and every invocation
+ * fails with its error (reported to CodePipeline like any other failure) instead of the function crashing on load.
+ */
+export function coldStartConfig<C>(name: string, logger: Logger, load: () => C): () => C {
+  try {
+    const config = load();
+    return () => config;
+  } catch (error) {
+    logger.error(`the ${name} function is misconfigured; every invocation will fail`, { handler: name, ...errorFields(error) });
+    return () => {
+      throw error;
+    };
+  }
 }

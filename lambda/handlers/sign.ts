@@ -27,7 +27,10 @@
 import { AwsClients, awsClients } from './clients';
 import {
   abortable,
+  coldStartConfig,
   ConfigurationError,
+  Handler,
+  HandlerOptions,
   isPlainObject,
   JobResult,
   LambdaContext,
@@ -367,28 +370,13 @@ export function signParametersOf(event: Record<string, unknown>): Record<string,
   return { imageUri: `${account}.dkr.ecr.${region}.${suffix}/${name}@${digest}` };
 }
 
-export interface SignHandlerOptions {
-  /** @default process.env */
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  /** @default the clients of this execution environment */
-  readonly clients?: () => AwsClients;
-  readonly logger?: Logger;
-}
-
-export type SignHandler = (event: unknown, context?: Partial<LambdaContext>) => Promise<unknown>;
+export type SignHandlerOptions = HandlerOptions;
 
 /** A sign handler; its configuration is read and validated once, when it is created (cold start). */
-export function createSignHandler(options: SignHandlerOptions = {}): SignHandler {
+export function createSignHandler(options: SignHandlerOptions = {}): Handler {
   const logger = options.logger ?? new Logger();
   const clients = options.clients ?? awsClients;
-  let config: SignConfig | undefined;
-  let configError: Error | undefined;
-  try {
-    config = loadSignConfig(options.env ?? process.env, logger.child({ handler: 'sign' }));
-  } catch (error) {
-    configError = error as Error;
-    logger.error('the sign function is misconfigured; every invocation will fail', { handler: 'sign', ...errorFields(error) });
-  }
+  const config = coldStartConfig('sign', logger, () => loadSignConfig(options.env ?? process.env, logger.child({ handler: 'sign' })));
   return (event, context) =>
     runHandler<SignResult>(
       {
@@ -397,10 +385,7 @@ export function createSignHandler(options: SignHandlerOptions = {}): SignHandler
         timeoutHint: 'that the registry, AWS Signer and CodeBuild answer in time',
         codePipeline: () => clients().codePipeline(),
         directParameters: signParametersOf,
-        work: async (input) => {
-          if (!config) throw configError ?? new ConfigurationError('the sign function has no configuration');
-          return signWithProfiles(input, config, clients());
-        },
+        work: (input) => signWithProfiles(input, config(), clients()),
         jobResult: signJobResult,
       },
       event,
@@ -408,7 +393,7 @@ export function createSignHandler(options: SignHandlerOptions = {}): SignHandler
     );
 }
 
-let defaultHandler: SignHandler | undefined = process.env.AWS_LAMBDA_FUNCTION_NAME ? createSignHandler() : undefined;
+let defaultHandler: Handler | undefined = process.env.AWS_LAMBDA_FUNCTION_NAME ? createSignHandler() : undefined;
 
 /** The Lambda entry point. */
 export async function handler(event: unknown, context?: Partial<LambdaContext>): Promise<unknown> {

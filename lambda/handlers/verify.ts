@@ -16,8 +16,20 @@
  * `SIGNATURE_DIGEST` (absent at level skip), or fails with notation's wording.
  */
 import { AwsClients, awsClients } from './clients';
-import { abortable, ConfigurationError, isPlainObject, JobResult, LambdaContext, Parameters, runHandler, WorkInput } from './job';
-import { errorFields, Logger } from './log';
+import {
+  abortable,
+  coldStartConfig,
+  ConfigurationError,
+  Handler,
+  HandlerOptions,
+  isPlainObject,
+  JobResult,
+  LambdaContext,
+  Parameters,
+  runHandler,
+  WorkInput,
+} from './job';
+import { Logger } from './log';
 import { openImage, PLAIN_HTTP_HOSTS_ENV, plainHttpRegistries } from './registry';
 import { parseTrustPolicy, TRUST_STORE_NAME, TRUST_STORE_TYPES, TrustPolicyDocument } from '../notary/trust-policy';
 import { readTrustStoreFile, withBuiltInTrustStores } from '../notary/trust-store';
@@ -144,28 +156,13 @@ export function verifyJobResult(outcome: VerificationOutcome): JobResult {
   };
 }
 
-export interface VerifyHandlerOptions {
-  /** @default process.env */
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  /** @default the clients of this execution environment */
-  readonly clients?: () => AwsClients;
-  readonly logger?: Logger;
-}
+export type VerifyHandlerOptions = HandlerOptions;
 
-export type VerifyHandler = (event: unknown, context?: Partial<LambdaContext>) => Promise<unknown>;
-
-/** A verify handler; the trust policy and stores are read and validated once, when it is created (cold start). */
-export function createVerifyHandler(options: VerifyHandlerOptions = {}): VerifyHandler {
+/** A verify handler; its configuration is read and validated once, when it is created (cold start). */
+export function createVerifyHandler(options: VerifyHandlerOptions = {}): Handler {
   const logger = options.logger ?? new Logger();
   const clients = options.clients ?? awsClients;
-  let config: VerifyConfig | undefined;
-  let configError: Error | undefined;
-  try {
-    config = loadVerifyConfig(options.env ?? process.env, logger.child({ handler: 'verify' }));
-  } catch (error) {
-    configError = error as Error;
-    logger.error('the verify function is misconfigured; every invocation will fail', { handler: 'verify', ...errorFields(error) });
-  }
+  const config = coldStartConfig('verify', logger, () => loadVerifyConfig(options.env ?? process.env, logger.child({ handler: 'verify' })));
   return (event, context) =>
     runHandler<VerificationOutcome>(
       {
@@ -173,10 +170,7 @@ export function createVerifyHandler(options: VerifyHandlerOptions = {}): VerifyH
         logger,
         timeoutHint: 'that the registry and AWS Signer (GetRevocationStatus) answer in time',
         codePipeline: () => clients().codePipeline(),
-        work: async (input) => {
-          if (!config) throw configError ?? new ConfigurationError('the verify function has no configuration');
-          return verify(input, config, clients());
-        },
+        work: (input) => verify(input, config(), clients()),
         jobResult: verifyJobResult,
       },
       event,
@@ -184,7 +178,7 @@ export function createVerifyHandler(options: VerifyHandlerOptions = {}): VerifyH
     );
 }
 
-let defaultHandler: VerifyHandler | undefined = process.env.AWS_LAMBDA_FUNCTION_NAME ? createVerifyHandler() : undefined;
+let defaultHandler: Handler | undefined = process.env.AWS_LAMBDA_FUNCTION_NAME ? createVerifyHandler() : undefined;
 
 /** The Lambda entry point. */
 export async function handler(event: unknown, context?: Partial<LambdaContext>): Promise<unknown> {

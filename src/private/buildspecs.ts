@@ -78,41 +78,33 @@ const KUBECONFIG_COMMANDS = [
 
 /** Sets the Deployment's container image by digest and waits for the rollout (as in the AWS Security blog's flow). */
 export function eksDeployBuildSpec(): Record<string, unknown> {
-  return {
-    version: '0.2',
-    env: { shell: 'bash' },
-    phases: {
-      install: { commands: KUBECONFIG_COMMANDS },
-      build: {
-        commands: [
-          'set -euo pipefail',
-          'kubectl -n "$NAMESPACE" set image "deployment/$DEPLOYMENT" "$CONTAINER=$IMAGE_URI@$IMAGE_DIGEST"',
-          'kubectl -n "$NAMESPACE" rollout status "deployment/$DEPLOYMENT" --timeout=10m',
-        ],
-      },
-    },
-  };
+  return kubectlBuildSpec([
+    'kubectl -n "$NAMESPACE" set image "deployment/$DEPLOYMENT" "$CONTAINER=$IMAGE_URI@$IMAGE_DIGEST"',
+    'kubectl -n "$NAMESPACE" rollout status "deployment/$DEPLOYMENT" --timeout=10m',
+  ]);
 }
 
 /** Checks that every pod of the Deployment runs the signed digest in the container. */
 export function eksCheckBuildSpec(): Record<string, unknown> {
+  return kubectlBuildSpec([
+    'selector=$(kubectl -n "$NAMESPACE" get deployment "$DEPLOYMENT" -o go-template=\'{{range $k, $v := .spec.selector.matchLabels}}{{$k}}={{$v}},{{end}}\')',
+    'kubectl -n "$NAMESPACE" get pods -l "${selector%,}" --field-selector=status.phase=Running ' +
+      '-o go-template=\'{{range .items}}{{$pod := .metadata.name}}{{range .status.containerStatuses}}{{$pod}} {{.name}} {{.imageID}}{{"\\n"}}{{end}}{{end}}\' ' +
+      '| awk -v c="$CONTAINER" \'$2 == c { print $1, $3 }\' > running.txt',
+    'test -s running.txt || { echo "deployment/$DEPLOYMENT in namespace $NAMESPACE has no running pod with container $CONTAINER" >&2; exit 1; }',
+    'while read -r pod image; do case "$image" in *"@$IMAGE_DIGEST") echo "pod $pod runs $IMAGE_DIGEST";; ' +
+      '*) echo "pod $pod in namespace $NAMESPACE runs $image, not the signed $IMAGE_DIGEST" >&2; exit 1;; esac; done < running.txt',
+  ]);
+}
+
+/** A buildspec that installs kubectl, points it at the cluster, then runs `commands` strictly. */
+function kubectlBuildSpec(commands: string[]): Record<string, unknown> {
   return {
     version: '0.2',
     env: { shell: 'bash' },
     phases: {
       install: { commands: KUBECONFIG_COMMANDS },
-      build: {
-        commands: [
-          'set -euo pipefail',
-          'selector=$(kubectl -n "$NAMESPACE" get deployment "$DEPLOYMENT" -o go-template=\'{{range $k, $v := .spec.selector.matchLabels}}{{$k}}={{$v}},{{end}}\')',
-          'kubectl -n "$NAMESPACE" get pods -l "${selector%,}" --field-selector=status.phase=Running ' +
-            '-o go-template=\'{{range .items}}{{$pod := .metadata.name}}{{range .status.containerStatuses}}{{$pod}} {{.name}} {{.imageID}}{{"\\n"}}{{end}}{{end}}\' ' +
-            '| awk -v c="$CONTAINER" \'$2 == c { print $1, $3 }\' > running.txt',
-          'test -s running.txt || { echo "deployment/$DEPLOYMENT in namespace $NAMESPACE has no running pod with container $CONTAINER" >&2; exit 1; }',
-          'while read -r pod image; do case "$image" in *"@$IMAGE_DIGEST") echo "pod $pod runs $IMAGE_DIGEST";; ' +
-            '*) echo "pod $pod in namespace $NAMESPACE runs $image, not the signed $IMAGE_DIGEST" >&2; exit 1;; esac; done < running.txt',
-        ],
-      },
+      build: { commands: ['set -euo pipefail', ...commands] },
     },
   };
 }
