@@ -48,14 +48,18 @@ export class RegistryAuth {
     this.scheme = options.preemptiveBasic ? 'basic' : 'none';
   }
 
-  /** Sends the request; on a 401 it authenticates as the challenge asks and sends it once more. */
-  async send(url: string, init: RequestInit, scope: AccessScope): Promise<Response> {
+  /**
+   * Sends the request; on a 401 it authenticates as the challenge asks and sends it once more.
+   * @param http overrides the connection's HTTP options for this request (e.g. no retries).
+   */
+  async send(url: string, init: RequestInit, scope: AccessScope, http?: HttpOptions): Promise<Response> {
+    const httpOptions = http ? { ...this.options.http, ...http } : this.options.http;
     const sameOrigin = new URL(url).origin === this.options.origin;
-    if (!sameOrigin) return fetchWithRetry(url, init, this.options.http);
+    if (!sameOrigin) return fetchWithRetry(url, init, httpOptions);
 
     const key = scopeString(scope);
     let authorization = await this.knownAuthorization(key, scope);
-    let response = await fetchWithRetry(url, withAuthorization(init, authorization), this.options.http);
+    let response = await fetchWithRetry(url, withAuthorization(init, authorization), httpOptions);
     if (response.status !== 401) return response;
 
     const challenge = parseWwwAuthenticate(response.headers.get('www-authenticate'));
@@ -77,7 +81,7 @@ export class RegistryAuth {
         401,
       );
     }
-    response = await fetchWithRetry(url, withAuthorization(init, authorization), this.options.http);
+    response = await fetchWithRetry(url, withAuthorization(init, authorization), httpOptions);
     if (response.status === 401) {
       await discardBody(response);
       throw this.refused(scope);

@@ -69,6 +69,17 @@ export class RequestFailedError extends Error {
   }
 }
 
+/**
+ * A response body broke off while it was read (connection reset or closed early, timeout, a length that
+ * does not match the bytes sent): the headers arrived, the content did not. Another attempt may succeed.
+ */
+export class ResponseBodyError extends Error {
+  constructor(readonly what: string, readonly bytesRead: number, cause: unknown) {
+    super(`reading ${what} failed after ${bytesRead} bytes: ${describeCause(cause)}`, { cause });
+    this.name = 'ResponseBodyError';
+  }
+}
+
 function describeCause(cause: unknown): string {
   // Duck-typed: errors from fetch may come from another realm (e.g. under jest), failing instanceof.
   if (typeof cause === 'object' && cause !== null && 'message' in cause) {
@@ -152,7 +163,7 @@ export async function readBodyLimited(response: Response, maxBytes: number, what
     }
   } catch (error) {
     if (error instanceof ContentTooLargeError) throw error;
-    throw new Error(`reading ${what} failed after ${total} bytes: ${describeCause(error)}`, { cause: error });
+    throw new ResponseBodyError(what, total, error);
   }
   return concat(chunks, total);
 }

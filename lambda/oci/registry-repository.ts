@@ -2,12 +2,12 @@
 // eslint-disable-next-line import/no-extraneous-dependencies
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { AccessScope, RegistryAuth } from './auth';
-import { declaredMediaType, jsonBytes, parseImageIndex, parseReferrerFields } from './content';
+import { declaredMediaType, isIndexMediaType, jsonBytes, parseImageIndex, parseImageManifest, parseReferrerFields } from './content';
 import { BasicCredentials, CredentialSource } from './credentials';
 import { isValidDigest, parseDigest, sha256Digest, verifyDigest } from './digest';
 import { EcrCredentialProvider, parseEcrHost } from './ecr';
 import { ContentTooLargeError, DigestMismatchError, InvalidContentError, InvalidReferenceError, RegistryError } from './errors';
-import { backoffDelay, discardBody, HttpOptions, readBodyLimited } from './http';
+import { backoffDelay, discardBody, HttpOptions, readBodyLimited, RequestFailedError, ResponseBodyError } from './http';
 import { nextLink } from './link-header';
 import { MANIFEST_MEDIA_TYPES, MediaType } from './media-types';
 import { isValidTag } from './reference';
@@ -138,9 +138,11 @@ export class RegistryRepository implements OciRepository {
   async fetchManifest(tagOrDigest: string, options: FetchOptions = {}): Promise<FetchedContent> {
     const ref = this.checkTagOrDigest(tagOrDigest);
     const what = `manifest ${this.display(ref)}`;
-    const response = await this.send('GET', this.manifestUrl(ref), { accept: MANIFEST_ACCEPT }, PULL);
-    if (!response.ok) throw await unexpectedResponse(response, this.options.registry, what);
-    return this.readManifestResponse(response, ref, what, options.maxBytes ?? DEFAULT_LIMITS.manifestBytes);
+    return this.readWithRetry(async () => {
+      const response = await this.send('GET', this.manifestUrl(ref), { accept: MANIFEST_ACCEPT }, PULL);
+      if (!response.ok) throw await unexpectedResponse(response, this.options.registry, what);
+      return this.readManifestResponse(response, ref, what, options.maxBytes ?? DEFAULT_LIMITS.manifestBytes);
+    });
   }
 
   async fetchBlob(descriptor: Descriptor, options: FetchOptions = {}): Promise<Uint8Array> {
@@ -149,15 +151,18 @@ export class RegistryRepository implements OciRepository {
     if (options.maxBytes !== undefined && descriptor.size > options.maxBytes) {
       throw new ContentTooLargeError(what, options.maxBytes, descriptor.size);
     }
-    const response = await this.send('GET', this.blobUrl(descriptor.digest), {}, PULL);
-    if (!response.ok) throw await unexpectedResponse(response, this.options.registry, what);
-    // More bytes than the descriptor says is already wrong: never read past it.
-    const bytes = await readBodyLimited(response, descriptor.size, what);
-    if (bytes.byteLength !== descriptor.size) {
-      throw new InvalidContentError(what, `expected ${descriptor.size} bytes, got ${bytes.byteLength}`);
-    }
-    verifyDigest(bytes, descriptor.digest, what);
-    return bytes;
+    // Other bytes than the descriptor says (more, fewer, different) were damaged on the way: fetch again.
+    return this.readWithRetry(async () => {
+      const response = await this.send('GET', this.blobUrl(descriptor.digest), {}, PULL);
+      if (!response.ok) throw await unexpectedResponse(response, this.options.registry, what);
+      // More bytes than the descriptor says is already wrong: never read past it.
+      const bytes = await readBodyLimited(response, descriptor.size, what);
+      if (bytes.byteLength !== descriptor.size) {
+        throw new InvalidContentError(what, `expected ${descriptor.size} bytes, got ${bytes.byteLength}`);
+      }
+      verifyDigest(bytes, descriptor.digest, what);
+      return bytes;
+    }, (error) => error instanceof ContentTooLargeError || error instanceof InvalidContentError);
   }
 
   async pushBlob(bytes: Uint8Array, mediaType: string): Promise<Descriptor> {
@@ -169,6 +174,19 @@ export class RegistryRepository implements OciRepository {
     if (existing.ok) return descriptor;
     if (existing.status !== 404) throw await unexpectedResponse(existing, this.options.registry, `${what} (exists?)`);
 
+    // An upload whose session the registry no longer knows (a lost answer made the client send the last
+    // request again) is started over once: the blob is content-addressed, uploading it again is harmless.
+    for (let round = 1; ; round++) {
+      try {
+        return await this.uploadBlob(bytes, descriptor, what);
+      } catch (error) {
+        if (round >= 2 || !(error instanceof RegistryError && error.code === 'BLOB_UPLOAD_UNKNOWN')) throw error;
+      }
+    }
+  }
+
+  private async uploadBlob(bytes: Uint8Array, descriptor: Descriptor, what: string): Promise<Descriptor> {
+    const digest = descriptor.digest;
     const startUrl = `${this.repositoryUrl()}/blobs/uploads/`;
     const started = await this.send('POST', startUrl, { 'content-length': '0' }, PULL_PUSH);
     if (started.status !== 202) throw await unexpectedResponse(started, this.options.registry, `upload of ${what}`);
@@ -179,16 +197,38 @@ export class RegistryRepository implements OciRepository {
     }
     const uploadUrl = new URL(location, startUrl).toString();
     const separator = new URL(uploadUrl).search ? '&' : '?';
-    const finished = await this.send(
-      'PUT',
-      `${uploadUrl}${separator}digest=${encodeURIComponent(digest)}`,
-      { 'content-type': 'application/octet-stream' },
-      PULL_PUSH,
-      bytes,
-    );
-    if (finished.status !== 201) throw await unexpectedResponse(finished, this.options.registry, `upload of ${what}`);
+    let finished: Response;
+    try {
+      finished = await this.send(
+        'PUT',
+        `${uploadUrl}${separator}digest=${encodeURIComponent(digest)}`,
+        { 'content-type': 'application/octet-stream' },
+        PULL_PUSH,
+        bytes,
+      );
+    } catch (error) {
+      if (await this.blobExists(digest)) return descriptor;
+      throw error;
+    }
+    if (finished.status !== 201) {
+      const error = await unexpectedResponse(finished, this.options.registry, `upload of ${what}`);
+      // A retried PUT whose lost first attempt completed the upload finds the session gone: the blob is there.
+      if (await this.blobExists(digest)) return descriptor;
+      throw error;
+    }
     await discardBody(finished);
     return descriptor;
+  }
+
+  /** Whether the registry holds the blob; false when it cannot tell. */
+  private async blobExists(digest: string): Promise<boolean> {
+    try {
+      const response = await this.send('HEAD', this.blobUrl(digest), {}, PULL_PUSH);
+      await discardBody(response);
+      return response.ok;
+    } catch {
+      return false;
+    }
   }
 
   async pushManifest(bytes: Uint8Array, mediaType: string, tag?: string): Promise<PushManifestResult> {
@@ -294,12 +334,18 @@ export class RegistryRepository implements OciRepository {
     const settings = { attempts: 30, settleMs: 50, baseDelayMs: 20, ...this.options.referrersIndex };
     const tag = referrersTag(subject.digest);
     let lastError: unknown;
+    // After a write whose answer was lost, the entry found in the index may be that write: it must settle too.
+    let wroteBlind = false;
     for (let attempt = 0; attempt < settings.attempts; attempt++) {
       try {
-        if (await this.tryAddToReferrersTagIndex(tag, entry, settings.settleMs)) return;
+        if (await this.tryAddToReferrersTagIndex(tag, entry, settings.settleMs, wroteBlind)) return;
       } catch (error) {
-        // Concurrent tag writes can make a registry answer 5xx: that is a lost race, try again.
-        if (!(error instanceof RegistryError && (error.status ?? 0) >= 500)) throw error;
+        // Concurrent tag writes can make a registry answer 5xx, and a write may be refused (429) or its answer
+        // lost: start over from a fresh read rather than replaying a write based on an old one.
+        const transient = error instanceof RequestFailedError
+          || (error instanceof RegistryError && ((error.status ?? 0) >= 500 || error.status === 429));
+        if (!transient) throw error;
+        wroteBlind = true;
         lastError = error;
       }
       await sleep(backoffDelay(attempt, settings.baseDelayMs, 1000));
@@ -313,20 +359,31 @@ export class RegistryRepository implements OciRepository {
     );
   }
 
-  /** One read-modify-write of the tag index; true when the entry is (still) there afterwards. */
-  private async tryAddToReferrersTagIndex(tag: string, entry: Descriptor, settleMs: number): Promise<boolean> {
+  /**
+   * One read-modify-write of the tag index; true when the entry is (still) there afterwards. An entry found
+   * at once is kept without waiting, unless `settleFound` (it may come from this client's own earlier write).
+   */
+  private async tryAddToReferrersTagIndex(tag: string, entry: Descriptor, settleMs: number, settleFound: boolean): Promise<boolean> {
     const started = Date.now();
     const { index, digest } = await this.readReferrersTagIndex(tag, PULL_PUSH);
-    if (containsReferrer(index, entry.digest)) return true;
+    if (containsReferrer(index, entry.digest)) {
+      if (!settleFound) return true;
+      return this.settledContains(tag, entry, settleMs, started);
+    }
     const bytes = jsonBytes(withReferrer(index, entry));
     // No compare-and-swap in the distribution API: re-read just before writing to narrow the race window.
     if ((await this.readReferrersTagIndex(tag, PULL_PUSH)).digest !== digest) return false;
-    const response = await this.send('PUT', this.manifestUrl(tag), { 'content-type': MediaType.OCI_INDEX }, PULL_PUSH, bytes);
+    // Never retried as is: a replay could land after another writer's update and drop its entry.
+    const response = await this.send('PUT', this.manifestUrl(tag), { 'content-type': MediaType.OCI_INDEX }, PULL_PUSH, bytes, { retries: 0 });
     if (response.status !== 201 && response.status !== 200) {
       throw await unexpectedResponse(response, this.options.registry, `referrers tag index ${this.name}:${tag}`);
     }
     await discardBody(response);
-    // Writers that read the index before this write may still overwrite it: wait for them, then check.
+    return this.settledContains(tag, entry, settleMs, started);
+  }
+
+  /** Writers that read the index before our write may still overwrite it: waits for them, then checks. */
+  private async settledContains(tag: string, entry: Descriptor, settleMs: number, started: number): Promise<boolean> {
     const settle = Math.max(settleMs, 3 * (Date.now() - started));
     await sleep(settle * (1 + Math.random()));
     const { index: after } = await this.readReferrersTagIndex(tag, PULL_PUSH);
@@ -335,16 +392,41 @@ export class RegistryRepository implements OciRepository {
 
   private async readReferrersTagIndex(tag: string, actions: AccessScope['actions']): Promise<{ index: ImageIndex; digest?: string }> {
     const what = `referrers tag index ${this.name}:${tag}`;
-    const response = await this.send('GET', this.manifestUrl(tag), { accept: `${MediaType.OCI_INDEX}, ${MANIFEST_ACCEPT}` }, actions);
-    if (response.status === 404) {
-      await discardBody(response);
-      return { index: emptyReferrersIndex() };
-    }
-    if (!response.ok) throw await unexpectedResponse(response, this.options.registry, what);
-    const { bytes, descriptor } = await this.readManifestResponse(response, tag, what, DEFAULT_LIMITS.manifestBytes);
-    return { index: parseImageIndex(bytes, what), digest: descriptor.digest };
+    return this.readWithRetry(async () => {
+      const response = await this.send('GET', this.manifestUrl(tag), { accept: `${MediaType.OCI_INDEX}, ${MANIFEST_ACCEPT}` }, actions);
+      if (response.status === 404) {
+        await discardBody(response);
+        return { index: emptyReferrersIndex() };
+      }
+      if (!response.ok) throw await unexpectedResponse(response, this.options.registry, what);
+      const { bytes, descriptor } = await this.readManifestResponse(response, tag, what, DEFAULT_LIMITS.manifestBytes);
+      return { index: parseImageIndex(bytes, what), digest: descriptor.digest };
+    });
   }
 
+  /**
+   * Runs a GET and the reading of its body again when the body broke off or was not the bytes its digest
+   * says (damaged on the way), up to the configured number of retries; other errors are thrown at once.
+   */
+  private async readWithRetry<T>(read: () => Promise<T>, alsoRetry: (error: unknown) => boolean = () => false): Promise<T> {
+    const http = this.options.http ?? {};
+    const retries = Math.min(Math.max(0, http.retries ?? 3), 10);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await read();
+      } catch (error) {
+        const damaged = error instanceof ResponseBodyError || error instanceof DigestMismatchError || alsoRetry(error);
+        if (!damaged || attempt >= retries) throw error;
+      }
+      await sleep(backoffDelay(attempt, http.baseDelayMs ?? 200, http.maxDelayMs ?? 5000));
+    }
+  }
+
+  /**
+   * Reads a manifest answer: at most `maxBytes`, checked against its digest, and refused unless it is a
+   * manifest or an index of a known media type whose JSON has the required shape (not an HTML page, not
+   * arbitrary JSON).
+   */
   private async readManifestResponse(response: Response, ref: string, what: string, maxBytes: number): Promise<FetchedContent> {
     const bytes = await readBodyLimited(response, maxBytes, what);
     let digest: string;
@@ -363,6 +445,11 @@ export class RegistryRepository implements OciRepository {
     const contentType = baseMediaType(response.headers.get('content-type'));
     const mediaType = MANIFEST_MEDIA_TYPES.includes(contentType) ? contentType : declaredMediaType(bytes) ?? contentType;
     if (!mediaType) throw new InvalidContentError(what, 'neither a Content-Type nor a mediaType field says what it is');
+    if (!MANIFEST_MEDIA_TYPES.includes(mediaType)) {
+      throw new InvalidContentError(what, `registry ${this.options.registry} answered with ${JSON.stringify(mediaType.slice(0, 100))}, not a manifest`);
+    }
+    if (isIndexMediaType(mediaType)) parseImageIndex(bytes, what);
+    else parseImageManifest(bytes, what);
     return { descriptor: { mediaType, digest, size: bytes.byteLength }, bytes };
   }
 
@@ -372,8 +459,10 @@ export class RegistryRepository implements OciRepository {
     headers: Record<string, string>,
     actions: AccessScope['actions'],
     body?: Uint8Array,
+    http?: HttpOptions,
   ): Promise<Response> {
-    return this.auth.send(url, { method, headers, body: body as unknown as RequestInit['body'] }, { repository: this.options.repository, actions });
+    const init: RequestInit = { method, headers, body: body as unknown as RequestInit['body'] };
+    return this.auth.send(url, init, { repository: this.options.repository, actions }, http);
   }
 
   private checkTagOrDigest(tagOrDigest: string): string {
