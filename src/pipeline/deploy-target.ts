@@ -12,6 +12,7 @@ export interface EcsDeployTargetOptions {
 
 /** An EKS deployment to deploy the signed image to. */
 export interface EksDeployTargetOptions {
+  /** The cluster; the deploy and check builds run `aws eks update-kubeconfig` for it. */
   readonly cluster: eks.ICluster;
   /**
    * @default 'default'
@@ -39,9 +40,13 @@ export interface CustomDeployTargetOptions {
 
 /** The kind of deploy target. */
 export enum DeployTargetType {
+  /** An ECS service. */
   ECS = 'ECS',
+  /** An EKS Deployment. */
   EKS = 'EKS',
+  /** Actions of your own. */
   CUSTOM = 'CUSTOM',
+  /** No deployment. */
   NONE = 'NONE',
 }
 
@@ -72,10 +77,24 @@ export class DeployTarget {
     return new DeployTarget(DeployTargetType.NONE, undefined, undefined, undefined);
   }
 
+  /** The kind of target. */
+  public readonly type: DeployTargetType;
+  /** The ECS service, for `DeployTargetType.ECS`. */
+  public readonly ecsOptions?: EcsDeployTargetOptions;
+  /** The EKS Deployment, for `DeployTargetType.EKS`. */
+  public readonly eksOptions?: EksDeployTargetOptions;
+  /** Your actions, for `DeployTargetType.CUSTOM`. */
+  public readonly customOptions?: CustomDeployTargetOptions;
+
   private constructor(
-    public readonly type: DeployTargetType,
-    public readonly ecsOptions: EcsDeployTargetOptions | undefined,
-    public readonly eksOptions: EksDeployTargetOptions | undefined,
-    public readonly customOptions: CustomDeployTargetOptions | undefined,
-  ) {}
+    type: DeployTargetType,
+    ecsOptions: EcsDeployTargetOptions | undefined,
+    eksOptions: EksDeployTargetOptions | undefined,
+    customOptions: CustomDeployTargetOptions | undefined,
+  ) {
+    this.type = type;
+    this.ecsOptions = ecsOptions;
+    this.eksOptions = eksOptions;
+    this.customOptions = customOptions;
+  }
 }

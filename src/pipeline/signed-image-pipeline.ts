@@ -51,10 +51,12 @@ export interface ImageBuildOptions {
    */
   readonly buildSpec?: codebuild.BuildSpec;
   /**
+   * The build's compute type.
    * @default codebuild.ComputeType.SMALL
    */
   readonly computeType?: codebuild.ComputeType;
   /**
+   * The build image (it must run Docker in privileged mode).
    * @default codebuild.LinuxBuildImage.STANDARD_7_0
    */
   readonly buildImage?: codebuild.IBuildImage;
@@ -62,9 +64,13 @@ export interface ImageBuildOptions {
 
 /** Finding severities of Amazon ECR basic scanning. */
 export enum ScanSeverity {
+  /** Only critical findings block. */
   CRITICAL = 'CRITICAL',
+  /** High and critical findings block. */
   HIGH = 'HIGH',
+  /** Medium findings and above block. */
   MEDIUM = 'MEDIUM',
+  /** Any finding from low up blocks. */
   LOW = 'LOW',
 }
 
@@ -141,6 +147,7 @@ export interface SignedImagePipelineProps {
    */
   readonly failureNotificationTopic?: sns.ITopic;
   /**
+   * The pipeline's name.
    * @default a generated name
    */
   readonly pipelineName?: string;
@@ -157,14 +164,23 @@ export interface SignedImagePipelineProps {
  * what was signed).
  */
 export class SignedImagePipeline extends Construct {
+  /** The CodePipeline (V2). */
   public readonly pipeline: codepipeline.Pipeline;
+  /** The repository the build pushes to and the signatures are stored in (given or created). */
   public readonly repository: ecr.IRepository;
+  /** The profiles that sign each build in the Sign stage, in order (given or created). */
   public readonly signingProfiles: INotationSigningProfile[];
+  /** The sign function of the Sign stage. */
   public readonly signer: ImageSigner;
+  /** The verify function of the Deploy gate and the Verify stage. */
   public readonly verifier: ImageVerifier;
+  /** The trust policy the verifier applies (given or derived from the profiles and the repository). */
   public readonly trustPolicy: TrustPolicy;
+  /** The CodeBuild project that builds and pushes the image. */
   public readonly buildProject: codebuild.PipelineProject;
+  /** The pipeline's artifacts bucket (KMS-encrypted, versioned, access-logged). */
   public readonly artifactsBucket: s3.Bucket;
+  /** The KMS key (with rotation) that encrypts the artifacts. */
   public readonly artifactsKey: kms.Key;
   /** The Lambda function that checks the running ECS tasks' digests (ECS targets only). */
   public readonly deployCheckFunction?: lambda.Function;
