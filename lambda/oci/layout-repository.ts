@@ -39,24 +39,26 @@ export class OciLayoutRepository implements OciRepository {
   async fetchManifest(tagOrDigest: string, options: FetchOptions = {}): Promise<FetchedContent> {
     const maxBytes = options.maxBytes ?? DEFAULT_LIMITS.manifestBytes;
     const what = `manifest ${this.display(tagOrDigest)}`;
-    const index = await this.readIndex();
     let listed: Descriptor | undefined;
     let digest: string;
     if (isValidTag(tagOrDigest)) {
+      const index = await this.readIndex();
       listed = [...index.manifests].reverse().find((entry) => entry.annotations?.[REF_NAME_ANNOTATION] === tagOrDigest);
       if (!listed) throw new NotFoundError(`${what} was not found: no tag "${tagOrDigest}" in ${join(this.directory, INDEX_FILE)}`, this.directory);
       digest = listed.digest;
       if (listed.size > maxBytes) throw new ContentTooLargeError(what, maxBytes, listed.size);
     } else {
       digest = this.checkDigest(tagOrDigest);
-      listed = index.manifests.find((entry) => entry.digest === digest);
     }
     const bytes = await this.readBlobFile(digest, maxBytes, what);
     verifyDigest(bytes, digest, what);
+    // By digest, the content is its own proof; index.json is read only for a manifest that does not declare its type.
+    const declared = declaredMediaType(bytes);
+    if (!listed && !declared) listed = (await this.readIndex()).manifests.find((entry) => entry.digest === digest);
     if (listed && listed.size !== bytes.byteLength) {
       throw new InvalidContentError(what, `index.json says ${listed.size} bytes, the blob has ${bytes.byteLength}`);
     }
-    const mediaType = listed?.mediaType ?? declaredMediaType(bytes);
+    const mediaType = listed?.mediaType ?? declared;
     if (!mediaType) throw new InvalidContentError(what, 'it has no mediaType field and index.json does not list it');
     return { descriptor: { mediaType, digest, size: bytes.byteLength }, bytes };
   }
