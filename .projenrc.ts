@@ -82,7 +82,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
       maxWorkers: 2,
     },
   },
-  gitignore: ['/assets/', '/bench/results.json', 'cdk.out/', '/examples/node_modules/'],
+  gitignore: ['/assets/', 'cdk.out/', '/examples/node_modules/'],
 });
 
 // lambda/ is bundled by esbuild: its imports are dev dependencies by design.
