@@ -61,6 +61,7 @@ export abstract class PipelineSource {
   public static s3(bucket: s3.IBucket, key: string): PipelineSource {
     return new (class extends PipelineSource {
       public readonly description = `s3://${bucket.bucketName}/${key}`;
+      public readonly _sourceBucket = bucket;
       public action(output: codepipeline.Artifact): codepipeline.IAction {
         return new actions.S3SourceAction({
           actionName: 'Source',
@@ -76,6 +77,12 @@ export abstract class PipelineSource {
 
   /** A short description for the README-style summaries (repository and branch, or bucket and key). */
   public abstract readonly description: string;
+
+  /**
+   * The bucket an S3 source reads (its action role's grants are acknowledged for cdk-nag on it alone).
+   * @internal
+   */
+  public readonly _sourceBucket?: s3.IBucket;
 
   /** The Source stage's action, writing the code to `output`. */
   public abstract action(output: codepipeline.Artifact): codepipeline.IAction;

@@ -10,6 +10,8 @@ import { WildcardGrant } from '../private/wildcard-grants';
 export interface PipelineGrantScope {
   readonly artifactsBucket: s3.IBucket;
   readonly artifactsKey: kms.IKey;
+  /** The bucket of an S3 source. */
+  readonly sourceBucket?: s3.IBucket;
   readonly functions: lambda.IFunction[];
   readonly projects: codebuild.IProject[];
   readonly ecsCluster?: ecs.ICluster;
@@ -39,10 +41,14 @@ export function pipelineWildcardGrants(scope: PipelineGrantScope): WildcardGrant
     },
     {
       reason:
-        'aws-cdk-lib S3 source action: read-only wildcard actions (s3:GetObject*, s3:GetBucket*, s3:List*) on the named source bucket ' +
-        'and object only, with no wildcard in the resource.',
-      matches: (statement) =>
-        every(statement.actions, (a) => ['s3:GetObject*', 's3:GetBucket*', 's3:List*'].includes(a)) && every(statement.resources, (r) => !r.includes('*')),
+        'aws-cdk-lib S3 source action: read-only wildcard actions (s3:GetObject*, s3:GetBucket*, s3:List*) on the source bucket ' +
+        'and its source object only, with no wildcard in the resource.',
+      matches: (statement, flatten) => {
+        if (!scope.sourceBucket) return false;
+        const bucket = flatten(scope.sourceBucket.bucketArn);
+        return every(statement.actions, (a) => ['s3:GetObject*', 's3:GetBucket*', 's3:List*'].includes(a)) &&
+          every(statement.resources, (r) => !r.includes('*') && (r === bucket || r.startsWith(`${bucket}/`)));
+      },
     },
     {
       reason: 'Key grants of aws-cdk-lib for encrypted artifacts (kms:ReEncrypt*, kms:GenerateDataKey*) only on this pipeline\'s artifacts key.',

@@ -349,6 +349,7 @@ export class SignedImagePipeline extends Construct {
     acknowledgeWildcardGrants(this, pipelineWildcardGrants({
       artifactsBucket: bucket,
       artifactsKey: key,
+      sourceBucket: props.source._sourceBucket,
       functions: [this.signer.function, this.verifier.function, ...(this.deployCheckFunction ? [this.deployCheckFunction] : [])],
       projects: this.node.findAll().filter((child): child is codebuild.Project => child instanceof codebuild.Project),
       ecsCluster: deploy.ecsOptions?.service.cluster,
