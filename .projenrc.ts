@@ -62,6 +62,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   bin: { 'signed-image': 'assets/cli/index.js' },
 
   tsconfigDev: {
+    // WebCrypto types (pkijs and the test PKI use crypto.webcrypto), as in lambda/tsconfig.json.
+    compilerOptions: { lib: ['es2022', 'dom'] },
     include: ['lambda/**/*.ts', 'scripts/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts'],
     exclude: ['examples/node_modules', 'examples/cdk.out'],
   },

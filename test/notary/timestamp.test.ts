@@ -26,7 +26,7 @@ import {
   TSTInfo,
 } from 'pkijs';
 import { policyStatement, randomTarget, resultOf, signTarget } from './helpers';
-import { parseCertificate } from '../../lambda/notary/certificate';
+import { parseCertificate, toArrayBuffer } from '../../lambda/notary/certificate';
 import { Header } from '../../lambda/notary/jws';
 import { buildPayload } from '../../lambda/notary/payload';
 import { buildSignatureManifest } from '../../lambda/notary/signature-manifest';
@@ -108,7 +108,7 @@ async function timestampToken(message: Uint8Array, options: TokenOptions): Promi
   });
   const tstInfoDer = tstInfo.toSchema().toBER(false);
   const contentType = options.contentType ?? OIDS.tstInfo;
-  const tsaCertificate = Certificate.fromBER(options.tsa.der);
+  const tsaCertificate = Certificate.fromBER(toArrayBuffer(options.tsa.der));
   const signedData = new SignedData({
     version: 3,
     encapContentInfo: encapsulated(contentType, tstInfoDer),
@@ -126,7 +126,7 @@ async function timestampToken(message: Uint8Array, options: TokenOptions): Promi
         }),
       }),
     ],
-    certificates: (options.certificates ?? [options.tsa]).map((certificate) => Certificate.fromBER(certificate.der)),
+    certificates: (options.certificates ?? [options.tsa]).map((certificate) => Certificate.fromBER(toArrayBuffer(certificate.der))),
   });
   await signedData.sign(options.tsa.keys.privateKey, 0, WEB_HASH.sha256);
   const contentInfo = new ContentInfo({ contentType: OIDS.signedData, content: signedData.toSchema(true) });
@@ -135,7 +135,7 @@ async function timestampToken(message: Uint8Array, options: TokenOptions): Promi
 
 /** The token with its CMS SignerInfo signature's last byte changed. */
 function withTamperedSignature(token: Uint8Array): Uint8Array {
-  const contentInfo = ContentInfo.fromBER(token);
+  const contentInfo = ContentInfo.fromBER(toArrayBuffer(token));
   const signedData = new SignedData({ schema: contentInfo.content });
   const signature = new Uint8Array(signedData.signerInfos[0].signature.valueBlock.valueHexView);
   signature[signature.length - 1] = signature[signature.length - 1] === 0 ? 1 : signature[signature.length - 1] - 1;
@@ -145,7 +145,7 @@ function withTamperedSignature(token: Uint8Array): Uint8Array {
 
 /** The token with its TSTInfo replaced by `tstInfo` (the CMS signature is left as it was). */
 function withReplacedTstInfo(token: Uint8Array, change: (tstInfo: TSTInfo) => void): Uint8Array {
-  const contentInfo = ContentInfo.fromBER(token);
+  const contentInfo = ContentInfo.fromBER(toArrayBuffer(token));
   const signedData = new SignedData({ schema: contentInfo.content });
   const tstInfo = TSTInfo.fromBER((signedData.encapContentInfo.eContent as asn1js.OctetString).getValue());
   change(tstInfo);

@@ -6,6 +6,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { SynthesisMessage } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { DeployTarget, NotationSigningProfile, PipelineSource, ScanSeverity, SignedImagePipeline, SignedImagePipelineProps } from '../../src';
@@ -58,7 +59,7 @@ export interface NagFinding {
 export function nagFindings(stack: Stack, scope: IConstruct = stack): { errors: NagFinding[]; warnings: NagFinding[] } {
   Aspects.of(scope).add(new AwsSolutionsChecks({ verbose: true }));
   const annotations = Annotations.fromStack(stack);
-  const pick = (messages: { id: string; entry: { data: unknown } }[]) =>
+  const pick = (messages: SynthesisMessage[]) =>
     messages.map((m) => ({ path: m.id, message: String(m.entry.data) }));
   return {
     errors: pick(annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-'))),
