@@ -110,7 +110,12 @@ const bundle = project.addTask('bundle', {
   description: 'Bundle every lambda/ entry point with esbuild into assets/<name>/index.js',
   exec: 'node scripts/bundle.mjs',
 });
+const devTypecheck = project.addTask('typecheck:dev', {
+  description: 'Type-check the tests, scripts, benchmarks and the example app (test/tsconfig.json)',
+  exec: 'tsc -p test/tsconfig.json',
+});
 project.preCompileTask.spawn(lambdaTypecheck);
+project.testTask.prependSpawn(devTypecheck);
 project.preCompileTask.spawn(bundle);
 
 // Package the JS target locally; the Python wheel is built by the release workflow (package:python).
