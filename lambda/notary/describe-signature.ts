@@ -2,6 +2,7 @@
 import { signingJobArn, signingProfileVersionArn } from './aws-signer-identity';
 import { parseCertificate } from './certificate';
 import { parseJwsEnvelope } from './jws';
+import { MediaType } from '../oci/media-types';
 import { Descriptor } from '../oci/types';
 
 export interface CertificateDescription {
@@ -33,8 +34,18 @@ export interface SignatureDescription {
 
 const STANDARD_HEADERS = new Set(['alg', 'cty', 'crit']);
 
-/** Describes a JWS envelope (structure checked, signature not verified). Throws when it cannot be parsed. */
-export function describeSignature(signatureDigest: string, envelopeBytes: Uint8Array): SignatureDescription {
+/**
+ * Describes a JWS envelope (structure checked, signature not verified). Throws when it cannot be parsed, or when the
+ * signature manifest says it is another format (COSE).
+ */
+export function describeSignature(
+  signatureDigest: string,
+  envelopeBytes: Uint8Array,
+  envelopeMediaType: string = MediaType.JWS,
+): SignatureDescription {
+  if (envelopeMediaType !== MediaType.JWS) {
+    throw new Error(`signature envelope format with media type "${envelopeMediaType}" is not supported`);
+  }
   const envelope = parseJwsEnvelope(envelopeBytes);
   const signedAttributes = Object.fromEntries(
     Object.entries(envelope.protectedHeaders).filter(([key]) => !STANDARD_HEADERS.has(key) && !key.startsWith('io.cncf.notary.')),

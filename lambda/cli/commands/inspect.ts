@@ -33,7 +33,7 @@ export function registerInspect(program: Command, { io }: CliContext): void {
           const manifest = await target.repository.fetchManifest(signature.digest, { maxBytes: DEFAULT_LIMITS.manifestBytes });
           const parsed = parseSignatureManifest(manifest.bytes, resolved);
           const envelope = await target.repository.fetchBlob(parsed.envelope, { maxBytes: DEFAULT_LIMITS.envelopeBytes });
-          described.push(describeSignature(signature.digest, envelope));
+          described.push(describeSignature(signature.digest, envelope, parsed.envelope.mediaType));
         } catch (error) {
           described.push({ signatureDigest: signature.digest, error: (error as Error).message });
         }
