@@ -1,7 +1,11 @@
 /** Opening the repository of an image reference from a handler: ECR credentials, plain HTTP for loopback tests. */
 import { AwsClients } from './clients';
 import { Logger } from './log';
-import { parseEcrHost } from '../oci/ecr';
+// lambda/ is bundled by esbuild, so its AWS SDK clients are devDependencies.
+// eslint-disable-next-line import/no-extraneous-dependencies
+import type { ECRClient } from '@aws-sdk/client-ecr';
+import { CredentialSource } from '../oci/credentials';
+import { EcrCredentialProvider, EcrRegistryHost, parseEcrHost } from '../oci/ecr';
 import { openRepository, OpenedRepository } from '../oci/open-repository';
 import { ImageReference } from '../oci/reference';
 
@@ -29,11 +33,28 @@ export function plainHttpRegistries(value: string | undefined, log?: Logger): Re
   return hosts;
 }
 
-/** Opens the repository of `reference`, pinned to its digest. ECR hosts get credentials from the cached ECR client. */
+/**
+ * ECR credentials per client and registry host, kept for the life of the execution environment: an ECR token is good
+ * for 12 hours, so warm invocations make no GetAuthorizationToken call.
+ */
+const ecrProviders = new WeakMap<ECRClient, Map<string, EcrCredentialProvider>>();
+
+/** The ECR credentials of `registry` through `client`, shared by every repository opened with that client. */
+export function ecrCredentials(host: EcrRegistryHost, client: ECRClient): CredentialSource {
+  let providers = ecrProviders.get(client);
+  if (!providers) ecrProviders.set(client, (providers = new Map()));
+  const key = `${host.accountId}:${host.region}:${host.fips}`;
+  let provider = providers.get(key);
+  if (!provider) providers.set(key, (provider = new EcrCredentialProvider(host, client)));
+  const shared = provider;
+  return () => shared.credentials();
+}
+
+/** Opens the repository of `reference`, pinned to its digest. ECR hosts get credentials kept across invocations. */
 export function openImage(reference: ImageReference, options: { clients: AwsClients; plainHttp: ReadonlySet<string> }): OpenedRepository {
   const ecr = parseEcrHost(reference.registry);
   return openRepository(reference.toString(), {
     plainHttp: options.plainHttp.has(reference.registry),
-    ecrClient: ecr ? options.clients.ecr(ecr.region, ecr.fips) : undefined,
+    credentials: ecr ? ecrCredentials(ecr, options.clients.ecr(ecr.region, ecr.fips)) : undefined,
   });
 }

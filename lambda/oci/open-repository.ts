@@ -2,6 +2,7 @@ import { basename, resolve as resolvePath } from 'node:path';
 // lambda/ is bundled by esbuild, so its AWS SDK clients are devDependencies.
 // eslint-disable-next-line import/no-extraneous-dependencies
 import { ECRClient } from '@aws-sdk/client-ecr';
+import { CredentialSource } from './credentials';
 import { parseDigest } from './digest';
 import { InvalidReferenceError } from './errors';
 import { OciLayoutRepository } from './layout-repository';
@@ -17,6 +18,8 @@ export interface OpenRepositoryOptions {
   readonly ociLayout?: boolean;
   readonly username?: string;
   readonly password?: string;
+  /** Another source of credentials, asked each time the registry wants them (e.g. ECR credentials kept across calls). */
+  readonly credentials?: CredentialSource;
   /** For `*.dkr.ecr.*` hosts. @default a client for the host's region with the SDK default credential chain */
   readonly ecrClient?: ECRClient;
   /** Per-request timeout. @default 30000 */
@@ -72,6 +75,7 @@ export function openRepository(input: string, options: OpenRepositoryOptions = {
     endpoint: options.endpoint,
     username: options.username,
     password: options.password,
+    credentials: options.credentials,
     ecrClient: options.ecrClient,
     http: { timeoutMs: options.timeoutMs, retries: options.retries },
   });
