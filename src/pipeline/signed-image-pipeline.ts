@@ -289,45 +289,11 @@ export class SignedImagePipeline extends Construct {
     const verifyActions: codepipeline.IAction[] = [
       this.verifier.pipelineAction({ actionName: 'VerifySignature', imageUri: PIPELINE_IMAGE_URI, variablesNamespace: 'Verify', runOrder: 1 }),
     ];
-    switch (deploy.type) {
-      case DeployTargetType.ECS: {
-        const options = deploy.ecsOptions!;
-        deployActions.push(new actions.EcsDeployAction({ actionName: 'DeployToEcs', service: options.service, input: buildOutput, runOrder: 2 }));
-        this.deployCheckFunction = this.createDeployCheckFunction(options.service);
-        verifyActions.push(new actions.LambdaInvokeAction({
-          actionName: 'CheckRunningImage',
-          lambda: this.deployCheckFunction,
-          runOrder: 2,
-          userParameters: {
-            imageUri: PIPELINE_IMAGE_URI,
-            cluster: options.service.cluster.clusterArn,
-            service: options.service.serviceName,
-            containerName: options.containerName,
-          },
-        }));
-        break;
-      }
-      case DeployTargetType.EKS: {
-        const options = deploy.eksOptions!;
-        const deployProject = this.eksProject('EksDeploy', 'Sets the Deployment image by digest', eksDeployBuildSpec(), options);
-        const checkProject = this.eksProject('EksCheck', 'Checks that the pods run the signed digest', eksCheckBuildSpec(), options);
-        this.eksProjects = [deployProject, checkProject];
-        deployActions.push(eksAction('DeployToEks', deployProject, sourceOutput, 2));
-        verifyActions.push(eksAction('CheckRunningImage', checkProject, sourceOutput, 2));
-        break;
-      }
-      case DeployTargetType.CUSTOM:
-        for (const action of deploy.customOptions!.actions) {
-          const { actionName, runOrder = 1 } = action.actionProperties;
-          if (runOrder < 2) {
-            throw new Error(`SignedImagePipeline: custom deploy action "${actionName}" has runOrder ${runOrder}; use 2 or more so the verify gate runs first`);
-          }
-        }
-        deployActions.push(...deploy.customOptions!.actions);
-        break;
-      case DeployTargetType.NONE:
-        break;
-    }
+    const target = this.deployTargetActions(deploy, { source: sourceOutput, build: buildOutput });
+    deployActions.push(...target.deploy);
+    verifyActions.push(...target.verify);
+    this.deployCheckFunction = target.deployCheckFunction;
+    this.eksProjects = target.eksProjects;
     this.pipeline.addStage({ stageName: 'Deploy', actions: deployActions });
     this.pipeline.addStage({ stageName: 'Verify', actions: verifyActions });
 
@@ -354,6 +320,54 @@ export class SignedImagePipeline extends Construct {
       projects: this.node.findAll().filter((child): child is codebuild.Project => child instanceof codebuild.Project),
       ecsCluster: deploy.ecsOptions?.service.cluster,
     }));
+  }
+
+  /** The Deploy and Verify stage actions of the deploy target, after the verify gate and the signature check. */
+  private deployTargetActions(
+    deploy: DeployTarget,
+    artifacts: { source: codepipeline.Artifact; build: codepipeline.Artifact },
+  ): DeployTargetActions {
+    switch (deploy.type) {
+      case DeployTargetType.ECS: {
+        const options = deploy.ecsOptions!;
+        const deployCheckFunction = this.createDeployCheckFunction(options.service);
+        return {
+          deploy: [new actions.EcsDeployAction({ actionName: 'DeployToEcs', service: options.service, input: artifacts.build, runOrder: 2 })],
+          verify: [new actions.LambdaInvokeAction({
+            actionName: 'CheckRunningImage',
+            lambda: deployCheckFunction,
+            runOrder: 2,
+            userParameters: {
+              imageUri: PIPELINE_IMAGE_URI,
+              cluster: options.service.cluster.clusterArn,
+              service: options.service.serviceName,
+              containerName: options.containerName,
+            },
+          })],
+          deployCheckFunction,
+        };
+      }
+      case DeployTargetType.EKS: {
+        const options = deploy.eksOptions!;
+        const deployProject = this.eksProject('EksDeploy', 'Sets the Deployment image by digest', eksDeployBuildSpec(), options);
+        const checkProject = this.eksProject('EksCheck', 'Checks that the pods run the signed digest', eksCheckBuildSpec(), options);
+        return {
+          deploy: [eksAction('DeployToEks', deployProject, artifacts.source, 2)],
+          verify: [eksAction('CheckRunningImage', checkProject, artifacts.source, 2)],
+          eksProjects: [deployProject, checkProject],
+        };
+      }
+      case DeployTargetType.CUSTOM:
+        for (const action of deploy.customOptions!.actions) {
+          const { actionName, runOrder = 1 } = action.actionProperties;
+          if (runOrder < 2) {
+            throw new Error(`SignedImagePipeline: custom deploy action "${actionName}" has runOrder ${runOrder}; use 2 or more so the verify gate runs first`);
+          }
+        }
+        return { deploy: deploy.customOptions!.actions, verify: [] };
+      case DeployTargetType.NONE:
+        return { deploy: [], verify: [] };
+    }
   }
 
   private createRepository(removalPolicy: RemovalPolicy): ecr.Repository {
@@ -504,6 +518,13 @@ export class SignedImagePipeline extends Construct {
   private logGroup(id: string): logs.LogGroup {
     return new logs.LogGroup(this, id, { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
   }
+}
+
+interface DeployTargetActions {
+  readonly deploy: codepipeline.IAction[];
+  readonly verify: codepipeline.IAction[];
+  readonly deployCheckFunction?: lambda.Function;
+  readonly eksProjects?: codebuild.PipelineProject[];
 }
 
 /** A CodeBuild action of an EKS project, given the signed image by digest. */
