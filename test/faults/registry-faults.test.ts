@@ -184,7 +184,9 @@ describe('with every request faulted', () => {
     const image = await pushImage(direct(name), createRandomImage(), 'v1');
     // Signed before the faults, so that listing has an index to read: a damaged one must not read as "no signatures".
     const before = await signImage({ repository: direct(name), tagOrDigest: 'v1', signer: signer(trusted) });
-    proxy.configure({ rate: 1, kinds: [kind], slowMs: 4 * FAILING.timeoutMs! + 200, retryAfterSeconds: 1 });
+    // A slow body arrives in 4 pieces, each after delay / 4 with delay >= slowMs / 4: with slowMs = 16 x the timeout
+    // even the first 3 pieces take longer than the timeout, so every read times out.
+    proxy.configure({ rate: 1, kinds: [kind], slowMs: 16 * FAILING.timeoutMs!, retryAfterSeconds: 1 });
     const repository = viaProxy(name, FAILING);
 
     const timed = async <T>(operation: () => Promise<T>): Promise<{ value?: T; error?: Error; ms: number }> => {
