@@ -3,6 +3,7 @@
  * envelope's unprotected header proves when the primitive signature existed.
  */
 import { createHash, webcrypto } from 'node:crypto';
+import * as asn1js from 'asn1js';
 import { Certificate, ContentInfo, CryptoEngine, SignedData, TSTInfo, setEngine } from 'pkijs';
 import { OID, ParsedCertificate, parseCertificate, toArrayBuffer } from './certificate';
 import { validateCertificateChain } from './certificate-chain';
@@ -83,6 +84,7 @@ export async function verifyTimestamp(
     (certificate, index) => parseCertificate(new Uint8Array(certificate.toSchema().toBER()), `timestamp certificate ${index + 1}`),
   );
   const leaf = tsaChain[0];
+  checkSigningCertificateAttribute(signedData, leaf);
   if (!leaf.extendedKeyUsage?.oids.includes(OID.timeStamping)) {
     throw new Error(`timestamp certificate with subject "${leaf.subject}" is not a timestamping certificate`);
   }
@@ -101,4 +103,41 @@ export async function verifyTimestamp(
     }
   }
   return { genTime, accuracyMs, tsaSubject: leaf.subject };
+}
+
+/** ESS signing certificate attributes (RFC 2634, RFC 5035): a hash of the TSA certificate inside the signed attributes. */
+const SIGNING_CERTIFICATE = '1.2.840.113549.1.9.16.2.12';
+const SIGNING_CERTIFICATE_V2 = '1.2.840.113549.1.9.16.2.47';
+
+/**
+ * RFC 3161 section 2.4.1: the token's signed attributes must name the TSA certificate (ESSCertID or ESSCertIDv2),
+ * so that the certificate the signature was checked with cannot be swapped for another with the same key.
+ */
+function checkSigningCertificateAttribute(signedData: SignedData, signer: ParsedCertificate): void {
+  const attributes = signedData.signerInfos[0]?.signedAttrs?.attributes ?? [];
+  const attribute = attributes.find((a) => a.type === SIGNING_CERTIFICATE_V2) ?? attributes.find((a) => a.type === SIGNING_CERTIFICATE);
+  if (!attribute) throw new Error('timestamp countersignature has no signing certificate attribute (ESS SigningCertificate)');
+  let hashName: string;
+  let certHash: Buffer;
+  try {
+    // SigningCertificate(V2) ::= SEQUENCE { certs SEQUENCE OF ESSCertID(v2), ... }; the first names the signer.
+    const certs = (attribute.values[0] as asn1js.Sequence).valueBlock.value[0] as asn1js.Sequence;
+    const fields = (certs.valueBlock.value[0] as asn1js.Sequence).valueBlock.value;
+    if (attribute.type === SIGNING_CERTIFICATE) {
+      hashName = 'sha1';
+      certHash = Buffer.from((fields[0] as asn1js.OctetString).valueBlock.valueHexView);
+    } else {
+      // ESSCertIDv2 ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier DEFAULT sha256, certHash OCTET STRING, ... }
+      const explicitAlgorithm = fields[0] instanceof asn1js.Sequence;
+      const algorithm = explicitAlgorithm ? ((fields[0] as asn1js.Sequence).valueBlock.value[0] as asn1js.ObjectIdentifier).valueBlock.toString() : undefined;
+      hashName = algorithm === undefined ? 'sha256' : HASHES[algorithm];
+      if (!hashName) throw new Error(`unsupported hash algorithm ${algorithm}`);
+      certHash = Buffer.from((fields[explicitAlgorithm ? 1 : 0] as asn1js.OctetString).valueBlock.valueHexView);
+    }
+  } catch (error) {
+    throw new Error(`timestamp countersignature has a malformed signing certificate attribute: ${(error as Error).message}`);
+  }
+  if (!createHash(hashName).update(signer.der).digest().equals(certHash)) {
+    throw new Error(`timestamp countersignature's signing certificate attribute does not name its signer "${signer.subject}"`);
+  }
 }

@@ -73,6 +73,8 @@ interface TokenOptions {
   readonly accuracy?: { readonly seconds?: number; readonly millis?: number };
   /** The encapsulated content type. @default id-ct-TSTInfo */
   readonly contentType?: string;
+  /** The certificate the ESS SigningCertificateV2 attribute names; null leaves the attribute out. @default tsa */
+  readonly essCertificate?: TestCertificate | null;
 }
 
 /** DER of an ESS SigningCertificateV2 attribute value naming `certificate` (certHash with the default SHA-256). */
@@ -121,7 +123,9 @@ async function timestampToken(message: Uint8Array, options: TokenOptions): Promi
           attributes: [
             new Attribute({ type: OIDS.contentType, values: [new asn1js.ObjectIdentifier({ value: contentType })] }),
             new Attribute({ type: OIDS.messageDigest, values: [new asn1js.OctetString({ valueHex: createHash('sha256').update(Buffer.from(tstInfoDer)).digest() })] }),
-            new Attribute({ type: OIDS.signingCertificateV2, values: [signingCertificateV2(options.tsa)] }),
+            ...(options.essCertificate === null
+              ? []
+              : [new Attribute({ type: OIDS.signingCertificateV2, values: [signingCertificateV2(options.essCertificate ?? options.tsa)] })]),
           ],
         }),
       }),
@@ -240,6 +244,20 @@ describe('verifyTimestamp', () => {
     expect(verified.genTime.toISOString()).toBe(genTime.toISOString());
     expect(verified.accuracyMs).toBe(0);
     expect(verified.tsaSubject).toBe('CN=Test TSA,O=Timestamps,ST=WA,C=US');
+  });
+
+  test('a token without the ESS signing certificate attribute fails', async () => {
+    const bare = await timestampToken(signature, { tsa, genTime, essCertificate: null });
+    await expect(verifyTimestamp(bare, signature, [tsaRoot.der], parsedChain(current))).rejects.toThrow(
+      'timestamp countersignature has no signing certificate attribute (ESS SigningCertificate)',
+    );
+  });
+
+  test('a token whose ESS signing certificate attribute names another certificate fails', async () => {
+    const misnamed = await timestampToken(signature, { tsa, genTime, essCertificate: otherTsa });
+    await expect(verifyTimestamp(misnamed, signature, [tsaRoot.der], parsedChain(current))).rejects.toThrow(
+      'timestamp countersignature\'s signing certificate attribute does not name its signer "CN=Test TSA,O=Timestamps,ST=WA,C=US"',
+    );
   });
 
   test('the stated accuracy is returned', async () => {
