@@ -129,7 +129,8 @@ function checkSigningCertificateAttribute(signedData: SignedData, signer: Parsed
     } else {
       // ESSCertIDv2 ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier DEFAULT sha256, certHash OCTET STRING, ... }
       const explicitAlgorithm = fields[0] instanceof asn1js.Sequence;
-      const algorithm = explicitAlgorithm ? ((fields[0] as asn1js.Sequence).valueBlock.value[0] as asn1js.ObjectIdentifier).valueBlock.toString() : undefined;
+      const algorithmIdentifier = explicitAlgorithm ? (fields[0] as asn1js.Sequence).valueBlock.value[0] : undefined;
+      const algorithm = (algorithmIdentifier as asn1js.ObjectIdentifier | undefined)?.getValue();
       hashName = algorithm === undefined ? 'sha256' : HASHES[algorithm];
       if (!hashName) throw new Error(`unsupported hash algorithm ${algorithm}`);
       certHash = Buffer.from((fields[explicitAlgorithm ? 1 : 0] as asn1js.OctetString).valueBlock.valueHexView);

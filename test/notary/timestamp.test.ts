@@ -75,13 +75,21 @@ interface TokenOptions {
   readonly contentType?: string;
   /** The certificate the ESS SigningCertificateV2 attribute names; null leaves the attribute out. @default tsa */
   readonly essCertificate?: TestCertificate | null;
+  /** The hash of that attribute's ESSCertIDv2. @default sha256 */
+  readonly essHash?: 'sha256' | 'sha384';
 }
 
-/** DER of an ESS SigningCertificateV2 attribute value naming `certificate` (certHash with the default SHA-256). */
-function signingCertificateV2(certificate: TestCertificate): asn1js.Sequence {
-  const certHash = createHash('sha256').update(certificate.der).digest();
-  const essCertIdV2 = new asn1js.Sequence({ value: [new asn1js.OctetString({ valueHex: certHash })] });
+/** DER of an ESS SigningCertificateV2 attribute value naming `certificate` (SHA-256, the default, is left implicit). */
+function signingCertificateV2(certificate: TestCertificate, hash: 'sha256' | 'sha384' = 'sha256'): asn1js.Sequence {
+  const certHash = new asn1js.OctetString({ valueHex: createHash(hash).update(certificate.der).digest() });
+  const algorithm = new AlgorithmIdentifier({ algorithmId: OIDS[hash] }).toSchema();
+  const essCertIdV2 = new asn1js.Sequence({ value: hash === 'sha256' ? [certHash] : [algorithm, certHash] });
   return new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [essCertIdV2] })] });
+}
+
+/** The ESS SigningCertificateV2 signed attribute naming `certificate`. */
+function essAttribute(certificate: TestCertificate, hash?: 'sha256' | 'sha384'): Attribute {
+  return new Attribute({ type: OIDS.signingCertificateV2, values: [signingCertificateV2(certificate, hash)] });
 }
 
 /**
@@ -123,9 +131,7 @@ async function timestampToken(message: Uint8Array, options: TokenOptions): Promi
           attributes: [
             new Attribute({ type: OIDS.contentType, values: [new asn1js.ObjectIdentifier({ value: contentType })] }),
             new Attribute({ type: OIDS.messageDigest, values: [new asn1js.OctetString({ valueHex: createHash('sha256').update(Buffer.from(tstInfoDer)).digest() })] }),
-            ...(options.essCertificate === null
-              ? []
-              : [new Attribute({ type: OIDS.signingCertificateV2, values: [signingCertificateV2(options.essCertificate ?? options.tsa)] })]),
+            ...(options.essCertificate === null ? [] : [essAttribute(options.essCertificate ?? options.tsa, options.essHash)]),
           ],
         }),
       }),
@@ -251,6 +257,11 @@ describe('verifyTimestamp', () => {
     await expect(verifyTimestamp(bare, signature, [tsaRoot.der], parsedChain(current))).rejects.toThrow(
       'timestamp countersignature has no signing certificate attribute (ESS SigningCertificate)',
     );
+  });
+
+  test('an ESS signing certificate attribute with an explicit SHA-384 hash verifies', async () => {
+    const explicit = await timestampToken(signature, { tsa, genTime, essHash: 'sha384' });
+    expect((await verifyTimestamp(explicit, signature, [tsaRoot.der], parsedChain(current))).genTime.toISOString()).toBe(genTime.toISOString());
   });
 
   test('a token whose ESS signing certificate attribute names another certificate fails', async () => {
