@@ -257,7 +257,8 @@ export class RegistryRepository implements OciRepository {
 
   /**
    * PUTs a manifest. A blob it references that another client is still committing (concurrent pushes of
-   * the same config blob) can make the registry refuse it for a moment: such refusals are retried briefly.
+   * the same config blob) can make the registry refuse it for a moment: such refusals are retried briefly, and so is
+   * a 400 whose error body did not arrive intact (it may have been one of them; a PUT by digest is idempotent).
    */
   private async putManifest(ref: string, bytes: Uint8Array, mediaType: string, what: string): Promise<Response> {
     const attempts = 4;
@@ -268,7 +269,8 @@ export class RegistryRepository implements OciRepository {
         return response;
       }
       const error = await unexpectedResponse(response, this.options.registry, `push of ${what}`);
-      if (attempt >= attempts || !BLOB_RACE_CODES.has(error.code ?? '')) throw error;
+      const race = BLOB_RACE_CODES.has(error.code ?? '') || (error.status === 400 && error.code === undefined);
+      if (attempt >= attempts || !race) throw error;
       await sleep(backoffDelay(attempt, this.options.referrersIndex?.baseDelayMs ?? 20, 500));
     }
   }
