@@ -1,9 +1,7 @@
 /** Opening the repository of an image reference from a handler: ECR credentials, plain HTTP for loopback tests. */
+import type { ECRClient } from '@aws-sdk/client-ecr';
 import { AwsClients } from './clients';
 import { Logger } from './log';
-// lambda/ is bundled by esbuild, so its AWS SDK clients are devDependencies.
-// eslint-disable-next-line import/no-extraneous-dependencies
-import type { ECRClient } from '@aws-sdk/client-ecr';
 import { CredentialSource } from '../oci/credentials';
 import { EcrCredentialProvider, EcrRegistryHost, parseEcrHost } from '../oci/ecr';
 import { openRepository, OpenedRepository } from '../oci/open-repository';
