@@ -6,8 +6,10 @@ import { loadVerifyConfig, VerifyConfig } from '../lambda/handlers/verify';
 import { buildPayload } from '../lambda/notary/payload';
 import { signImage } from '../lambda/notary/sign-image';
 import { buildSignatureManifest } from '../lambda/notary/signature-manifest';
+import { VerificationOutcome } from '../lambda/notary/types';
+import { verifyImage } from '../lambda/notary/verify-image';
 import { MediaType } from '../lambda/oci/media-types';
-import { openRepository } from '../lambda/oci/open-repository';
+import { OpenedRepository, openRepository } from '../lambda/oci/open-repository';
 import { referrersTag } from '../lambda/oci/referrers';
 import { RegistryRepository } from '../lambda/oci/registry-repository';
 import { OciRepository } from '../lambda/oci/repository';
@@ -55,6 +57,19 @@ export async function createPki(): Promise<Pki> {
     env,
     config: loadVerifyConfig(env),
   };
+}
+
+/** Verifies an opened image as the verify handler does, with the bench trust policy and stores. */
+export function verifyOpened(pki: Pki, opened: OpenedRepository): Promise<VerificationOutcome> {
+  return verifyImage({
+    repository: opened.repository,
+    tagOrDigest: opened.tagOrDigest,
+    displayReference: opened.displayReference,
+    scope: opened.repositoryName,
+    policy: pki.config.policy,
+    stores: pki.config.stores,
+    maxSignatures: pki.config.maxSignatures,
+  });
 }
 
 export interface Registries {

@@ -1,11 +1,10 @@
 /** Signing with the local key signer against the floor: raw uploads of the same blobs and manifest plus one crypto.sign. */
-import { openRegistry, Pki, pushRandomImage, setupRepository } from './fixtures';
+import { openRegistry, Pki, pushRandomImage, setupRepository, verifyOpened } from './fixtures';
 import { floorSignRegistry, recordRequests } from './floor';
 import { FigureInput } from './report';
 import { PairedSamples, pairedLatency } from './stats';
 import { latencyFigures } from './verify';
 import { signImage } from '../lambda/notary/sign-image';
-import { verifyImage } from '../lambda/notary/verify-image';
 import { Descriptor } from '../lambda/oci/types';
 
 export interface SignSettings {
@@ -56,14 +55,7 @@ async function signMode(
   // The floor's signature must be one the library accepts, or it would not be doing the same work.
   const floorSigned = floorImages[0];
   const opened = openRegistry(host, repository, floorSigned.digest);
-  const check = await verifyImage({
-    repository: opened.repository,
-    tagOrDigest: opened.tagOrDigest,
-    displayReference: opened.displayReference,
-    scope: opened.repositoryName,
-    policy: pki.config.policy,
-    stores: pki.config.stores,
-  });
+  const check = await verifyOpened(pki, opened);
   if (!check.verified) throw new Error(`the library does not accept the floor's signature: ${check.error?.message}`);
 
   const samples = await pairedLatency(library, floor, { warmup: settings.warmup, samples: settings.samples });

@@ -1,12 +1,11 @@
 /** Warm verification against the floor: on the distribution registry, through the referrers API, and on an OCI layout. */
-import { addSignatures, openRegistry, Pki, pushRandomImage } from './fixtures';
+import { addSignatures, openRegistry, Pki, pushRandomImage, verifyOpened } from './fixtures';
 import { floorVerifyLayout, floorVerifyRegistry, recordRequests } from './floor';
 import { FigureInput } from './report';
 import { PairedSamples, pairedLatency, pairedThroughput, percentile } from './stats';
 import { AwsClients } from '../lambda/handlers/clients';
 import { Logger } from '../lambda/handlers/log';
 import { createVerifyHandler } from '../lambda/handlers/verify';
-import { verifyImage } from '../lambda/notary/verify-image';
 import { OciLayoutRepository } from '../lambda/oci/layout-repository';
 import { openRepository } from '../lambda/oci/open-repository';
 import { Descriptor } from '../lambda/oci/types';
@@ -33,15 +32,7 @@ function anchorsOf(pki: Pki): Buffer[] {
 export function libraryRegistryVerify(pki: Pki, host: string, repository: string, digest: string): () => Promise<void> {
   return async () => {
     const opened = openRegistry(host, repository, digest);
-    const outcome = await verifyImage({
-      repository: opened.repository,
-      tagOrDigest: opened.tagOrDigest,
-      displayReference: opened.displayReference,
-      scope: opened.repositoryName,
-      policy: pki.config.policy,
-      stores: pki.config.stores,
-      maxSignatures: pki.config.maxSignatures,
-    });
+    const outcome = await verifyOpened(pki, opened);
     if (!outcome.verified) throw new Error(`library verification failed: ${outcome.error?.message}`);
   };
 }
@@ -149,14 +140,7 @@ export async function benchLayoutVerify(pki: Pki, directory: string, settings: V
   const anchors = anchorsOf(pki);
   const library = async () => {
     const opened = openRepository(`${directory}@${image.digest}`, { ociLayout: true });
-    const outcome = await verifyImage({
-      repository: opened.repository,
-      tagOrDigest: opened.tagOrDigest,
-      displayReference: opened.displayReference,
-      scope: opened.repositoryName,
-      policy: pki.config.policy,
-      stores: pki.config.stores,
-    });
+    const outcome = await verifyOpened(pki, opened);
     if (!outcome.verified) throw new Error(`library layout verification failed: ${outcome.error?.message}`);
   };
   const floor = async () => {
