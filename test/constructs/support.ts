@@ -1,5 +1,7 @@
 import { App, Stack, StackProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 
 /**
  * A fresh app and stack (environment-agnostic unless `props.env` is given), without aws-cdk-lib's built-in
@@ -88,4 +90,17 @@ export function expectLeastPrivilegeStatements(statements: Statement[], extraUns
 /** The cdk-nag v2 suppressions written to a resource's metadata. */
 export function nagSuppressions(resource: any): { id: string; reason: string; applies_to?: string[] }[] {
   return resource?.Metadata?.cdk_nag?.rules_to_suppress ?? [];
+}
+
+/**
+ * Asserts that `grantInvoke` (called on a new role) allows invoking `fn` and its `$LATEST` version and nothing more:
+ * no `<arn>:*` wildcard, which cdk-nag would report on the caller's policy.
+ */
+export function expectInvokeOfFunctionAndLatestOnly(stack: Stack, fn: lambda.IFunction, grantInvoke: (grantee: iam.IGrantable) => void): void {
+  const caller = new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountRootPrincipal() });
+  grantInvoke(caller);
+  const statements = roleStatements(Template.fromStack(stack), 'CallerDefaultPolicy');
+  expect(new Set(statements.flatMap((s) => s.actions))).toEqual(new Set(['lambda:InvokeFunction']));
+  const arn = stack.resolve(fn.functionArn);
+  expect(statements.flatMap((s) => s.resources)).toEqual([{ 'Fn::Join': ['', [arn, ':$LATEST']] }, arn]);
 }
