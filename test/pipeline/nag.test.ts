@@ -4,13 +4,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { eksCluster, ENV, fullPipeline, nagFindings, newStack } from './support';
 import { SignedServiceStack } from '../../examples/signed-service-stack';
 import { DeployTarget } from '../../src';
-import { policyStatements } from '../constructs/support';
+import { nagSuppressions, policyStatements } from '../constructs/support';
 
 /** Every cdk-nag v2 acknowledgement in a template, with its resource. */
 function acknowledgements(template: Template): { resource: string; id: string; reason: string; appliesTo?: string[] }[] {
-  return Object.entries(template.toJSON().Resources as Record<string, any>).flatMap(([resource, body]) =>
-    ((body.Metadata?.cdk_nag?.rules_to_suppress ?? []) as any[])
-      .map((rule) => ({ resource, id: rule.id, reason: rule.reason, appliesTo: rule.applies_to })));
+  return Object.entries(template.toJSON().Resources as Record<string, unknown>).flatMap(([resource, body]) =>
+    nagSuppressions(body).map((rule) => ({ resource, id: rule.id, reason: rule.reason, appliesTo: rule.applies_to })));
 }
 
 describe('cdk-nag AwsSolutions', () => {
