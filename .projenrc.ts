@@ -57,6 +57,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'tsx@^4',
     'bcryptjs@^3',
     'aws-cdk@^2',
+    // Validates the Kubernetes manifests against the upstream CRD schemas in test/fixtures.
+    'ajv@^8',
   ],
 
   bin: { 'signed-image': 'assets/cli/index.js' },

@@ -1,5 +1,6 @@
 export * from './signing-profile';
 export * from './trust-policy';
+export * from './kyverno-manifests';
 export * from './handler-options';
 export * from './image-signer';
 export * from './image-verifier';

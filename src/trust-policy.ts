@@ -1,9 +1,11 @@
-import { CfnOutput, Names, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Names, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
+import { KyvernoManifestOptions } from './kyverno-manifests';
 import { trustPolicyRules } from './private/assets';
 import { AWS_SIGNER_ROOT_PEM, AWS_US_GOV_SIGNER_ROOT_PEM } from './private/aws-signer-roots';
+import { renderKyvernoManifests } from './private/kyverno';
 import { withPlaceholders } from './private/placeholders';
 import { INotationSigningProfile } from './signing-profile';
 
@@ -159,58 +161,6 @@ export interface TrustPolicyStatementOptions extends TrustPolicyStatementBasePro
   readonly signingProfiles?: INotationSigningProfile[];
 }
 
-/** Options of `TrustPolicy.kyvernoManifests()`. */
-export interface KyvernoManifestOptions {
-  /**
-   * The name of the Kyverno `ClusterPolicy`.
-   *
-   * @default - `<policyName>-check-images`
-   */
-  readonly clusterPolicyName?: string;
-
-  /**
-   * The namespaces whose pods are checked.
-   *
-   * @default - every namespace
-   */
-  readonly namespaces?: string[];
-
-  /**
-   * Image reference globs the extension service verifies (others are let through).
-   *
-   * @default - the policy's registry scopes: `<scope>:*` and `<scope>@*` each, or `*` when a statement has scope `*`
-   */
-  readonly imageReferences?: string[];
-
-  /**
-   * Also rewrite image tags to the verified digests (a Kyverno mutate rule with the service's `results`).
-   *
-   * @default true
-   */
-  readonly mutateDigest?: boolean;
-
-  /**
-   * Report failures without blocking pods (`validationFailureAction: Audit`).
-   *
-   * @default false (`Enforce`)
-   */
-  readonly auditOnly?: boolean;
-
-  /**
-   * The kyverno-notation-aws `checkimages` endpoint.
-   *
-   * @default 'https://svc.kyverno-notation-aws/checkimages'
-   */
-  readonly serviceUrl?: string;
-
-  /**
-   * The Kubernetes API path of the secret holding the service's TLS certificate (`tls.crt`).
-   *
-   * @default '/api/v1/namespaces/kyverno-notation-aws/secrets/svc.kyverno-notation-aws.svc.tls-pair'
-   */
-  readonly tlsSecretPath?: string;
-}
-
 interface StatementConfig {
   readonly name: string;
   readonly signingProfiles: INotationSigningProfile[];
@@ -225,7 +175,6 @@ const PARTITION_STORES: Readonly<Record<string, { name: string; pem: string }>> 
 };
 const TRUST_STORE_NAME = /^[a-zA-Z0-9_.-]+$/;
 const KUBERNETES_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const KYVERNO_NOTATION_API_VERSION = 'notation.nirmata.io/v1alpha1';
 
 /**
  * A Notary Project trust policy (`trustpolicy.json`, version 1.0) for images signed with AWS Signer, with its trust
@@ -322,112 +271,33 @@ export class TrustPolicy extends Construct {
   }
 
   /**
-   * Kubernetes manifests for EKS clusters running kyverno-notation-aws: one `TrustStore` per trust store and the
-   * `TrustPolicy` (`notation.nirmata.io/v1alpha1`), and a Kyverno `ClusterPolicy` that sends each pod's images to
-   * the extension service's `checkimages` endpoint and denies the pod unless they verify (optionally rewriting tags
-   * to the verified digests). Values known only at deploy time are tokens (e.g. for `eks.Cluster.addManifest`).
+   * Kubernetes manifests for EKS clusters running kyverno-notation-aws, in apply order: one `TrustStore` per trust
+   * store and the `TrustPolicy` (`notation.nirmata.io/v1alpha1`, their names prefixed with `policyName` so policies of
+   * several stacks can share a cluster), a `Role` and `RoleBinding` letting Kyverno's controllers read the service's
+   * TLS secret, a Kyverno `ClusterPolicy` that sends each pod's images to the service's `checkimages` endpoint and
+   * denies the pod unless they verify (Kyverno's autogen extends it to Deployments and the other pod controllers),
+   * and a second `ClusterPolicy` rewriting tags to the verified digests. Values known only at deploy time are tokens
+   * (e.g. for `eks.Cluster.addManifest`). The CRDs cannot express `verifyTimestamp`: a statement that sets it gets a
+   * synth-time warning, and the service applies notation's default (always).
    */
   public kyvernoManifests(options: KyvernoManifestOptions = {}): any[] {
-    const trustStores = Object.entries(this.trustStores).map(([store, pem]) => {
-      const name = store.slice(store.indexOf(':') + 1);
-      return {
-        apiVersion: KYVERNO_NOTATION_API_VERSION,
-        kind: 'TrustStore',
-        metadata: { name: kubernetesName(name) },
-        spec: { trustStoreName: name, type: 'signingAuthority', caBundle: pem },
-      };
-    });
-
-    const trustPolicies = this.statements.map((statement) => {
-      // The TrustPolicy CRD has no verifyTimestamp; override is an object (possibly empty).
-      const { signatureVerification, ...rest } = this.renderStatement(statement);
-      return { ...rest, signatureVerification: { level: signatureVerification.level, override: signatureVerification.override ?? {} } };
-    });
-    const trustPolicy = {
-      apiVersion: KYVERNO_NOTATION_API_VERSION,
-      kind: 'TrustPolicy',
-      metadata: { name: this.policyName },
-      spec: { version: '1.0', trustPolicyName: this.policyName, trustPolicies },
-    };
-
-    return [...trustStores, trustPolicy, this.kyvernoClusterPolicy(options)];
-  }
-
-  private kyvernoClusterPolicy(options: KyvernoManifestOptions): any {
-    const imageReferences = options.imageReferences ?? this.imageReferenceGlobs();
-    const match = {
-      any: [
-        {
-          resources: {
-            kinds: ['Pod'],
-            operations: ['CREATE', 'UPDATE'],
-            ...(options.namespaces && options.namespaces.length > 0 ? { namespaces: [...options.namespaces] } : {}),
-          },
-        },
-      ],
-    };
-    const context = [
-      {
-        name: 'tlscerts',
-        apiCall: {
-          urlPath: options.tlsSecretPath ?? '/api/v1/namespaces/kyverno-notation-aws/secrets/svc.kyverno-notation-aws.svc.tls-pair',
-          jmesPath: 'base64_decode( data."tls.crt" )',
-        },
-      },
-      {
-        name: 'response',
-        apiCall: {
-          method: 'POST',
-          data: [
-            { key: 'images', value: '{{images}}' },
-            { key: 'imageReferences', value: imageReferences },
-            { key: 'trustPolicy', value: this.policyName },
-          ],
-          service: {
-            url: options.serviceUrl ?? 'https://svc.kyverno-notation-aws/checkimages',
-            caBundle: '{{ tlscerts }}',
-          },
-        },
-      },
-    ];
-    const rules: any[] = [
-      {
-        name: 'verify-image-signatures',
-        match,
-        context,
-        validate: {
-          message: '{{ response.message }}',
-          deny: { conditions: { all: [{ key: '{{ response.verified }}', operator: 'Equals', value: false }] } },
-        },
-      },
-    ];
-    if (options.mutateDigest ?? true) {
-      rules.push({
-        name: 'replace-tags-with-digests',
-        match,
-        context,
-        mutate: {
-          foreach: [
-            {
-              list: 'response.results',
-              patchesJson6902: "- path: '{{ element.path }}'\n  op: '{{ element.op }}'\n  value: '{{ element.value }}'",
-            },
-          ],
-        },
-      });
+    const timestamped = this.statements.filter((statement) => statement.props.verifyTimestamp !== undefined);
+    if (timestamped.length > 0) {
+      Annotations.of(this).addWarningV2(
+        'cdk-signed-image-pipeline:kyvernoVerifyTimestamp',
+        `verifyTimestamp is set on statement(s) ${timestamped.map((statement) => JSON.stringify(statement.name)).join(', ')}, ` +
+          'but the kyverno-notation-aws TrustPolicy CRD has no such field: the manifests leave it out and the service verifies the timestamp always',
+      );
     }
-    return {
-      apiVersion: 'kyverno.io/v1',
-      kind: 'ClusterPolicy',
-      metadata: { name: options.clusterPolicyName ?? `${this.policyName}-check-images`.slice(0, 63).replace(/-+$/, '') },
-      spec: {
-        validationFailureAction: options.auditOnly ? 'Audit' : 'Enforce',
-        failurePolicy: 'Fail',
-        webhookTimeoutSeconds: 30,
-        schemaValidation: false,
-        rules,
+    return renderKyvernoManifests(
+      {
+        policyName: this.policyName,
+        trustStores: Object.entries(this.trustStores).map(([store, pem]) => ({ name: store.slice(store.indexOf(':') + 1), pem })),
+        statements: this.statements.map((statement) => this.renderStatement(statement)),
+        imageReferences: this.imageReferenceGlobs(),
       },
-    };
+      options,
+    );
   }
 
   private imageReferenceGlobs(): string[] {
@@ -519,9 +389,4 @@ function stackPartition(stack: Stack): string | undefined {
   if (!Token.isUnresolved(stack.partition)) return stack.partition;
   if (!Token.isUnresolved(stack.region)) return RegionInfo.get(stack.region).partition;
   return undefined;
-}
-
-/** A Kubernetes object name for a trust store name (lower case, `_` and `.` become `-`). */
-function kubernetesName(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(0, 63) || 'trust-store';
 }
