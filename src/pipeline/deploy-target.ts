@@ -1,6 +1,9 @@
+import { Token } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as eks from 'aws-cdk-lib/aws-eks';
+import { DEFAULT_KUBECTL_VERSION } from '../private/buildspecs';
 
 /** An ECS service to deploy the signed image to. */
 export interface EcsDeployTargetOptions {
@@ -23,10 +26,33 @@ export interface EksDeployTargetOptions {
   /** The container in the Deployment's pod template. */
   readonly container: string;
   /**
-   * kubectl version installed in the deploy and check builds.
-   * @default '1.31.4'
+   * kubectl version installed in the deploy and check builds (from dl.k8s.io). The builds fail when the cluster's
+   * version is outside kubectl's supported skew (one minor version either way). Give `kubectlSha256` with it.
+   * @default '1.35.7' (its SHA-256 is pinned)
    */
   readonly kubectlVersion?: string;
+  /**
+   * The SHA-256 of the linux/amd64 kubectl binary of `kubectlVersion`, as published in
+   * `https://dl.k8s.io/release/v<version>/bin/linux/amd64/kubectl.sha256`; the builds refuse any other binary.
+   * @default - the pinned checksum of the default version; required when `kubectlVersion` is set
+   */
+  readonly kubectlSha256?: string;
+  /**
+   * The VPC the deploy and check builds run in, for a cluster whose API endpoint is private. Its subnets need a
+   * route to dl.k8s.io and the EKS API, and the cluster's security group must allow HTTPS from the builds.
+   * @default - no VPC (the cluster's public endpoint)
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * The subnets of `vpc` the builds run in.
+   * @default - the VPC's private subnets
+   */
+  readonly subnetSelection?: ec2.SubnetSelection;
+  /**
+   * The security groups of the builds in `vpc`.
+   * @default - a security group is created
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
 }
 
 /** Actions of your own for the Deploy stage, run after the verify gate. */
@@ -62,6 +88,19 @@ export class DeployTarget {
   public static eks(options: EksDeployTargetOptions): DeployTarget {
     for (const field of ['deployment', 'container'] as const) {
       if (!options[field]) throw new Error(`DeployTarget.eks: ${field} must not be empty`);
+    }
+    const { kubectlVersion, kubectlSha256 } = options;
+    if (kubectlVersion !== undefined && !Token.isUnresolved(kubectlVersion) && !/^\d+\.\d+\.\d+$/.test(kubectlVersion)) {
+      throw new Error(`DeployTarget.eks: kubectlVersion "${kubectlVersion}" must be a release version such as "1.35.7"`);
+    }
+    if (kubectlSha256 !== undefined && !Token.isUnresolved(kubectlSha256) && !/^[0-9a-f]{64}$/.test(kubectlSha256)) {
+      throw new Error(`DeployTarget.eks: kubectlSha256 "${kubectlSha256}" must be 64 lower-case hexadecimal digits`);
+    }
+    if ((kubectlVersion === undefined) !== (kubectlSha256 === undefined)) {
+      throw new Error(`DeployTarget.eks: give kubectlVersion and kubectlSha256 together (the checksum of that version's linux/amd64 kubectl from dl.k8s.io), or neither for kubectl ${DEFAULT_KUBECTL_VERSION}`);
+    }
+    if (options.vpc === undefined && (options.subnetSelection !== undefined || options.securityGroups !== undefined)) {
+      throw new Error('DeployTarget.eks: subnetSelection and securityGroups need vpc');
     }
     return new DeployTarget(DeployTargetType.EKS, undefined, options, undefined);
   }

@@ -17,7 +17,7 @@ import { PipelineSource } from './pipeline-source';
 import { pipelineWildcardGrants } from './pipeline-wildcard-grants';
 import { ImageSigner } from '../image-signer';
 import { ImageVerifier } from '../image-verifier';
-import { eksCheckBuildSpec, eksDeployBuildSpec, imageBuildSpec, scanGateBuildSpec } from '../private/buildspecs';
+import { DEFAULT_KUBECTL_SHA256, DEFAULT_KUBECTL_VERSION, eksCheckBuildSpec, eksDeployBuildSpec, imageBuildSpec, scanGateBuildSpec } from '../private/buildspecs';
 import { createHandlerFunction } from '../private/handler-function';
 import { acknowledge } from '../private/nag';
 import { acknowledgeWildcardGrants } from '../private/wildcard-grants';
@@ -485,8 +485,12 @@ export class SignedImagePipeline extends Construct {
         NAMESPACE: { value: options.namespace ?? 'default' },
         DEPLOYMENT: { value: options.deployment },
         CONTAINER: { value: options.container },
-        KUBECTL_VERSION: { value: options.kubectlVersion ?? '1.31.4' },
+        KUBECTL_VERSION: { value: options.kubectlVersion ?? DEFAULT_KUBECTL_VERSION },
+        KUBECTL_SHA256: { value: options.kubectlSha256 ?? DEFAULT_KUBECTL_SHA256 },
       },
+      vpc: options.vpc,
+      subnetSelection: options.subnetSelection,
+      securityGroups: options.securityGroups,
       logging: { cloudWatch: { logGroup: this.logGroup(`${id}Logs`) } },
       timeout: Duration.minutes(20),
     });

@@ -69,18 +69,48 @@ export function scanGateBuildSpec(): Record<string, unknown> {
   };
 }
 
+/**
+ * The kubectl release the EKS steps install by default, and the SHA-256 of its linux/amd64 binary as dl.k8s.io
+ * publishes it (`v1.35.7/bin/linux/amd64/kubectl.sha256`), recorded in kubernetes/kops
+ * `pkg/assets/assetdata/k8s-1.35.yaml` at 268927e26409f861634e18f3632c9dd483c350cf (generated from dl.k8s.io) and
+ * identical in rancher's kubectl pins for v1.35.7.
+ */
+export const DEFAULT_KUBECTL_VERSION = '1.35.7';
+export const DEFAULT_KUBECTL_SHA256 = '12e97f9d23a9f6cbb87b89becd6bd291e1a858a3379a4e11e2c822c4c1530052';
+
 const KUBECONFIG_COMMANDS = [
   'set -euo pipefail',
-  'curl -sSfL -o /usr/local/bin/kubectl "https://dl.k8s.io/release/v${KUBECTL_VERSION}/bin/linux/amd64/kubectl"',
-  'chmod +x /usr/local/bin/kubectl',
+  'download=$(mktemp -d)',
+  'curl -sSfL -o "$download/kubectl" "https://dl.k8s.io/release/v${KUBECTL_VERSION}/bin/linux/amd64/kubectl"',
+  'echo "$KUBECTL_SHA256  $download/kubectl" | sha256sum --check --status || ' +
+    '{ echo "kubectl v$KUBECTL_VERSION from dl.k8s.io does not have the SHA-256 $KUBECTL_SHA256; it is not installed" >&2; exit 1; }',
+  'install -m 0755 "$download/kubectl" /usr/local/bin/kubectl',
   'aws eks update-kubeconfig --name "$CLUSTER_NAME" --region "$AWS_REGION"',
+  // kubectl supports API servers one minor version older or newer (https://kubernetes.io/releases/version-skew-policy/).
+  'minors=$(kubectl version -o json | python3 -c \'import json,re,sys; v=json.load(sys.stdin); ' +
+    'print(*(re.sub("[^0-9]", "", v[k]["minor"]) for k in ("clientVersion", "serverVersion")))\')',
+  'read -r client server <<< "$minors"',
+  'if [ $((client - server)) -gt 1 ] || [ $((server - client)) -gt 1 ]; then ' +
+    'echo "kubectl 1.$client is outside the supported version skew of cluster $CLUSTER_NAME (1.$server): set kubectlVersion and kubectlSha256" >&2; exit 1; fi',
 ];
 
 /** Sets the Deployment's container image by digest and waits for the rollout (as in the AWS Security blog's flow). */
 export function eksDeployBuildSpec(): Record<string, unknown> {
   return kubectlBuildSpec([
     'kubectl -n "$NAMESPACE" set image "deployment/$DEPLOYMENT" "$CONTAINER=$IMAGE_URI@$IMAGE_DIGEST"',
-    'kubectl -n "$NAMESPACE" rollout status "deployment/$DEPLOYMENT" --timeout=10m',
+    // Waits for the rollout, failing at once with the reason when admission denies the new ReplicaSet's pods
+    // (a FailedCreate event "admission webhook ... denied the request"), instead of at the timeout.
+    'deadline=$((SECONDS + 600))',
+    'until kubectl -n "$NAMESPACE" rollout status "deployment/$DEPLOYMENT" --timeout=20s; do ' +
+      'revision=$(kubectl -n "$NAMESPACE" get deployment "$DEPLOYMENT" -o go-template=\'{{index .metadata.annotations "deployment.kubernetes.io/revision"}}\'); ' +
+      'replicaset=$(kubectl -n "$NAMESPACE" get replicasets -o go-template="{{range .items}}{{\\$rs := .}}{{range .metadata.ownerReferences}}' +
+      '{{if and (eq .kind \\"Deployment\\") (eq .name \\"$DEPLOYMENT\\")}}{{if eq (index \\$rs.metadata.annotations \\"deployment.kubernetes.io/revision\\") \\"$revision\\"}}' +
+      '{{\\$rs.metadata.name}}{{end}}{{end}}{{end}}{{end}}"); ' +
+      'denial=$(kubectl -n "$NAMESPACE" get events --field-selector "involvedObject.kind=ReplicaSet,involvedObject.name=$replicaset,reason=FailedCreate" ' +
+      '-o go-template=\'{{range .items}}{{.message}}{{"\\n"}}{{end}}\' | grep "denied the request" | tail -n 1 || true); ' +
+      'if [ -n "$denial" ]; then echo "Admission denied the new pods of deployment/$DEPLOYMENT (replicaset $replicaset): $denial" >&2; exit 1; fi; ' +
+      'if [ $SECONDS -ge $deadline ]; then echo "deployment/$DEPLOYMENT did not finish its rollout within 10 minutes" >&2; exit 1; fi; ' +
+      'done',
   ]);
 }
 
