@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import Ajv from 'ajv';
 import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
-import Ajv from 'ajv';
 import { newStack } from './support';
 import { KyvernoManifestOptions, NotationSigningProfile, TimestampVerification, TrustPolicy, VerificationAction, VerificationLevel } from '../../src';
 
@@ -45,8 +45,12 @@ function schemaErrors(manifest: any): string[] {
 }
 
 function newPolicy(stack: Stack = newStack({ env: { region: 'us-east-1' } }), id = 'Policy', policyName = 'tp-apps') {
-  const profile = NotationSigningProfile.fromSigningProfileAttributes(stack, `${id}Profile`, { signingProfileArn: PROFILE_ARN, signingProfileVersion: 'v1' });
-  return new TrustPolicy(stack, id, { signingProfiles: [profile], registryScopes: [SCOPE], policyName, overrides: { revocation: VerificationAction.LOG } });
+  const profile = NotationSigningProfile.fromSigningProfileAttributes(stack, `${id}Profile`, {
+    signingProfileArn: PROFILE_ARN,
+    signingProfileVersion: 'v1',
+  });
+  const overrides = { revocation: VerificationAction.LOG };
+  return new TrustPolicy(stack, id, { signingProfiles: [profile], registryScopes: [SCOPE], policyName, overrides });
 }
 
 function byKind(manifests: any[], kind: string, name?: string): any[] {
