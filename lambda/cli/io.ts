@@ -1,3 +1,5 @@
+import { VerificationErrorCode } from '../notary/types';
+
 /** Where the CLI reads and writes, injectable so the commands run in-process in tests. */
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -15,11 +17,19 @@ export const ExitCode = {
   USAGE: 2,
 } as const;
 
-/** An error the CLI reports as one line on stderr with the given exit code. */
+/**
+ * Machine-readable error codes printed with `--output json` (DESIGN section 4): the verify codes, plus `usage`
+ * for a wrong command line and `failed` for anything else.
+ */
+export type CliErrorCode = VerificationErrorCode | 'usage' | 'failed';
+
+/** An error the CLI reports as one line on stderr (or a JSON object with `--output json`) with the given exit code. */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode: number = ExitCode.FAILURE) {
+  readonly code: CliErrorCode;
+  constructor(message: string, readonly exitCode: number = ExitCode.FAILURE, code?: CliErrorCode) {
     super(message);
     this.name = 'CliError';
+    this.code = code ?? (exitCode === ExitCode.USAGE ? 'usage' : 'failed');
   }
 }
 

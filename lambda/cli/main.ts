@@ -1,11 +1,15 @@
 import { Command, CommanderError } from 'commander';
+import { registerCert } from './commands/cert';
 import { registerInspect } from './commands/inspect';
+import { registerKey } from './commands/key';
 import { registerList } from './commands/list';
+import { registerLogin } from './commands/login';
 import { registerPolicy } from './commands/policy';
 import { registerSign } from './commands/sign';
 import { registerVerify } from './commands/verify';
+import { registerVersion } from './commands/version';
 import { CliContext } from './context';
-import { CliError, CliIo, ExitCode, processIo } from './io';
+import { CliError, CliErrorCode, CliIo, ExitCode, processIo } from './io';
 
 /**
  * Runs the `signed-image` CLI and resolves to its exit code. Commands write through `io`, so tests run
@@ -13,38 +17,67 @@ import { CliError, CliIo, ExitCode, processIo } from './io';
  */
 export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   let exitCode: number = ExitCode.OK;
+  let running: Command | undefined;
+  let usageError: string | undefined;
   const program = new Command('signed-image')
     .description('Sign and verify container images as Notary Project signatures (notation compatible)')
     .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)')
+    .showHelpAfterError(wantsJson(argv) ? false : '(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: io.stderr,
+      // With --output json a usage error is reported as JSON instead (below).
+      outputError: (text, write) => (wantsJson(argv) ? (usageError = text.replace(/^error: /, '').trim()) : write(text)),
+    })
+    .hook('preAction', (_, actionCommand) => {
+      running = actionCommand;
+    });
   const context: CliContext = { io, setExitCode: (code: number) => (exitCode = code) };
   registerSign(program, context);
   registerVerify(program, context);
   registerList(program, context);
   registerInspect(program, context);
+  registerCert(program, context);
+  registerKey(program, context);
   registerPolicy(program, context);
+  registerLogin(program, context);
+  registerVersion(program, context, VERSION);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (error) {
+    const json = running ? running.opts().output === 'json' : wantsJson(argv);
     if (error instanceof CommanderError) {
       // --help and --version exit through here with code 0.
-      return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+      if (error.exitCode === 0) return ExitCode.OK;
+      if (json) printJsonError(io, 'usage', usageError ?? error.message.replace(/^error: /, ''));
+      return ExitCode.USAGE;
     }
-    if (error instanceof CliError) {
-      io.stderr(`Error: ${error.message}\n`);
-      return error.exitCode;
+    const cliError = error instanceof CliError ? error : undefined;
+    const message = error instanceof Error ? error.message : String(error);
+    if (json) {
+      printJsonError(io, cliError?.code ?? 'failed', message);
+    } else {
+      io.stderr(`Error: ${message}\n`);
+      if (running?.opts().debug && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
     }
-    io.stderr(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
-    return ExitCode.FAILURE;
+    return cliError?.exitCode ?? ExitCode.FAILURE;
   }
+}
+
+/** `{"error": {"code", "message"}}` on stdout, the shape verify --output json uses (DESIGN section 4). */
+function printJsonError(io: CliIo, code: CliErrorCode, message: string): void {
+  io.stdout(`${JSON.stringify({ error: { code, message } }, undefined, 2)}\n`);
+}
+
+/** Whether the command line asks for JSON output, for errors before the command runs. */
+function wantsJson(argv: readonly string[]): boolean {
+  return argv.some((arg, index) => arg === '--output=json' || arg === '-ojson' || ((arg === '-o' || arg === '--output') && argv[index + 1] === 'json'));
 }
 
 declare const __VERSION__: string | undefined;
 const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0';
-
 
 if (require.main === module) {
   void runCli(process.argv.slice(2)).then((code) => {

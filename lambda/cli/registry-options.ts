@@ -1,55 +1,135 @@
 import { Command } from 'commander';
+import { addCommonOptions, CliLog, CommonCliOptions, configDirFor } from './common-options';
+import { CredentialStore } from './credentials/credential-store';
+import { HelperNotFoundError } from './credentials/credential-helper';
 import { CliError, CliIo, ExitCode } from './io';
+import { BasicCredentials, CredentialSource } from '../oci/credentials';
+import { EcrCredentialProvider, parseEcrHost } from '../oci/ecr';
+import { InvalidReferenceError } from '../oci/errors';
 import { openRepository, OpenedRepository } from '../oci/open-repository';
-import { InvalidReferenceError } from '../oci/reference';
+import { parseReference } from '../oci/reference';
 
-/** The options every registry command takes (DESIGN section 4). */
-export interface RegistryCliOptions {
+/** The options every registry command takes (DESIGN section 4; notation's SecureFlagOpts). */
+export interface RegistryCliOptions extends CommonCliOptions {
+  readonly insecureRegistry?: boolean;
   readonly plainHttp?: boolean;
   readonly ociLayout?: boolean;
   readonly username?: string;
+  readonly password?: string;
   readonly passwordStdin?: boolean;
 }
 
 export function addRegistryOptions(command: Command): Command {
-  return command
-    .option('--plain-http', 'use plain HTTP instead of HTTPS (for a registry on loopback)')
-    .option('--oci-layout', 'treat <ref> as <dir>:<tag> or <dir>@<digest> of an OCI image layout on disk')
-    .option('-u, --username <name>', 'registry user name (or SIGNED_IMAGE_USERNAME)')
-    .option('--password-stdin', 'read the registry password from standard input (or SIGNED_IMAGE_PASSWORD)');
+  return addCredentialOptions(addCommonOptions(command))
+    .option('--insecure-registry', 'use HTTP protocol while connecting to registries. Should be used only for testing')
+    .option('--plain-http', 'the same as --insecure-registry')
+    .option('--oci-layout', 'treat <ref> as <dir>:<tag> or <dir>@<digest> of an OCI image layout on disk');
 }
 
-/** Opens the repository a reference names, with the credentials given on the command line or in the environment. */
-export async function openTarget(reference: string, options: RegistryCliOptions, io: CliIo): Promise<OpenedRepository> {
-  const username = options.username ?? io.env.SIGNED_IMAGE_USERNAME;
-  let password = io.env.SIGNED_IMAGE_PASSWORD;
+export function addCredentialOptions(command: Command): Command {
+  return command
+    .option('-u, --username <name>', 'username for registry operations (default to $NOTATION_USERNAME if not specified)')
+    .option('-p, --password <password>', 'password for registry operations (default to $NOTATION_PASSWORD if not specified)')
+    .option('--password-stdin', 'take the password from stdin');
+}
+
+/**
+ * The user name and password given on the command line, on stdin or in the environment (notation's
+ * NOTATION_USERNAME/NOTATION_PASSWORD, then SIGNED_IMAGE_*), or undefined when none was given. Messages name
+ * the options, never their values: a password typed into the wrong place must not be echoed.
+ */
+export async function explicitCredentials(options: RegistryCliOptions, io: CliIo): Promise<BasicCredentials | undefined> {
+  const { env } = io;
+  if (options.password !== undefined && options.passwordStdin) {
+    throw new CliError('--password and --password-stdin cannot be used together', ExitCode.USAGE);
+  }
+  if (options.password !== undefined) {
+    io.stderr('Warning: a password given with -p/--password is visible in the process list and shell history; use --password-stdin or NOTATION_PASSWORD\n');
+  }
+  const username = options.username ?? env.NOTATION_USERNAME ?? env.SIGNED_IMAGE_USERNAME;
+  let password = options.password ?? env.NOTATION_PASSWORD ?? env.SIGNED_IMAGE_PASSWORD;
   if (options.passwordStdin) {
     password = (await io.readStdin()).replace(/\r?\n$/, '');
     if (!password) throw new CliError('--password-stdin was given but standard input was empty', ExitCode.USAGE);
   }
-  if (password !== undefined && username === undefined) {
-    throw new CliError('a password was given without a user name: add --username or set SIGNED_IMAGE_USERNAME', ExitCode.USAGE);
+  if (password !== undefined && !username) {
+    throw new CliError('a registry password was given without a user name: add -u/--username or set NOTATION_USERNAME', ExitCode.USAGE);
   }
+  if (username && password === undefined) {
+    throw new CliError(`a registry user name was given without a password: add -p/--password, --password-stdin or set NOTATION_PASSWORD`, ExitCode.USAGE);
+  }
+  return username && password !== undefined ? { username, password } : undefined;
+}
+
+/**
+ * Opens the repository a reference names. Credentials: the explicit ones, else the credential store notation
+ * would use (asked only when the registry wants credentials), else, for ECR hosts, the AWS SDK default chain.
+ */
+export async function openTarget(reference: string, options: RegistryCliOptions, io: CliIo): Promise<OpenedRepository> {
+  const log = new CliLog(io, options);
   try {
+    if (options.ociLayout) return openRepository(reference, { ociLayout: true });
+    const { registry } = parseReference(reference);
+    const explicit = await explicitCredentials(options, io);
+    if (explicit) log.debug(`registry credentials for ${registry}: from the command line or the environment`);
     return openRepository(reference, {
-      plainHttp: options.plainHttp,
-      ociLayout: options.ociLayout,
-      username,
-      password,
+      plainHttp: options.insecureRegistry || options.plainHttp,
+      ...(explicit ?? { credentials: storeCredentials(registry, CredentialStore.forEnvironment(configDirFor(options, io), io.env), log) }),
     });
   } catch (error) {
-    if (error instanceof InvalidReferenceError) throw new CliError(error.message, ExitCode.USAGE);
+    if (error instanceof InvalidReferenceError) throw new CliError(error.message, ExitCode.USAGE, 'invalid-reference');
     throw error;
   }
 }
 
+function storeCredentials(registry: string, store: CredentialStore, log: CliLog): CredentialSource {
+  const ecrHost = parseEcrHost(registry);
+  const ecr = ecrHost ? new EcrCredentialProvider(ecrHost) : undefined;
+  return async () => {
+    try {
+      const found = await store.get(registry);
+      if (found) {
+        log.debug(`registry credentials for ${registry}: ${found.source}`);
+        return found.credentials;
+      }
+    } catch (error) {
+      // The built-in ECR credentials stand in for an ecr-login helper that is not installed.
+      if (!(ecr && error instanceof HelperNotFoundError)) throw error;
+      log.debug(`${error.message}; using ECR GetAuthorizationToken instead`);
+    }
+    if (ecr) {
+      log.debug(`registry credentials for ${registry}: ECR GetAuthorizationToken with the AWS SDK default credential chain`);
+      return ecr.credentials();
+    }
+    log.debug(`registry credentials for ${registry}: none found in ${store.path}`);
+    return undefined;
+  };
+}
+
 /** Runs a registry operation, naming the reference in any error it throws. */
-export async function forReference<T>(displayReference: string, operation: () => Promise<T>): Promise<T> {
+export async function forReference<T>(displayReference: string, operation: () => Promise<T>, options: RegistryCliOptions = {}): Promise<T> {
   try {
     return await operation();
   } catch (error) {
     if (error instanceof CliError) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    throw new CliError(`${displayReference}: ${message}`);
+    throw new CliError(`${displayReference}: ${message}${plainHttpHint(error, options)}`, ExitCode.FAILURE, 'registry');
   }
+}
+
+/** A TLS handshake answered in plain HTTP fails with OpenSSL's "wrong version number" (or a length error). */
+function plainHttpHint(error: unknown, options: RegistryCliOptions): string {
+  if (options.insecureRegistry || options.plainHttp || options.ociLayout) return '';
+  const text = describeCauses(error);
+  return /wrong version number|packet length too long|EPROTO|ERR_SSL/i.test(text)
+    ? ' (the registry may speak plain HTTP: if it is a test registry, add --insecure-registry)'
+    : '';
+}
+
+function describeCauses(error: unknown): string {
+  const parts: string[] = [];
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    parts.push(current.message, String((current as NodeJS.ErrnoException).code ?? ''));
+  }
+  return parts.join(' ');
 }

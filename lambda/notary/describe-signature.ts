@@ -2,6 +2,7 @@
 import { signingJobArn, signingProfileVersionArn } from './aws-signer-identity';
 import { parseCertificate } from './certificate';
 import { parseJwsEnvelope } from './jws';
+import { describeTimestampToken, TimestampDescription } from './timestamp-description';
 import { MediaType } from '../oci/media-types';
 import { Descriptor } from '../oci/types';
 
@@ -30,6 +31,8 @@ export interface SignatureDescription {
   readonly signedArtifact: Descriptor;
   readonly certificateChain: readonly CertificateDescription[];
   readonly timestamped: boolean;
+  /** The RFC 3161 countersignature's time and certificates (unverified), or why it cannot be read. */
+  readonly timestamp?: TimestampDescription;
 }
 
 const STANDARD_HEADERS = new Set(['alg', 'cty', 'crit']);
@@ -50,6 +53,17 @@ export function describeSignature(
   const signedAttributes = Object.fromEntries(
     Object.entries(envelope.protectedHeaders).filter(([key]) => !STANDARD_HEADERS.has(key) && !key.startsWith('io.cncf.notary.')),
   );
+  const describeChain = (chain: readonly Uint8Array[]) =>
+    chain.map((der, index) => {
+      const certificate = parseCertificate(der, `certificate ${index + 1} of the chain`);
+      return {
+        subject: certificate.subject,
+        issuer: certificate.issuer,
+        sha256Fingerprint: certificate.sha256,
+        notBefore: certificate.notBefore.toISOString(),
+        notAfter: certificate.notAfter.toISOString(),
+      };
+    });
   return {
     signatureDigest,
     mediaType: envelope.mediaType,
@@ -63,16 +77,8 @@ export function describeSignature(
     signingJobArn: signingJobArn(envelope),
     signedAttributes,
     signedArtifact: envelope.payload.targetArtifact,
-    certificateChain: envelope.certificateChain.map((der, index) => {
-      const certificate = parseCertificate(der, `certificate ${index + 1} of the chain`);
-      return {
-        subject: certificate.subject,
-        issuer: certificate.issuer,
-        sha256Fingerprint: certificate.sha256,
-        notBefore: certificate.notBefore.toISOString(),
-        notAfter: certificate.notAfter.toISOString(),
-      };
-    }),
+    certificateChain: describeChain(envelope.certificateChain),
     timestamped: envelope.timestampToken !== undefined,
+    timestamp: envelope.timestampToken && describeTimestampToken(envelope.timestampToken, describeChain),
   };
 }

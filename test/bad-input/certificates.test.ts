@@ -119,7 +119,7 @@ describe('signed-image verify with trust stores that are not certificates', () =
     const pem = content === 'KEY' ? chain.leaf.keyPem : content === 'LEAF' ? chain.leaf.pem : content;
     const configDir = writeNotationConfig(trustPolicy({ trustStores: ['ca:broken'] }), { 'ca:broken': pem });
     const before = await snapshot(PREFIX);
-    const run = await runSignedImage(['verify', '--plain-http', '-d', configDir, reference]);
+    const run = await runSignedImage(['verify', '--plain-http', '--config-dir', configDir, reference]);
     expect(run.code).not.toBe(0);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/^Error: /);

@@ -110,7 +110,7 @@ describe('malformed references', () => {
     expect(before).toEqual({ [repo]: ['v1'] });
     for (const [problem, reference] of malformedReferences()) {
       const sign = await runSignedImage(['sign', '--plain-http', '-k', keyFile, '-c', certFile, '--', reference]);
-      const verify = await runSignedImage(['verify', '--plain-http', '-d', configDir, '--', reference]);
+      const verify = await runSignedImage(['verify', '--plain-http', '--config-dir', configDir, '--', reference]);
       for (const run of [sign, verify]) {
         expect({ problem, code: run.code, stdout: run.stdout }).toEqual({ problem, code: 2, stdout: '' });
         expect(run.stderr.startsWith(`Error: invalid reference ${quoted(reference)}: `)).toBe(true);

@@ -147,7 +147,7 @@ describe('a registry that answers a manifest request with something other than a
   test.each(Object.keys(ANSWERS).map((name) => [name]))('%s: sign and verify fail naming the image and the problem, and nothing is written', async (name) => {
     const reference = `${registry.host}/bad/${name}:v1`;
     const sign = await runSignedImage(['sign', '--plain-http', '-k', keyFile, '-c', certFile, reference]);
-    const verify = await runSignedImage(['verify', '--plain-http', '-d', configDir, reference]);
+    const verify = await runSignedImage(['verify', '--plain-http', '--config-dir', configDir, reference]);
 
     expect(sign).toEqual({ code: 1, stdout: '', stderr: `Error: ${reference}: ${PROBLEMS[name](reference)}\n` });
     expect(verify).toEqual({ code: 1, stdout: '', stderr: `Error: ${PROBLEMS[name](reference)}\n` });
@@ -165,7 +165,7 @@ describe('a registry that answers a manifest request with something other than a
     }, 2);
     let run;
     try {
-      run = await runSignedImage(['verify', '--plain-http', '-d', configDir, '-o', 'json', reference]);
+      run = await runSignedImage(['verify', '--plain-http', '--config-dir', configDir, '-o', 'json', reference]);
     } finally {
       clearInterval(sampler);
     }

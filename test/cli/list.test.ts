@@ -21,7 +21,9 @@ describe('signed-image list', () => {
 
     const run = await runSignedImage(['list', '--plain-http', `${host}/${name}:${ALPINE_TAG}`]);
 
-    expect(run.stderr).toBe('');
+    expect(run.stderr).toBe(
+      `Warning: Always list the artifact using digest(@sha256:...) rather than a tag(:${ALPINE_TAG}) because resolved digest may not point to the same signed artifact, as tags are mutable.\n`,
+    );
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(
       `${host}/${name}@${ALPINE_DIGEST}\n└── application/vnd.cncf.notary.signature\n    └── ${signature.digest}\n`,

@@ -70,12 +70,16 @@ describe('signed-image sign and verify with a local key', () => {
     const sign = await runSignedImage(['sign', '--plain-http', '--key', keyFile, '--cert', certFile, `${ref}:v1`]);
     const verify = await runSignedImage(['verify', '--plain-http', '--config-dir', configDir, `${ref}:v1`]);
 
-    expect(sign.stderr).toBe('');
+    expect(sign.stderr).toBe(
+      'Warning: Always sign the artifact using digest(@sha256:...) rather than a tag(:v1) because tags are mutable and a tag reference can point to a different artifact than the one signed.\n',
+    );
     expect(sign.code).toBe(0);
     const signatures = await listSignatures(repository, image);
     expect(signatures).toHaveLength(1);
     expect(sign.stdout).toBe(`Successfully signed ${ref}@${image.digest}\nPushed the signature to ${ref}@${signatures[0].digest}\n`);
-    expect(verify.stderr).toBe('');
+    expect(verify.stderr).toBe(
+      'Warning: Always verify the artifact using digest(@sha256:...) rather than a tag(:v1) because resolved digest may not point to the same signed artifact, as tags are mutable.\n',
+    );
     expect(verify.code).toBe(0);
     expect(verify.stdout).toBe(`Successfully verified signature for ${ref}@${image.digest}\n`);
   });
@@ -108,8 +112,8 @@ describe('signed-image sign and verify with a local key', () => {
       { 'ca:acme': chain.root.pem },
     );
 
-    const onRegistry = await runSignedImage(['verify', '--plain-http', '-d', layoutConfig, '-o', 'json', `${ref}:v1`]);
-    const onLayout = await runSignedImage(['verify', '--oci-layout', '-d', layoutConfig, '-o', 'json', `${layoutDir}:v1`]);
+    const onRegistry = await runSignedImage(['verify', '--plain-http', '--config-dir', layoutConfig, '-o', 'json', `${ref}:v1`]);
+    const onLayout = await runSignedImage(['verify', '--oci-layout', '--scope', 'local/app', '--config-dir', layoutConfig, '-o', 'json', `${layoutDir}:v1`]);
 
     expect(onRegistry.code).toBe(0);
     expect(onLayout.code).toBe(0);
@@ -125,7 +129,7 @@ describe('signed-image sign and verify with a local key', () => {
     const image = await pushImage(repository, createRandomImage(), 'v1');
     await runSignedImage(['sign', '--plain-http', '-k', keyFile, '-c', certFile, `${ref}:v1`]);
 
-    const run = await runSignedImage(['verify', '--plain-http', '-d', configDir, '--output', 'json', `${ref}:v1`]);
+    const run = await runSignedImage(['verify', '--plain-http', '--config-dir', configDir, '--output', 'json', `${ref}:v1`]);
     const outcome = JSON.parse(run.stdout);
 
     expect(run.code).toBe(0);
@@ -145,8 +149,8 @@ describe('signed-image sign and verify with a local key', () => {
     const { repository, ref } = registryRepository('cli/unsigned');
     const image = await pushImage(repository, createRandomImage(), 'v1');
 
-    const run = await runSignedImage(['verify', '--plain-http', '-d', configDir, `${ref}:v1`]);
-    const json = await runSignedImage(['verify', '--plain-http', '-d', configDir, '-o', 'json', `${ref}:v1`]);
+    const run = await runSignedImage(['verify', '--plain-http', '--config-dir', configDir, `${ref}@${image.digest}`]);
+    const json = await runSignedImage(['verify', '--plain-http', '--config-dir', configDir, '-o', 'json', `${ref}:v1`]);
 
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
@@ -161,7 +165,7 @@ describe('signed-image sign and verify with a local key', () => {
     await runSignedImage(['sign', '--plain-http', '-k', keyFile, '-c', certFile, `${ref}:v1`]);
     const replaced = await pushImage(repository, createRandomImage(), 'v1');
 
-    const run = await runSignedImage(['verify', '--plain-http', '-d', configDir, `${ref}:v1`]);
+    const run = await runSignedImage(['verify', '--plain-http', '--config-dir', configDir, `${ref}:v1`]);
 
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`no signature is associated with "${ref}@${replaced.digest}"`);
@@ -172,7 +176,7 @@ describe('signed-image sign and verify with a local key', () => {
     const image = await pushImage(repository, createRandomImage(), 'v1');
     await runSignedImage(['sign', '--plain-http', '-k', otherKeyFile, '-c', otherCertFile, `${ref}:v1`]);
 
-    const run = await runSignedImage(['verify', '--plain-http', '-d', configDir, '-o', 'json', `${ref}:v1`]);
+    const run = await runSignedImage(['verify', '--plain-http', '--config-dir', configDir, '-o', 'json', `${ref}:v1`]);
     const outcome = JSON.parse(run.stdout);
 
     expect(run.code).toBe(1);
@@ -187,8 +191,8 @@ describe('signed-image sign and verify with a local key', () => {
     await pushImage(repository, createRandomImage(), 'v1');
     await runSignedImage(['sign', '--plain-http', '-k', keyFile, '-c', certFile, '-m', 'buildId=42', `${ref}:v1`]);
 
-    const match = await runSignedImage(['verify', '--plain-http', '-d', configDir, '-m', 'buildId=42', `${ref}:v1`]);
-    const mismatch = await runSignedImage(['verify', '--plain-http', '-d', configDir, '-m', 'buildId=43', `${ref}:v1`]);
+    const match = await runSignedImage(['verify', '--plain-http', '--config-dir', configDir, '-m', 'buildId=42', `${ref}:v1`]);
+    const mismatch = await runSignedImage(['verify', '--plain-http', '--config-dir', configDir, '-m', 'buildId=43', `${ref}:v1`]);
 
     expect(match.code).toBe(0);
     expect(mismatch.code).toBe(1);
@@ -206,50 +210,78 @@ describe('signed-image sign and verify with a local key', () => {
     });
     await signImage({ repository, tagOrDigest: image.digest, signer });
 
-    const run = await runSignedImage(['verify', '--plain-http', '-d', configDir, `${ref}@${image.digest}`]);
+    const run = await runSignedImage(['verify', '--plain-http', '--config-dir', configDir, `${ref}@${image.digest}`]);
 
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/digital signature has expired on "/);
   });
 
-  test('inspect shows the scheme, the metadata and the certificate fingerprints', async () => {
+  test('inspect -o json prints notation\'s shape, and -o tree (the default) the same facts as a tree', async () => {
     const { repository, ref } = registryRepository('cli/inspect');
     const image = await pushImage(repository, createRandomImage(), 'v1');
-    await runSignedImage(['sign', '--plain-http', '-k', keyFile, '-c', certFile, '-e', '24h', '-m', 'team=payments', `${ref}:v1`]);
+    await runSignedImage(['sign', '--plain-http', '-k', keyFile, '-c', certFile, '-e', '24h', '-m', 'team=payments', `${ref}@${image.digest}`]);
+    const [signatureManifest] = await listSignatures(repository, image);
 
-    const text = await runSignedImage(['inspect', '--plain-http', `${ref}:v1`]);
-    const json = await runSignedImage(['inspect', '--plain-http', '-o', 'json', `${ref}:v1`]);
+    const text = await runSignedImage(['inspect', '--plain-http', `${ref}@${image.digest}`]);
+    const tree = await runSignedImage(['inspect', '--plain-http', '-o', 'tree', `${ref}@${image.digest}`]);
+    const json = await runSignedImage(['inspect', '--plain-http', '-o', 'json', `${ref}@${image.digest}`]);
     const described = JSON.parse(json.stdout);
 
-    expect(text.code).toBe(0);
-    expect(text.stdout).toContain(`${ref}@${image.digest}`);
-    expect(text.stdout).toContain('signing scheme: notary.x509');
-    expect(text.stdout).toContain('user metadata team: payments');
-    const signature = described.signatures[0];
-    expect(signature.signatureAlgorithm).toBe('ES384');
-    expect(signature.signingScheme).toBe('notary.x509');
-    expect(Date.parse(signature.expiry) - Date.parse(signature.signingTime)).toBe(24 * 3600 * 1000);
-    expect(signature.signedArtifact).toEqual({ mediaType: MediaType.OCI_MANIFEST, digest: image.digest, size: image.size, annotations: { team: 'payments' } });
-    expect(signature.certificateChain.map((certificate: { subject: string }) => certificate.subject)).toEqual([
-      'CN=builder,O=Acme,L=Seattle,ST=WA,C=US',
-      chain.intermediate.subject,
-      chain.root.subject,
+    // notation cmd/notation/internal/display/metadata/json/inspect.go
+    const rfc3339 = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(json.code).toBe(0);
+    expect(described).toEqual({
+      mediaType: MediaType.OCI_MANIFEST,
+      signatures: [
+        {
+          mediaType: 'application/jose+json',
+          digest: signatureManifest.digest,
+          signatureAlgorithm: 'ECDSA-SHA-384',
+          signedAttributes: { signingScheme: 'notary.x509', signingTime: rfc3339, expiry: rfc3339 },
+          userDefinedAttributes: { team: 'payments' },
+          unsignedAttributes: { signingAgent: expect.stringMatching(/^signed-image\//) },
+          certificates: chain.chain.map((der, index) => ({
+            SHA256Fingerprint: createHash('sha256').update(der).digest('hex'),
+            issuedTo: ['CN=builder,O=Acme,L=Seattle,ST=WA,C=US', chain.intermediate.subject, chain.root.subject][index],
+            issuedBy: [chain.intermediate.subject, chain.root.subject, chain.root.subject][index],
+            expiry: rfc3339,
+          })),
+          signedArtifact: { mediaType: MediaType.OCI_MANIFEST, digest: image.digest, size: image.size },
+        },
+      ],
+    });
+    const { signingTime, expiry } = described.signatures[0].signedAttributes;
+    expect(Date.parse(expiry) - Date.parse(signingTime)).toBe(24 * 3600 * 1000);
+
+    expect(text).toEqual(tree);
+    expect(tree.code).toBe(0);
+    const lines = tree.stdout.split('\n');
+    expect(lines.slice(0, 5)).toEqual([
+      'Inspecting all signatures for signed artifact',
+      `${ref}@${image.digest}`,
+      '└── application/vnd.cncf.notary.signature',
+      `    └── ${signatureManifest.digest}`,
+      '        ├── media type: application/jose+json',
     ]);
-    for (const [index, der] of chain.chain.entries()) {
-      const fingerprint = createHash('sha256').update(der).digest('hex');
-      expect(signature.certificateChain[index].sha256Fingerprint).toBe(fingerprint);
-      expect(text.stdout).toContain(`SHA256 fingerprint: ${fingerprint}`);
-    }
+    expect(tree.stdout).toContain('        ├── signature algorithm: ECDSA-SHA-384\n        ├── signed attributes\n        │   ├── signingScheme: notary.x509\n');
+    expect(tree.stdout).toMatch(/│   ├── signingTime: \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\n/);
+    expect(tree.stdout).toContain('        ├── user defined attributes\n        │   └── team: payments\n');
+    for (const der of chain.chain) expect(tree.stdout).toContain(`SHA256 fingerprint: ${createHash('sha256').update(der).digest('hex')}`);
+    expect(tree.stdout).toContain(`        └── signed artifact\n            ├── media type: ${MediaType.OCI_MANIFEST}\n            ├── digest: ${image.digest}\n            └── size: ${image.size}\n`);
   });
 });
 
 describe('signed-image sign usage errors', () => {
   const imageRef = 'localhost:5000/app:v1';
   test.each([
-    [['sign', imageRef], 'give either --key and --cert, or --signer-profile'],
-    [['sign', '--key', 'k.pem', imageRef], '--key and --cert must be given together'],
-    [['sign', '--signer-profile', 'release', '--key', 'k.pem', '--cert', 'c.pem', imageRef], 'give either --key and --cert, or --signer-profile'],
-    [['sign', '--signer-profile', 'release', '--expiry', '1h', imageRef], '--expiry is not supported with --signer-profile'],
+    [['sign', imageRef], 'no signing key was given and '],
+    [['sign', '--key', 'k.pem', imageRef], 'signing key "k.pem" is not in '],
+    [['sign', '--cert', 'c.pem', imageRef], '--cert needs --key <file>'],
+    [['sign', '--signer-profile', 'release', '--key', 'k.pem', '--cert', 'c.pem', imageRef], 'give one of --key <name>, --key <file> with --cert, --plugin with --id, or --signer-profile'],
+    [['sign', '--signer-profile', 'release', '--expiry', '1h', imageRef], '--expiry is not supported with AWS Signer'],
+    [['sign', '--plugin', 'com.example.other', '--id', 'key-1', imageRef], 'plugin "com.example.other" is not supported'],
+    [['sign', '--plugin', 'com.amazonaws.signer.notation.plugin', imageRef], '--plugin and --id must be given together'],
+    [['sign', '--signature-format', 'cose', '-k', 'k.pem', '-c', 'c.pem', imageRef], '--signature-format cose is not supported'],
     [['sign', '--signer-profile', 'no-dashes-allowed', imageRef], 'signing profile name "no-dashes-allowed" is not valid'],
     [['sign', '--key', '/nonexistent/k.pem', '--cert', '/nonexistent/c.pem', imageRef], '--key /nonexistent/k.pem: no such file'],
   ])('%j fails with exit code 2: %s', async (argv, message) => {
@@ -296,7 +328,7 @@ describe('signed-image with an AWS Signer profile', () => {
       jobOwner: '111122223333',
       metadata: { 'com.amazonaws.signer.signingProfile': PROFILE_ARN },
     }));
-    const sign = await runSignedImage(['sign', '--plain-http', '--signer-profile', PROFILE_ARN, `${ref}:v1`]);
+    const sign = await runSignedImage(['sign', '--plain-http', '--signer-profile', PROFILE_ARN, `${ref}@${image.digest}`]);
     expect(sign.stderr).toBe('');
     expect(sign.code).toBe(0);
     expect(sign.stdout).toContain('Signing job: arn:aws:signer:us-west-2:111122223333:/signing-jobs/');
@@ -311,7 +343,7 @@ describe('signed-image with an AWS Signer profile', () => {
     const { ref, configDir: dir } = await signWithProfile('cli/aws');
     signerMock.on(GetRevocationStatusCommand).resolves({ revokedEntities: [] });
 
-    const run = await runSignedImage(['verify', '--plain-http', '-d', dir, '-o', 'json', `${ref}:v1`]);
+    const run = await runSignedImage(['verify', '--plain-http', '--config-dir', dir, '-o', 'json', `${ref}:v1`]);
     const outcome = JSON.parse(run.stdout);
 
     expect(run.code).toBe(0);
@@ -327,7 +359,7 @@ describe('signed-image with an AWS Signer profile', () => {
     const { ref, configDir: dir } = await signWithProfile('cli/aws-revoked');
     signerMock.on(GetRevocationStatusCommand).resolves({ revokedEntities: [PROFILE_VERSION_ARN] });
 
-    const run = await runSignedImage(['verify', '--plain-http', '-d', dir, `${ref}:v1`]);
+    const run = await runSignedImage(['verify', '--plain-http', '--config-dir', dir, `${ref}:v1`]);
 
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`Resource(s) ${PROFILE_VERSION_ARN} have been revoked.`);

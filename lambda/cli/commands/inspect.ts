@@ -1,91 +1,186 @@
 import { Command, Option } from 'commander';
-import { describeSignature, SignatureDescription } from '../../notary/describe-signature';
-import { listSignatures } from '../../notary/list-signatures';
-import { parseSignatureManifest } from '../../notary/signature-manifest';
-import { DEFAULT_LIMITS } from '../../oci/repository';
+import { CertificateDescription, SignatureDescription } from '../../notary/describe-signature';
+import { MediaType } from '../../oci/media-types';
 import { CliContext } from '../context';
+import { CliError } from '../io';
+import { listAtMost, maxSignaturesOption, parseMaxSignatures, tagWarning } from '../listing-options';
 import { addRegistryOptions, forReference, openTarget, RegistryCliOptions } from '../registry-options';
+import { describeSignatureAt } from '../signature-details';
+import { renderTree, TreeNode } from '../tree';
 
 interface InspectOptions extends RegistryCliOptions {
-  readonly output: 'text' | 'json';
+  readonly output: 'tree' | 'text' | 'json';
+  readonly maxSignatures: string;
 }
 
-type Inspected = SignatureDescription | { readonly signatureDigest: string; readonly error: string };
+/** notation's inspect JSON (cmd/notation/internal/display/metadata/json/inspect.go). */
+interface InspectedSignature {
+  readonly mediaType: string;
+  readonly digest: string;
+  readonly signatureAlgorithm: string;
+  readonly signedAttributes: Record<string, string>;
+  readonly userDefinedAttributes: Record<string, string>;
+  readonly unsignedAttributes: Record<string, unknown>;
+  readonly certificates: InspectedCertificate[];
+  readonly signedArtifact: { readonly mediaType: string; readonly digest: string; readonly size: number };
+}
+
+interface InspectedCertificate {
+  readonly SHA256Fingerprint: string;
+  readonly issuedTo: string;
+  readonly issuedBy: string;
+  readonly expiry: string;
+}
+
+/** notation-core-go's names for the JWS algorithms (proto.EncodeSigningAlgorithm). */
+const ALGORITHM_NAMES: Readonly<Record<string, string>> = {
+  ES256: 'ECDSA-SHA-256',
+  ES384: 'ECDSA-SHA-384',
+  ES512: 'ECDSA-SHA-512',
+  PS256: 'RSASSA-PSS-SHA-256',
+  PS384: 'RSASSA-PSS-SHA-384',
+  PS512: 'RSASSA-PSS-SHA-512',
+};
 
 /**
- * `signed-image inspect <ref>`: every signature's scheme, times, signed attributes (AWS Signer profile) and
- * certificate chain with SHA-256 fingerprints, as `notation inspect` shows them. It does not verify.
+ * `signed-image inspect <ref>`: every signature's algorithm, signed, user defined and unsigned attributes,
+ * certificate chain and signed artifact, in notation's JSON shape (`-o json`) or tree (`-o tree`, the
+ * default). It does not verify. A signature that cannot be read is reported on stderr and fails the command
+ * after the others are shown, as in notation.
  */
 export function registerInspect(program: Command, { io }: CliContext): void {
   addRegistryOptions(
     program
       .command('inspect')
-      .description('show the signatures of an image: signer, times, attributes and certificate chains (no verification)')
+      .description('inspect all signatures associated with the signed artifact (no verification)')
       .argument('<ref>', 'image reference: <registry>/<repository>:<tag> or @<digest>')
-      .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text')),
+      .addOption(maxSignaturesOption())
+      .addOption(new Option('-o, --output <format>', 'output format: tree (also "text") or json').choices(['tree', 'text', 'json']).default('tree')),
   ).action(async (reference: string, options: InspectOptions) => {
+    const max = parseMaxSignatures(options.maxSignatures);
+    const json = options.output === 'json';
     const target = await openTarget(reference, options, io);
-    const { subject, signatures } = await forReference(target.displayReference, async () => {
-      const resolved = await target.repository.resolve(target.tagOrDigest);
-      const described: Inspected[] = [];
-      for (const signature of await listSignatures(target.repository, resolved)) {
-        try {
-          const manifest = await target.repository.fetchManifest(signature.digest, { maxBytes: DEFAULT_LIMITS.manifestBytes });
-          const parsed = parseSignatureManifest(manifest.bytes, resolved);
-          const envelope = await target.repository.fetchBlob(parsed.envelope, { maxBytes: DEFAULT_LIMITS.envelopeBytes });
-          described.push(describeSignature(signature.digest, envelope, parsed.envelope.mediaType));
-        } catch (error) {
-          described.push({ signatureDigest: signature.digest, error: (error as Error).message });
+    let skipped = false;
+    const { subject, signatures } = await forReference(
+      target.displayReference,
+      async () => {
+        const resolved = await target.repository.resolve(target.tagOrDigest);
+        if (resolved.digest !== target.tagOrDigest) tagWarning(io, 'inspect', target.tagOrDigest);
+        const inspected: InspectedSignature[] = [];
+        for (const signature of await listAtMost(target.repository, resolved, max, io)) {
+          try {
+            inspected.push(toNotationShape(await describeSignatureAt(target, signature.digest, resolved), json));
+          } catch (error) {
+            io.stderr(`Warning: Skipping signature ${signature.digest} because of error: ${(error as Error).message}\n`);
+            skipped = true;
+          }
         }
-      }
-      return { subject: resolved, signatures: described };
-    });
+        return { subject: resolved, signatures: inspected };
+      },
+      options,
+    );
     const pinned = `${target.repositoryName}@${subject.digest}`;
-    if (options.output === 'json') {
-      io.stdout(`${JSON.stringify({ reference: pinned, mediaType: subject.mediaType, signatures }, undefined, 2)}\n`);
-      return;
-    }
-    if (signatures.length === 0) {
+    if (json) {
+      io.stdout(`${JSON.stringify({ mediaType: subject.mediaType, signatures }, undefined, 4)}\n`);
+    } else if (signatures.length === 0) {
       io.stdout(`${pinned} has no associated signature\n`);
-      return;
+    } else {
+      io.stdout(`Inspecting all signatures for signed artifact\n${renderTree({ label: pinned, children: [{ label: MediaType.NOTARY_SIGNATURE, children: signatures.map(signatureNode) }] })}`);
     }
-    io.stdout(`Inspecting all signatures for signed artifact\n${pinned}\n`);
-    signatures.forEach((signature, index) => io.stdout(tree(signature, index === signatures.length - 1)));
+    if (skipped) throw new CliError('at least one signature was skipped and not displayed');
   });
 }
 
-function tree(signature: Inspected, last: boolean): string {
-  const lines: string[] = [];
-  const branch = last ? '└── ' : '├── ';
-  const indent = last ? '    ' : '│   ';
-  lines.push(`${branch}${signature.signatureDigest}`);
-  if ('error' in signature) {
-    lines.push(`${indent}└── error: ${signature.error}`);
-    return `${lines.join('\n')}\n`;
+function toNotationShape(signature: SignatureDescription, json: boolean): InspectedSignature {
+  const time = (iso: string | undefined) => (iso === undefined ? undefined : formatTime(iso, json));
+  const signedAttributes: Record<string, string> = { signingScheme: signature.signingScheme };
+  const signingTime = time(signature.signingTime ?? signature.authenticSigningTime);
+  if (signingTime) signedAttributes.signingTime = signingTime;
+  const expiry = time(signature.expiry);
+  if (expiry) signedAttributes.expiry = expiry;
+  for (const [key, value] of Object.entries(signature.signedAttributes)) signedAttributes[key] = typeof value === 'string' ? value : JSON.stringify(value);
+  const unsignedAttributes: Record<string, unknown> = {};
+  if (signature.signingAgent) unsignedAttributes.signingAgent = signature.signingAgent;
+  if (signature.timestamp) {
+    unsignedAttributes.timestampSignature =
+      'error' in signature.timestamp
+        ? { error: signature.timestamp.error }
+        : {
+          timestamp: formatTime(signature.timestamp.genTime, json),
+          certificates: signature.timestamp.certificates.map((certificate) => certificateShape(certificate, json)),
+        };
   }
-  const fields: Array<[string, string | undefined]> = [
-    ['signature algorithm', signature.signatureAlgorithm],
-    ['signature envelope type', signature.mediaType],
-    ['signing scheme', signature.signingScheme],
-    ['signing time', signature.signingTime],
-    ['authentic signing time', signature.authenticSigningTime],
-    ['expiry', signature.expiry ?? 'never'],
-    ['signing agent', signature.signingAgent],
-    ['signing profile version', signature.signingProfileVersionArn],
-    ['signing job', signature.signingJobArn],
-    ['signed artifact', `${signature.signedArtifact.digest} (${signature.signedArtifact.mediaType}, ${signature.signedArtifact.size} bytes)`],
-    ['timestamp countersignature', signature.timestamped ? 'present' : 'none'],
-  ];
-  for (const [name, value] of fields) if (value !== undefined) lines.push(`${indent}├── ${name}: ${value}`);
-  for (const [key, value] of Object.entries(signature.signedArtifact.annotations ?? {})) lines.push(`${indent}├── user metadata ${key}: ${value}`);
-  lines.push(`${indent}└── certificates`);
-  signature.certificateChain.forEach((certificate, index) => {
-    const lastCertificate = index === signature.certificateChain.length - 1;
-    const certificateIndent = `${indent}    ${lastCertificate ? '    ' : '│   '}`;
-    lines.push(`${indent}    ${lastCertificate ? '└──' : '├──'} SHA256 fingerprint: ${certificate.sha256Fingerprint}`);
-    lines.push(`${certificateIndent}├── subject: ${certificate.subject}`);
-    lines.push(`${certificateIndent}├── issuer: ${certificate.issuer}`);
-    lines.push(`${certificateIndent}└── valid: ${certificate.notBefore} to ${certificate.notAfter}`);
+  const { annotations, ...artifact } = signature.signedArtifact;
+  return {
+    mediaType: signature.mediaType,
+    digest: signature.signatureDigest,
+    signatureAlgorithm: ALGORITHM_NAMES[signature.signatureAlgorithm] ?? signature.signatureAlgorithm,
+    signedAttributes,
+    userDefinedAttributes: { ...annotations },
+    unsignedAttributes,
+    certificates: signature.certificateChain.map((certificate) => certificateShape(certificate, json)),
+    signedArtifact: { mediaType: artifact.mediaType, digest: artifact.digest, size: artifact.size },
+  };
+}
+
+function certificateShape(certificate: CertificateDescription, json: boolean): InspectedCertificate {
+  return {
+    SHA256Fingerprint: certificate.sha256Fingerprint,
+    issuedTo: certificate.subject,
+    issuedBy: certificate.issuer,
+    expiry: formatTime(certificate.notAfter, json),
+  };
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** notation prints times as RFC 3339 in JSON and in Go's ANSIC layout (`Mon Jan _2 15:04:05 2006`) in the tree. */
+function formatTime(iso: string, json: boolean): string {
+  const date = new Date(iso);
+  if (json) return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const clock = date.toISOString().slice(11, 19);
+  return `${DAYS[date.getUTCDay()]} ${MONTHS[date.getUTCMonth()]} ${String(date.getUTCDate()).padStart(2, ' ')} ${clock} ${date.getUTCFullYear()}`;
+}
+
+function signatureNode(signature: InspectedSignature): TreeNode {
+  const pairs = (record: Record<string, string>): TreeNode[] =>
+    Object.keys(record).length === 0 ? [{ label: '(empty)' }] : Object.entries(record).map(([key, value]) => ({ label: `${key}: ${value}` }));
+  const certificates = (list: readonly InspectedCertificate[]): TreeNode => ({
+    label: 'certificates',
+    children: list.map((certificate) => ({
+      label: `SHA256 fingerprint: ${certificate.SHA256Fingerprint}`,
+      children: [{ label: `issued to: ${certificate.issuedTo}` }, { label: `issued by: ${certificate.issuedBy}` }, { label: `expiry: ${certificate.expiry}` }],
+    })),
   });
-  return `${lines.join('\n')}\n`;
+  const unsigned: TreeNode[] = [];
+  for (const [key, value] of Object.entries(signature.unsignedAttributes)) {
+    if (typeof value === 'string') {
+      unsigned.push({ label: `${key}: ${value}` });
+    } else if ('error' in (value as object)) {
+      unsigned.push({ label: 'timestamp signature', children: [{ label: `error: ${(value as { error: string }).error}` }] });
+    } else {
+      const timestamp = value as { timestamp: string; certificates: InspectedCertificate[] };
+      unsigned.push({ label: 'timestamp signature', children: [{ label: `timestamp: ${timestamp.timestamp}` }, certificates(timestamp.certificates)] });
+    }
+  }
+  return {
+    label: signature.digest,
+    children: [
+      { label: `media type: ${signature.mediaType}` },
+      { label: `signature algorithm: ${signature.signatureAlgorithm}` },
+      { label: 'signed attributes', children: pairs(signature.signedAttributes) },
+      { label: 'user defined attributes', children: pairs(signature.userDefinedAttributes) },
+      { label: 'unsigned attributes', children: unsigned.length > 0 ? unsigned : [{ label: '(empty)' }] },
+      certificates(signature.certificates),
+      {
+        label: 'signed artifact',
+        children: [
+          { label: `media type: ${signature.signedArtifact.mediaType}` },
+          { label: `digest: ${signature.signedArtifact.digest}` },
+          { label: `size: ${signature.signedArtifact.size}` },
+        ],
+      },
+    ],
+  };
 }

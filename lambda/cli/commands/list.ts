@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { listSignatures } from '../../notary/list-signatures';
 import { MediaType } from '../../oci/media-types';
 import { CliContext } from '../context';
+import { listAtMost, maxSignaturesOption, parseMaxSignatures, tagWarning } from '../listing-options';
 import { addRegistryOptions, forReference, openTarget, RegistryCliOptions } from '../registry-options';
 
 /** `signed-image list <ref>`: the digests of the image's Notary signatures, as `notation list` prints them. */
@@ -11,13 +11,20 @@ export function registerList(program: Command, { io }: CliContext): void {
       .command('list')
       .alias('ls')
       .description('list the Notary signatures of an image (OCI 1.1 and legacy signature manifests)')
-      .argument('<ref>', 'image reference: <registry>/<repository>:<tag> or @<digest>'),
-  ).action(async (reference: string, options: RegistryCliOptions) => {
+      .argument('<ref>', 'image reference: <registry>/<repository>:<tag> or @<digest>')
+      .addOption(maxSignaturesOption()),
+  ).action(async (reference: string, options: RegistryCliOptions & { maxSignatures: string }) => {
+    const max = parseMaxSignatures(options.maxSignatures);
     const target = await openTarget(reference, options, io);
-    const { subject, signatures } = await forReference(target.displayReference, async () => {
-      const resolved = await target.repository.resolve(target.tagOrDigest);
-      return { subject: resolved, signatures: await listSignatures(target.repository, resolved) };
-    });
+    const { subject, signatures } = await forReference(
+      target.displayReference,
+      async () => {
+        const resolved = await target.repository.resolve(target.tagOrDigest);
+        if (resolved.digest !== target.tagOrDigest) tagWarning(io, 'list', target.tagOrDigest);
+        return { subject: resolved, signatures: await listAtMost(target.repository, resolved, max, io) };
+      },
+      options,
+    );
     const resolved = `${target.repositoryName}@${subject.digest}`;
     if (signatures.length === 0) {
       io.stdout(`${resolved} has no associated signature\n`);

@@ -1,29 +1,83 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Command } from 'commander';
+import { loadTrustPolicy } from '../../notary/config-dir';
 import { parseTrustPolicy } from '../../notary/trust-policy';
+import { addCommonOptions, CommonCliOptions, configDirFor } from '../common-options';
 import { CliContext } from '../context';
-import { CliError } from '../io';
+import { CliError, ExitCode } from '../io';
+import { NotationPaths } from '../notation-dir';
 
-/** `signed-image policy validate <file>`: applies every trust policy rule, as `cdk synth` and verify do. */
+/**
+ * `signed-image policy import|show|validate`: notation's trust policy commands (cmd/notation/policy) on the
+ * configuration directory, and `validate`, which applies every trust policy rule as `cdk synth` and verify do.
+ */
 export function registerPolicy(program: Command, { io }: CliContext): void {
-  const policy = program.command('policy').description('work with Notary trust policies');
-  policy
-    .command('validate')
-    .description('validate a trust policy document (trustpolicy.json, version 1.0)')
+  const policy = program.command('policy').description('manage trust policy configuration for signature verification');
+
+  addCommonOptions(policy.command('import').description('import trust policy configuration from a JSON file'))
+    .argument('<file_path>', 'the trust policy file')
+    .option('--force', 'override the existing trust policy configuration, never prompt')
+    .action((file: string, options: CommonCliOptions & { force?: boolean }) => {
+      const text = readPolicyFile(file);
+      validate(text, file);
+      const dir = configDirFor(options, io);
+      // Replace the file verify reads: trustpolicy.oci.json when present, else notation 1.x's trustpolicy.json.
+      const target = existsSync(NotationPaths.ociTrustPolicy(dir)) ? NotationPaths.ociTrustPolicy(dir) : NotationPaths.legacyTrustPolicy(dir);
+      if (existsSync(target)) {
+        // There is no interactive prompt: replacing trust needs an explicit --force.
+        if (!options.force) throw new CliError(`the trust policy file ${target} already exists: add --force to overwrite it`, ExitCode.USAGE);
+        io.stderr('Warning: existing trust policy configuration file will be overwritten\n');
+      }
+      mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
+      const temporary = `${target}.${process.pid}.tmp`;
+      writeFileSync(temporary, text, { mode: 0o600 });
+      renameSync(temporary, target);
+      io.stdout('Trust policy configuration imported successfully.\n');
+    });
+
+  addCommonOptions(policy.command('show').description('show trust policy configuration')).action((options: CommonCliOptions) => {
+    const dir = configDirFor(options, io);
+    const path = [NotationPaths.ociTrustPolicy(dir), NotationPaths.legacyTrustPolicy(dir)].find((candidate) => existsSync(candidate));
+    if (!path) {
+      throw new CliError(
+        `failed to show trust policy as the trust policy file does not exist (looked for ${NotationPaths.ociTrustPolicy(dir)} and ${NotationPaths.legacyTrustPolicy(dir)}).\nYou can import one using \`signed-image policy import <path-to-policy.json>\``,
+      );
+    }
+    const text = readFileSync(path, 'utf8');
+    io.stdout(text.endsWith('\n') ? text : `${text}\n`);
+    try {
+      loadTrustPolicy(dir);
+    } catch (error) {
+      throw new CliError(
+        `${(error as Error).message}\nExisting trust policy configuration is invalid, you may update or create a new one via \`signed-image policy import <path-to-policy.json>\``,
+        ExitCode.FAILURE,
+        'invalid-trust-policy',
+      );
+    }
+  });
+
+  addCommonOptions(policy.command('validate').description('validate a trust policy document (trustpolicy.json, version 1.0)'))
     .argument('<file>', 'the trust policy file')
     .action((file: string) => {
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (error) {
-        throw new CliError(`cannot read trust policy "${file}": ${(error as Error).message}`);
-      }
-      try {
-        const document = parseTrustPolicy(text);
-        const names = document.trustPolicies.map((statement) => `"${statement.name}"`).join(', ');
-        io.stdout(`Trust policy ${file} is valid: ${document.trustPolicies.length} statement(s): ${names}\n`);
-      } catch (error) {
-        throw new CliError(`${file}: ${(error as Error).message}`);
-      }
+      const document = validate(readPolicyFile(file), file);
+      const names = document.trustPolicies.map((statement) => `"${statement.name}"`).join(', ');
+      io.stdout(`Trust policy ${file} is valid: ${document.trustPolicies.length} statement(s): ${names}\n`);
     });
+}
+
+function readPolicyFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read trust policy "${file}": ${(error as Error).message}`);
+  }
+}
+
+function validate(text: string, file: string): ReturnType<typeof parseTrustPolicy> {
+  try {
+    return parseTrustPolicy(text);
+  } catch (error) {
+    throw new CliError(`${file}: ${(error as Error).message}`, ExitCode.FAILURE, 'invalid-trust-policy');
+  }
 }

@@ -1,31 +1,39 @@
 import { readFileSync } from 'node:fs';
-import { SignerClient } from '@aws-sdk/client-signer';
 import { Command, Option } from 'commander';
 import { signImage, SignRequestError } from '../../notary/sign-image';
 import { SignatureManifestFormat } from '../../notary/signature-manifest';
-import { AwsSignerSigner } from '../../signers/aws-signer';
 import { LocalKeySigner } from '../../signers/local-key';
 import { Signer } from '../../signers/signer';
+import { CliLog, configDirFor } from '../common-options';
 import { CliContext } from '../context';
 import { parseDuration } from '../duration';
-import { CliError, ExitCode } from '../io';
+import { CliError, CliIo, ExitCode } from '../io';
+import { collectKeyValue } from '../key-value';
 import { addRegistryOptions, forReference, openTarget, RegistryCliOptions } from '../registry-options';
+import { awsSigner, checkPlugin } from '../signer-plugin';
+import { SigningKeys } from '../signing-keys';
 import { collectUserMetadata } from '../user-metadata';
 
 interface SignOptions extends RegistryCliOptions {
   readonly key?: string;
   readonly cert?: string;
+  readonly plugin?: string;
+  readonly id?: string;
+  readonly pluginConfig?: Record<string, string>;
   readonly signerProfile?: string;
   readonly expiry?: string;
   readonly userMetadata?: Record<string, string>;
   readonly force?: boolean;
-  readonly signatureFormat: SignatureManifestFormat;
+  readonly signatureFormat: string;
+  readonly signatureManifest: SignatureManifestFormat;
 }
 
 /**
- * `signed-image sign <ref>`: signs an image with a local key and certificate chain, or with an AWS Signer
- * signing profile, and pushes the signature next to it. Signing again is a no-op while a valid signature
- * by the same identity over the same metadata exists (unless --force).
+ * `signed-image sign <ref>`: signs an image with a key from notation's signing key list (the default one when
+ * no key is named), a local key file and certificate chain, or an AWS Signer signing profile (`--plugin
+ * com.amazonaws.signer.notation.plugin --id <arn>` as for notation, or `--signer-profile`), and pushes the
+ * signature next to it. Signing again is a no-op while a valid signature by the same identity over the same
+ * metadata exists (unless --force).
  */
 export function registerSign(program: Command, { io }: CliContext): void {
   addRegistryOptions(
@@ -33,32 +41,61 @@ export function registerSign(program: Command, { io }: CliContext): void {
       .command('sign')
       .description('sign an image and store the Notary signature next to it (OCI referrer)')
       .argument('<ref>', 'image reference: <registry>/<repository>:<tag> or @<digest>')
-      .option('-k, --key <file>', 'PEM private key of the signing certificate')
-      .option('-c, --cert <file>', 'PEM certificate chain, signing certificate first, ending at the root')
-      .option('-p, --signer-profile <name|arn>', 'AWS Signer signing profile (platform Notation-OCI-SHA384-ECDSA), by name or ARN')
+      .option('-k, --key <name|file>', 'a key from the signing key list (default: its default key); with --cert, a PEM private key file')
+      .option('-c, --cert <file>', 'PEM certificate chain of the --key file, signing certificate first, ending at the root')
+      .option('--plugin <name>', 'signing plugin: com.amazonaws.signer.notation.plugin (AWS Signer, built in; requires --id)')
+      .option('--id <arn>', 'key id for --plugin: the AWS Signer signing profile ARN')
+      .option('--plugin-config <key=value>', 'plugin settings: aws-region, aws-profile (repeatable)', (value: string, previous?: Record<string, string>) =>
+        collectKeyValue(value, previous, '--plugin-config'),
+      )
+      .option('--signer-profile <name|arn>', 'AWS Signer signing profile (platform Notation-OCI-SHA384-ECDSA), by name or ARN')
       .option('-e, --expiry <duration>', 'signature validity, e.g. 24h or 30d (local key only)')
-      .option('-m, --user-metadata <key=value>', 'signed annotation to add (repeatable)', collectUserMetadata)
+      .option('-m, --user-metadata <key=value>', '{key}={value} pairs that are added to the signature payload (repeatable)', collectUserMetadata)
       .option('--force', 'sign even when a valid signature by the same identity exists')
-      .addOption(new Option('--signature-format <format>', 'signature manifest form').choices(['oci-1.1', 'legacy']).default('oci-1.1')),
+      .addOption(new Option('--signature-format <format>', 'signature envelope format, options: "jws", "cose"').default('jws'))
+      .addOption(
+        new Option('--signature-manifest <form>', 'signature manifest form: OCI 1.1 image manifest with artifactType, or the legacy form')
+          .choices(['oci-1.1', 'legacy'])
+          .default('oci-1.1'),
+      ),
   ).action(async (reference: string, options: SignOptions) => {
-    const signer = createSigner(options, io.env);
+    if (options.signatureFormat !== 'jws') {
+      throw new CliError(
+        options.signatureFormat === 'cose'
+          ? '--signature-format cose is not supported: signed-image writes JWS envelopes (--signature-format jws), which notation, AWS Signer and Kyverno verify'
+          : `--signature-format "${options.signatureFormat}" is not a signature envelope format: use jws`,
+        ExitCode.USAGE,
+      );
+    }
+    // Registry options first: a password typed after -p out of habit fails here, without being echoed.
     const target = await openTarget(reference, options, io);
-    const result = await forReference(target.displayReference, async () => {
-      try {
-        return await signImage({
-          repository: target.repository,
-          tagOrDigest: target.tagOrDigest,
-          signer,
-          userMetadata: options.userMetadata,
-          force: options.force,
-          manifestFormat: options.signatureFormat,
-        });
-      } catch (error) {
-        if (error instanceof SignRequestError) throw new CliError(error.message, ExitCode.USAGE);
-        throw error;
-      }
-    });
+    const signer = createSigner(options, io);
+    const log = new CliLog(io, options);
+    log.info(`Signing ${target.displayReference} with ${signer.description}`);
+    const result = await forReference(
+      target.displayReference,
+      async () => {
+        try {
+          return await signImage({
+            repository: target.repository,
+            tagOrDigest: target.tagOrDigest,
+            signer,
+            userMetadata: options.userMetadata,
+            force: options.force,
+            manifestFormat: options.signatureManifest,
+          });
+        } catch (error) {
+          if (error instanceof SignRequestError) throw new CliError(error.message, ExitCode.USAGE);
+          throw error;
+        }
+      },
+      options,
+    );
     const pinned = `${target.repositoryName}@${result.target.digest}`;
+    if (target.tagOrDigest !== result.target.digest) {
+      // notation sign: a tag is resolved to a digest, and the digest is what is signed.
+      io.stderr(`Warning: Always sign the artifact using digest(@sha256:...) rather than a tag(:${target.tagOrDigest}) because tags are mutable and a tag reference can point to a different artifact than the one signed.\n`);
+    }
     if (result.reused) {
       io.stdout(`${pinned} already has a valid signature by ${signer.description}: ${result.signatureDigest} (use --force to sign again)\n`);
       return;
@@ -69,39 +106,60 @@ export function registerSign(program: Command, { io }: CliContext): void {
   });
 }
 
-function createSigner(options: SignOptions, env: Readonly<Record<string, string | undefined>>): Signer {
-  const local = options.key !== undefined || options.cert !== undefined;
-  if (local === (options.signerProfile !== undefined)) {
-    throw new CliError('give either --key and --cert, or --signer-profile', ExitCode.USAGE);
+function createSigner(options: SignOptions, io: CliIo): Signer {
+  const plugin = options.plugin !== undefined || options.id !== undefined;
+  const keyFile = options.cert !== undefined;
+  const keyName = options.key !== undefined && !keyFile;
+  if ([plugin, options.signerProfile !== undefined, keyFile, keyName].filter(Boolean).length > 1) {
+    throw new CliError('give one of --key <name>, --key <file> with --cert, --plugin with --id, or --signer-profile', ExitCode.USAGE);
   }
-  if (options.signerProfile !== undefined) {
-    if (options.expiry !== undefined) {
-      throw new CliError('--expiry is not supported with --signer-profile: the signing profile sets the signature validity', ExitCode.USAGE);
-    }
-    const profile = options.signerProfile;
-    try {
-      if (profile.startsWith('arn:')) {
-        const region = profile.split(':')[3];
-        return AwsSignerSigner.fromProfileArn(new SignerClient({ region }), profile);
-      }
-      return new AwsSignerSigner({ client: new SignerClient({ region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION }), profileName: profile });
-    } catch (error) {
-      throw new CliError(`--signer-profile: ${(error as Error).message}`, ExitCode.USAGE);
-    }
+  if (plugin) {
+    if (options.plugin === undefined || options.id === undefined) throw new CliError('--plugin and --id must be given together', ExitCode.USAGE);
+    checkPlugin(options.plugin, options.id, options.pluginConfig);
+    return awsSignerWithoutExpiry(options.id, options, io);
   }
-  if (options.key === undefined || options.cert === undefined) throw new CliError('--key and --cert must be given together', ExitCode.USAGE);
+  if (options.signerProfile !== undefined) return awsSignerWithoutExpiry(options.signerProfile, options, io);
+  if (keyFile) {
+    if (options.key === undefined) throw new CliError('--cert needs --key <file>', ExitCode.USAGE);
+    return localSigner(options.key, options.cert, options, '--key', '--cert');
+  }
+  // A key from notation's signing key list: the named one, or the default.
+  const keys = SigningKeys.load(configDirFor(options, io));
+  const suite = keys.resolve(options.key);
+  if (suite.pluginName !== undefined || suite.id !== undefined) {
+    checkPlugin(suite.pluginName ?? '', suite.id ?? '', suite.pluginConfig);
+    return awsSignerWithoutExpiry(suite.id!, { ...options, pluginConfig: { ...suite.pluginConfig, ...options.pluginConfig } }, io);
+  }
+  if (suite.keyPath === undefined || suite.certPath === undefined) {
+    throw new CliError(`signing key "${suite.name}" in ${keys.path} has neither keyPath and certPath nor a plugin id`, ExitCode.USAGE);
+  }
+  return localSigner(suite.keyPath, suite.certPath, options, `key "${suite.name}" keyPath`, `key "${suite.name}" certPath`);
+}
+
+function awsSignerWithoutExpiry(profile: string, options: SignOptions, io: CliIo): Signer {
+  if (options.expiry !== undefined) {
+    throw new CliError('--expiry is not supported with AWS Signer: the signing profile sets the signature validity', ExitCode.USAGE);
+  }
+  return awsSigner(profile, io.env, options.pluginConfig);
+}
+
+function localSigner(keyFile: string, certFile: string, options: SignOptions, keyWhat: string, certWhat: string): Signer {
   const expirySeconds = options.expiry === undefined ? undefined : parseDuration(options.expiry, '--expiry');
-  const read = (file: string, option: string) => {
+  const read = (file: string, what: string) => {
     try {
       return readFileSync(file);
     } catch (error) {
-      throw new CliError(`${option} ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, ExitCode.USAGE);
+      throw new CliError(`${what} ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, ExitCode.USAGE);
     }
   };
+  const key = read(keyFile, keyWhat);
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(key.toString('latin1'))) {
+    throw new CliError(`${keyWhat} ${keyFile} is an encrypted private key: decrypt it first (openssl pkey -in ${keyFile} -out <file>); signed-image does not prompt for passphrases`, ExitCode.USAGE);
+  }
   try {
-    return new LocalKeySigner({ key: read(options.key, '--key'), certificateChain: read(options.cert, '--cert'), expirySeconds });
+    return new LocalKeySigner({ key, certificateChain: read(certFile, certWhat), expirySeconds });
   } catch (error) {
     if (error instanceof CliError) throw error;
-    throw new CliError(`--key ${options.key} / --cert ${options.cert}: ${(error as Error).message}`, ExitCode.USAGE);
+    throw new CliError(`${keyWhat} ${keyFile} / ${certWhat} ${certFile}: ${(error as Error).message}`, ExitCode.USAGE);
   }
 }

@@ -1,25 +1,31 @@
 import { SignerClient } from '@aws-sdk/client-signer';
 import { Command, Option } from 'commander';
 import { loadConfigDir } from '../../notary/config-dir';
+import { TrustPolicyError, TrustStoreError } from '../../notary/trust-policy';
 import { withBuiltInTrustStores } from '../../notary/trust-store';
 import { VerificationOutcome } from '../../notary/types';
 import { verifyImage } from '../../notary/verify-image';
 import { AwsSignerRevocationChecker } from '../../signers/aws-revocation';
+import { configDirFor } from '../common-options';
 import { CliContext } from '../context';
-import { CliError, ExitCode } from '../io';
+import { CliError, CliIo, ExitCode } from '../io';
+import { maxSignaturesOption, parseMaxSignatures, tagWarning } from '../listing-options';
 import { addRegistryOptions, openTarget, RegistryCliOptions } from '../registry-options';
+import { describeSignatureAt } from '../signature-details';
+import { table } from '../table';
 import { collectUserMetadata } from '../user-metadata';
 
 interface VerifyOptions extends RegistryCliOptions {
-  readonly configDir: string;
   readonly userMetadata?: Record<string, string>;
   readonly output: 'text' | 'json';
   readonly maxSignatures: string;
+  readonly scope?: string;
 }
 
 /**
- * `signed-image verify <ref> --config-dir <dir>`: verifies an image under notation's trust policy and trust
- * stores, the way the pipeline's verify gate does. Exit 0 when verified, 1 when not, 2 on usage errors.
+ * `signed-image verify <ref>`: verifies an image under notation's trust policy and trust stores (the
+ * configuration directory notation uses, or --config-dir), the way the pipeline's verify gate does.
+ * Exit 0 when verified, 1 when not, 2 on usage errors.
  */
 export function registerVerify(program: Command, { io, setExitCode }: CliContext): void {
   addRegistryOptions(
@@ -27,22 +33,22 @@ export function registerVerify(program: Command, { io, setExitCode }: CliContext
       .command('verify')
       .description('verify the Notary signatures of an image under a trust policy')
       .argument('<ref>', 'image reference: <registry>/<repository>:<tag> or @<digest>')
-      .requiredOption('-d, --config-dir <dir>', 'notation configuration directory: trustpolicy(.oci).json and truststore/x509/...')
-      .option('-m, --user-metadata <key=value>', 'require this key and value in the signed annotations (repeatable)', collectUserMetadata)
-      .option('--max-signatures <n>', 'signatures tried at most', '100')
+      .option('-m, --user-metadata <key=value>', 'user defined {key}={value} pairs that must be present in the signature for successful verification (repeatable)', collectUserMetadata)
+      .addOption(maxSignaturesOption())
+      .option('--scope <scope>', 'trust policy scope for an --oci-layout artifact (required with --oci-layout, as in notation)')
       .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text')),
   ).action(async (reference: string, options: VerifyOptions) => {
-    const maxSignatures = Number(options.maxSignatures);
-    if (!Number.isInteger(maxSignatures) || maxSignatures < 1) {
-      throw new CliError(`--max-signatures "${options.maxSignatures}" is not a positive integer`, ExitCode.USAGE);
+    const maxSignatures = parseMaxSignatures(options.maxSignatures);
+    if (Boolean(options.ociLayout) !== (options.scope !== undefined)) {
+      throw new CliError('--oci-layout and --scope must be used together (notation requires a trust policy scope for an OCI layout)', ExitCode.USAGE);
     }
-    const config = loadConfigDir(options.configDir);
+    const config = loadConfig(configDirFor(options, io));
     const target = await openTarget(reference, options, io);
     const outcome = await verifyImage({
       repository: target.repository,
       tagOrDigest: target.tagOrDigest,
       displayReference: target.displayReference,
-      scope: target.repositoryName,
+      scope: options.scope ?? target.repositoryName,
       policy: config.policy,
       stores: withBuiltInTrustStores(config.stores),
       userMetadata: options.userMetadata,
@@ -50,29 +56,54 @@ export function registerVerify(program: Command, { io, setExitCode }: CliContext
       // Only AWS Signer signatures are checked this way; the client is made for the profile's region when needed.
       revocation: new AwsSignerRevocationChecker((region) => new SignerClient({ region })),
     });
+    setExitCode(outcome.verified ? ExitCode.OK : ExitCode.FAILURE);
     if (options.output === 'json') {
       io.stdout(`${JSON.stringify(outcome, undefined, 2)}\n`);
-    } else {
-      printText(outcome, target.repositoryName, io.stdout, io.stderr);
+      return;
     }
-    setExitCode(outcome.verified ? ExitCode.OK : ExitCode.FAILURE);
+    if (outcome.digest && target.tagOrDigest !== outcome.digest) tagWarning(io, 'verify', target.tagOrDigest);
+    await printText(outcome, target.repositoryName, target, io);
   });
 }
 
-function printText(outcome: VerificationOutcome, repositoryName: string, stdout: (s: string) => void, stderr: (s: string) => void): void {
+/** A trust policy or trust store the command cannot use is a usage error naming the file (as with --output json). */
+function loadConfig(dir: string): ReturnType<typeof loadConfigDir> {
+  try {
+    return loadConfigDir(dir);
+  } catch (error) {
+    if (error instanceof TrustPolicyError) throw new CliError(error.message, ExitCode.USAGE, 'invalid-trust-policy');
+    if (error instanceof TrustStoreError) throw new CliError(error.message, ExitCode.USAGE, 'trust-store');
+    throw error;
+  }
+}
+
+async function printText(
+  outcome: VerificationOutcome,
+  repositoryName: string,
+  target: Parameters<typeof describeSignatureAt>[0],
+  io: CliIo,
+): Promise<void> {
   for (const result of outcome.results) {
     if (result.action === 'log' && !result.ok) {
-      stderr(`Warning: ${result.type} check failed (logged, not enforced): ${result.message}\n`);
+      // notation verify: `Warning: <type> was set to "log" and failed with error: <message>`.
+      io.stderr(`Warning: ${result.type} was set to "log" and failed with error: ${result.message}\n`);
     }
   }
   if (!outcome.verified) {
-    stderr(`Error: ${outcome.error?.message ?? 'signature verification failed'}\n`);
+    io.stderr(`Error: ${outcome.error?.message ?? 'signature verification failed'}\n`);
     return;
   }
   const pinned = `${repositoryName}@${outcome.digest}`;
   if (outcome.level === 'skip') {
-    stdout(`Trust policy is configured to skip signature verification for ${pinned}\n`);
+    io.stdout(`Trust policy is configured to skip signature verification for ${pinned}\n`);
     return;
   }
-  stdout(`Successfully verified signature for ${pinned}\n`);
+  io.stdout(`Successfully verified signature for ${pinned}\n`);
+  if (!outcome.signatureDigest) return;
+  const described = await describeSignatureAt(target, outcome.signatureDigest, outcome.digest);
+  const metadata = Object.entries(described.signedArtifact.annotations ?? {});
+  if (metadata.length > 0) {
+    io.stdout('\nThe artifact was signed with the following user metadata.\n\n');
+    io.stdout(table([['KEY', 'VALUE'], ...metadata]));
+  }
 }

@@ -1,0 +1,192 @@
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SignerClient, SignPayloadCommand } from '@aws-sdk/client-signer';
+import { mockClient } from 'aws-sdk-client-mock';
+import { notationConfigDir } from '../../lambda/cli/notation-dir';
+import { listSignatures } from '../../lambda/notary/list-signatures';
+import { RegistryRepository } from '../../lambda/oci/registry-repository';
+import { LocalKeySigner } from '../../lambda/signers/local-key';
+import { authRegistry, plainRegistry } from '../harness/env';
+import { runSignedImage } from '../util/cli';
+import { createRandomImage, pushImage } from '../util/images';
+import { trustPolicy, writeNotationConfig } from '../util/notation-config';
+import { createChain, TestChain } from '../util/pki';
+
+const PROFILE_ARN = 'arn:aws:signer:us-west-2:111122223333:/signing-profiles/release';
+const signerMock = mockClient(SignerClient);
+afterEach(() => signerMock.reset());
+afterAll(() => signerMock.restore());
+
+let chain: TestChain;
+let keyFile: string;
+let certFile: string;
+let configDir: string;
+
+beforeAll(async () => {
+  chain = await createChain();
+  const dir = mkdtempSync(join(tmpdir(), 'notation-flags-'));
+  keyFile = join(dir, 'key.pem');
+  certFile = join(dir, 'chain.pem');
+  writeFileSync(keyFile, chain.leaf.keyPem);
+  writeFileSync(certFile, chain.chainPem);
+  configDir = writeNotationConfig(trustPolicy({ trustStores: ['ca:test'] }), { 'ca:test': chain.root.pem });
+});
+
+async function authImage(): Promise<{ ref: string; digest: string; repository: RegistryRepository }> {
+  const { host, username, password } = authRegistry();
+  const name = `cli/auth-${randomBytes(4).toString('hex')}`;
+  const repository = new RegistryRepository({ registry: host, repository: name, plainHttp: true, username, password });
+  const image = await pushImage(repository, createRandomImage());
+  return { ref: `${host}/${name}@${image.digest}`, digest: image.digest, repository };
+}
+
+describe('notation\'s registry flags', () => {
+  test('-u/-p sign and verify on a registry with basic auth; --insecure-registry is notation\'s HTTP flag', async () => {
+    const { username, password } = authRegistry();
+    const { ref, repository, digest } = await authImage();
+
+    const sign = await runSignedImage(['sign', '--insecure-registry', '-u', username, '-p', password, '-k', keyFile, '-c', certFile, ref]);
+    const verify = await runSignedImage(['verify', '--insecure-registry', '-u', username, '-p', password, '--config-dir', configDir, ref]);
+
+    expect(sign.code).toBe(0);
+    expect(sign.stderr).toBe('Warning: a password given with -p/--password is visible in the process list and shell history; use --password-stdin or NOTATION_PASSWORD\n');
+    expect(await listSignatures(repository, { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: 0 })).toHaveLength(1);
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toBe(`Successfully verified signature for ${ref}\n`);
+  });
+
+  test('NOTATION_USERNAME/NOTATION_PASSWORD and --password-stdin give the credentials without the command line', async () => {
+    const { username, password } = authRegistry();
+    const { ref } = await authImage();
+
+    const fromEnv = await runSignedImage(['list', '--insecure-registry', ref], { env: { NOTATION_USERNAME: username, NOTATION_PASSWORD: password } });
+    const fromStdin = await runSignedImage(['list', '--insecure-registry', '-u', username, '--password-stdin', ref], { stdin: `${password}\n`, env: {} });
+    const anonymous = await runSignedImage(['list', '--insecure-registry', ref]);
+
+    expect(fromEnv.code).toBe(0);
+    expect(fromEnv.stderr).toBe('');
+    expect(fromStdin.code).toBe(0);
+    expect(anonymous.code).toBe(1);
+    expect(anonymous.stderr).toContain('requires credentials');
+  });
+
+  test('a password given to -p without -u is a usage error that does not echo it, and nothing is signed', async () => {
+    const secret = `hunter2-${randomBytes(4).toString('hex')}`;
+      const run = await runSignedImage(['sign', '-p', secret, '--signer-profile', 'release', 'localhost:5000/app:v1']);
+      const wrong = await runSignedImage(['list', '--insecure-registry', '-u', 'tester', '-p', secret, (await authImage()).ref]);
+
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('a registry password was given without a user name: add -u/--username or set NOTATION_USERNAME');
+      expect(run.stdout + run.stderr).not.toContain(secret);
+      expect(signerMock.commandCalls(SignPayloadCommand)).toHaveLength(0);
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toContain('refused the credentials');
+      expect(wrong.stdout + wrong.stderr).not.toContain(secret);
+  });
+
+  test('-u without a password is a usage error', async () => {
+    const run = await runSignedImage(['list', '-u', 'tester', 'localhost:5000/app:v1']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('a registry user name was given without a password: add -p/--password, --password-stdin or set NOTATION_PASSWORD');
+  });
+
+  test('-d/--debug says where the credentials came from, never what they are', async () => {
+    const { username, password } = authRegistry();
+    const { ref } = await authImage();
+
+    const run = await runSignedImage(['list', '-d', '--insecure-registry', ref], { env: { HOME: mkdtempSync(join(tmpdir(), 'home-')), NOTATION_USERNAME: username, NOTATION_PASSWORD: password } });
+
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('[debug] registry credentials for');
+    expect(run.stderr).toContain('from the command line or the environment');
+    expect(run.stderr).not.toContain(password);
+  });
+
+  test('TLS to a registry that speaks plain HTTP suggests --insecure-registry', async () => {
+    const run = await runSignedImage(['list', `${plainRegistry()}/cli/tls@sha256:${'a'.repeat(64)}`]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('add --insecure-registry');
+  });
+});
+
+describe('notation\'s configuration directory', () => {
+  test('is $NOTATION_CONFIG, else $XDG_CONFIG_HOME/notation, else ~/.config/notation (notation-go dir/path.go)', () => {
+    expect(notationConfigDir({ NOTATION_CONFIG: '/n', XDG_CONFIG_HOME: '/x', HOME: '/h' })).toBe('/n');
+    expect(notationConfigDir({ XDG_CONFIG_HOME: '/x', HOME: '/h' })).toBe('/x/notation');
+    expect(notationConfigDir({ XDG_CONFIG_HOME: 'relative', HOME: '/h' })).toBe('/h/.config/notation');
+    expect(notationConfigDir({ HOME: '/h' })).toBe('/h/.config/notation');
+    expect(notationConfigDir({ HOME: '/h' }, '/explicit')).toBe('/explicit');
+  });
+
+  test('verify without --config-dir reads the trust policy from $XDG_CONFIG_HOME/notation', async () => {
+    const host = plainRegistry();
+    const repository = new RegistryRepository({ registry: host, repository: 'cli/default-dir', plainHttp: true });
+    const image = await pushImage(repository, createRandomImage());
+    const ref = `${host}/cli/default-dir@${image.digest}`;
+    await runSignedImage(['sign', '--insecure-registry', '-k', keyFile, '-c', certFile, ref]);
+    const xdg = mkdtempSync(join(tmpdir(), 'xdg-'));
+    mkdirSync(join(xdg, 'notation'));
+    const empty = mkdtempSync(join(tmpdir(), 'xdg-empty-'));
+    cpSync(configDir, join(xdg, 'notation'), { recursive: true });
+
+    const verified = await runSignedImage(['verify', '--insecure-registry', ref], { env: { XDG_CONFIG_HOME: xdg, HOME: '/nonexistent' } });
+    const missing = await runSignedImage(['verify', '--insecure-registry', ref], { env: { XDG_CONFIG_HOME: empty } });
+    const missingJson = await runSignedImage(['verify', '--insecure-registry', '-o', 'json', ref], { env: { XDG_CONFIG_HOME: empty } });
+
+    expect(verified.code).toBe(0);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`neither ${join(empty, 'notation', 'trustpolicy.oci.json')} nor ${join(empty, 'notation', 'trustpolicy.json')} exists`);
+    expect(JSON.parse(missingJson.stdout).error.code).toBe('invalid-trust-policy');
+  });
+});
+
+describe('--output json errors', () => {
+  test.each([
+    [['verify', '-o', 'json', '--config-dir', '/nonexistent', 'not a reference'], 'invalid-trust-policy', 2],
+    [['inspect', '-o', 'json', 'localhost:5000/app'], 'invalid-reference', 2],
+    [['inspect', '--output', 'json', '--max-signatures', '0', 'localhost:5000/app:v1'], 'usage', 2],
+    [['verify', '--output=json', '--no-such-flag', 'localhost:5000/app:v1'], 'usage', 2],
+  ])('%j prints {"error": {"code": "%s"}} on stdout', async (argv, code, exitCode) => {
+    const run = await runSignedImage(argv);
+    expect(run.code).toBe(exitCode);
+    expect(JSON.parse(run.stdout)).toEqual({ error: { code, message: expect.any(String) } });
+    expect(run.stderr).toBe('');
+  });
+});
+
+describe('AWS Signer as notation users type it', () => {
+  test('sign --plugin com.amazonaws.signer.notation.plugin --id <profile ARN> signs with SignPayload', async () => {
+    const aws = await createChain({ keySpec: 'EC-384' });
+    const shaped = new LocalKeySigner({
+      key: aws.leaf.keyPem,
+      certificateChain: aws.chain,
+      signingAuthority: { signingProfileVersionArn: `${PROFILE_ARN}/Ab12Cd34Ef` },
+    });
+    signerMock.on(SignPayloadCommand).callsFake(async (input) => ({
+      signature: (await shaped.sign(input.payload)).envelope,
+      jobId: 'job',
+      jobOwner: '111122223333',
+      metadata: { 'com.amazonaws.signer.signingProfile': PROFILE_ARN },
+    }));
+    const host = plainRegistry();
+    const repository = new RegistryRepository({ registry: host, repository: 'cli/plugin', plainHttp: true });
+    const image = await pushImage(repository, createRandomImage());
+
+    const run = await runSignedImage(['sign', '--insecure-registry', '--plugin', 'com.amazonaws.signer.notation.plugin', '--id', PROFILE_ARN, `${host}/cli/plugin@${image.digest}`]);
+
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(signerMock.commandCalls(SignPayloadCommand)[0].args[0].input).toMatchObject({ profileName: 'release', profileOwner: '111122223333' });
+    expect(await listSignatures(repository, image)).toHaveLength(1);
+  });
+});
+
+describe('signed-image version', () => {
+  test('prints the version as notation version lays it out', async () => {
+    const run = await runSignedImage(['version']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^signed-image - .*\n\nVersion: +\S+\nNode version: +v\d+\.\d+\.\d+\nOS\/Arch: +\w+\/\w+\n$/);
+  });
+});
