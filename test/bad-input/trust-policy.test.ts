@@ -108,7 +108,7 @@ describe('invalid trust policies through the CLI', () => {
       const configDir = writeNotationConfig({});
       writeFileSync(join(configDir, 'trustpolicy.json'), typeof document === 'string' ? document : JSON.stringify(document));
       const run = await runSignedImage(['verify', '--plain-http', '--config-dir', configDir, reference]);
-      expect({ rule, code: run.code, stdout: run.stdout }).toEqual({ rule, code: 1, stdout: '' });
+      expect({ rule, code: run.code, stdout: run.stdout }).toEqual({ rule, code: 2, stdout: '' });
       expect({ rule, stderr: run.stderr }).toEqual({ rule, stderr: expect.stringContaining(message) });
       expect({ rule, stderr: run.stderr }).toEqual({ rule, stderr: expect.stringContaining(join(configDir, 'trustpolicy.json')) });
     }
