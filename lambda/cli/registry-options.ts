@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { addCommonOptions, CliLog, CommonCliOptions, configDirFor } from './common-options';
-import { CredentialStore } from './credentials/credential-store';
 import { HelperNotFoundError } from './credentials/credential-helper';
+import { CredentialStore } from './credentials/credential-store';
 import { CliError, CliIo, ExitCode } from './io';
 import { BasicCredentials, CredentialSource } from '../oci/credentials';
 import { EcrCredentialProvider, parseEcrHost } from '../oci/ecr';
@@ -56,7 +56,7 @@ export async function explicitCredentials(options: RegistryCliOptions, io: CliIo
     throw new CliError('a registry password was given without a user name: add -u/--username or set NOTATION_USERNAME', ExitCode.USAGE);
   }
   if (username && password === undefined) {
-    throw new CliError(`a registry user name was given without a password: add -p/--password, --password-stdin or set NOTATION_PASSWORD`, ExitCode.USAGE);
+    throw new CliError('a registry user name was given without a password: add -p/--password, --password-stdin or set NOTATION_PASSWORD', ExitCode.USAGE);
   }
   return username && password !== undefined ? { username, password } : undefined;
 }

@@ -30,7 +30,11 @@ export function checkPlugin(plugin: string, id: string, pluginConfig: Readonly<R
  * An AWS Signer signer for a profile name or ARN. An ARN names its region; a name uses the plugin's
  * `aws-region`, else AWS_REGION / AWS_DEFAULT_REGION. `aws-profile` selects a shared config profile.
  */
-export function awsSigner(profile: string, env: Readonly<Record<string, string | undefined>>, pluginConfig: Readonly<Record<string, string>> = {}): AwsSignerSigner {
+export function awsSigner(
+  profile: string,
+  env: Readonly<Record<string, string | undefined>>,
+  pluginConfig: Readonly<Record<string, string>> = {},
+): AwsSignerSigner {
   const profileOption = pluginConfig['aws-profile'] ? { profile: pluginConfig['aws-profile'] } : {};
   try {
     if (profile.startsWith('arn:')) {

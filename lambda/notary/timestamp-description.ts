@@ -18,7 +18,8 @@ export function describeTimestampToken(
     if (!content) throw new Error('it has no TSTInfo');
     const tstInfo = TSTInfo.fromBER(content.getValue());
     const certificates = (signedData.certificates ?? []).filter((entry): entry is Certificate => entry instanceof Certificate);
-    return { genTime: tstInfo.genTime.toISOString(), certificates: describeChain(certificates.map((certificate) => new Uint8Array(certificate.toSchema().toBER()))) };
+    const ders = certificates.map((certificate) => new Uint8Array(certificate.toSchema().toBER()));
+    return { genTime: tstInfo.genTime.toISOString(), certificates: describeChain(ders) };
   } catch (error) {
     return { error: `failed to parse timestamp countersignature: ${(error as Error).message}` };
   }

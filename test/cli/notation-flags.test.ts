@@ -74,16 +74,16 @@ describe('notation\'s registry flags', () => {
 
   test('a password given to -p without -u is a usage error that does not echo it, and nothing is signed', async () => {
     const secret = `hunter2-${randomBytes(4).toString('hex')}`;
-      const run = await runSignedImage(['sign', '-p', secret, '--signer-profile', 'release', 'localhost:5000/app:v1']);
-      const wrong = await runSignedImage(['list', '--insecure-registry', '-u', 'tester', '-p', secret, (await authImage()).ref]);
+    const run = await runSignedImage(['sign', '-p', secret, '--signer-profile', 'release', 'localhost:5000/app:v1']);
+    const wrong = await runSignedImage(['list', '--insecure-registry', '-u', 'tester', '-p', secret, (await authImage()).ref]);
 
-      expect(run.code).toBe(2);
-      expect(run.stderr).toContain('a registry password was given without a user name: add -u/--username or set NOTATION_USERNAME');
-      expect(run.stdout + run.stderr).not.toContain(secret);
-      expect(signerMock.commandCalls(SignPayloadCommand)).toHaveLength(0);
-      expect(wrong.code).toBe(1);
-      expect(wrong.stderr).toContain('refused the credentials');
-      expect(wrong.stdout + wrong.stderr).not.toContain(secret);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('a registry password was given without a user name: add -u/--username or set NOTATION_USERNAME');
+    expect(run.stdout + run.stderr).not.toContain(secret);
+    expect(signerMock.commandCalls(SignPayloadCommand)).toHaveLength(0);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('refused the credentials');
+    expect(wrong.stdout + wrong.stderr).not.toContain(secret);
   });
 
   test('-u without a password is a usage error', async () => {

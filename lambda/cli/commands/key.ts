@@ -41,7 +41,8 @@ export function registerKey(program: Command, { io }: CliContext): void {
       } else {
         if (options.id === undefined) throw new CliError('--id is required with --plugin', ExitCode.USAGE);
         checkPlugin(options.plugin!, options.id, options.pluginConfig);
-        keys.add({ name, id: options.id, pluginName: options.plugin, ...(options.pluginConfig ? { pluginConfig: options.pluginConfig } : {}) }, options.default === true);
+        const pluginConfig = options.pluginConfig ? { pluginConfig: options.pluginConfig } : {};
+        keys.add({ name, id: options.id, pluginName: options.plugin, ...pluginConfig }, options.default === true);
       }
       keys.save();
       io.stdout(options.default ? `${name}: marked as default\n` : `${name}\n`);

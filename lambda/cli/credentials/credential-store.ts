@@ -67,7 +67,8 @@ export class CredentialStore {
   private constructor(readonly path: string, private readonly config: ConfigFile, private readonly env: Env) {}
 
   get isAuthConfigured(): boolean {
-    return Boolean(this.config.credsStore) || Object.keys(this.config.credHelpers ?? {}).length > 0 || Object.keys(this.config.auths ?? {}).length > 0;
+    const { credsStore, credHelpers = {}, auths = {} } = this.config;
+    return Boolean(credsStore) || Object.keys(credHelpers).length > 0 || Object.keys(auths).length > 0;
   }
 
   /** The helper (`docker-credential-<name>`) that holds this registry's credentials, if any. */

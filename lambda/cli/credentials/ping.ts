@@ -1,6 +1,6 @@
-import { CliError } from '../io';
 import { basicAuthorization, BasicCredentials } from '../../oci/credentials';
 import { parseWwwAuthenticate } from '../../oci/www-authenticate';
+import { CliError } from '../io';
 
 const TIMEOUT_MS = 30_000;
 
