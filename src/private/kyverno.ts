@@ -14,8 +14,9 @@ export interface KyvernoPolicyInput {
 }
 
 const NOTATION_API_VERSION = 'notation.nirmata.io/v1alpha1';
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** Kubernetes name rules: namespaces and Services are DNS labels, most other objects DNS subdomains. */
+const DNS_LABEL = { pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, maxLength: 63 };
+const DNS_SUBDOMAIN = { pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, maxLength: 253 };
 const SECRET_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/secrets\/([^/]+)$/;
 
 /**
@@ -173,8 +174,8 @@ export function renderKyvernoManifests(input: KyvernoPolicyInput, options: Kyver
   return manifests;
 }
 
-function checkName(option: string, value: string, pattern: RegExp): string {
-  if (!Token.isUnresolved(value) && (!pattern.test(value) || value.length > (pattern === DNS_LABEL ? 63 : 253))) {
+function checkName(option: string, value: string, rule: { pattern: RegExp; maxLength: number }): string {
+  if (!Token.isUnresolved(value) && (!rule.pattern.test(value) || value.length > rule.maxLength)) {
     throw new Error(`kyvernoManifests: ${option} "${value}" is not a valid Kubernetes name (lower-case letters, digits and "-")`);
   }
   return value;
