@@ -135,7 +135,7 @@ export async function pushSignatures(
     const { envelope } = await signer.sign(buildPayload(target));
     const layer = await store.pushBlob(envelope, MediaType.JWS);
     await store.pushBlob(new TextEncoder().encode('{}'), MediaType.OCI_EMPTY);
-    const manifest = buildSignatureManifest({ subject: target, envelope: layer, format: 'oci-1.1', envelopeBytes: envelope, now: new Date() });
+    const manifest = buildSignatureManifest({ subject: target, envelope: layer, format: 'oci-1.1', envelopeBytes: envelope, signingTime: new Date() });
     const { descriptor } = await store.pushManifest(manifest, MediaType.OCI_MANIFEST);
     return { ...descriptor, artifactType: MediaType.NOTARY_SIGNATURE };
   };

@@ -148,7 +148,7 @@ async function replaceSignatureWithForgery(layout: OciLayoutRepository, layoutDi
   const forged = new TextEncoder().encode(JSON.stringify(envelope));
   const forgedDescriptor = await layout.pushBlob(forged, MediaType.JWS);
   await layout.pushBlob(new TextEncoder().encode('{}'), MediaType.OCI_EMPTY);
-  const manifest = buildSignatureManifest({ subject: image, envelope: forgedDescriptor, format: 'oci-1.1', envelopeBytes: forged, now: new Date() });
+  const manifest = buildSignatureManifest({ subject: image, envelope: forgedDescriptor, format: 'oci-1.1', envelopeBytes: forged, signingTime: new Date() });
   await layout.pushManifest(manifest, MediaType.OCI_MANIFEST);
   // Drop the genuine signature from the layout's index, as if it had never been pushed.
   const indexPath = join(layoutDir, 'index.json');

@@ -1,7 +1,6 @@
 import { describeSignature, SignatureDescription } from '../notary/describe-signature';
-import { parseSignatureManifest } from '../notary/signature-manifest';
+import { SignatureStore } from '../notary/signature-store';
 import { OpenedRepository } from '../oci/open-repository';
-import { DEFAULT_LIMITS } from '../oci/repository';
 import { Descriptor } from '../oci/types';
 
 /** Fetches one signature manifest and its envelope and describes it (no verification). */
@@ -10,9 +9,8 @@ export async function describeSignatureAt(
   signatureDigest: string,
   subject: Descriptor | string,
 ): Promise<SignatureDescription> {
-  const manifest = await target.repository.fetchManifest(signatureDigest, { maxBytes: DEFAULT_LIMITS.manifestBytes });
-  const subjectDescriptor = typeof subject === 'string' ? await target.repository.resolve(subject) : subject;
-  const parsed = parseSignatureManifest(manifest.bytes, subjectDescriptor);
-  const envelope = await target.repository.fetchBlob(parsed.envelope, { maxBytes: DEFAULT_LIMITS.envelopeBytes });
-  return describeSignature(signatureDigest, envelope, parsed.envelope.mediaType);
+  const store = new SignatureStore(target.repository);
+  const subjectDescriptor = typeof subject === 'string' ? await store.resolve(subject) : subject;
+  const { envelope, envelopeMediaType } = await store.fetchSignature({ digest: signatureDigest }, subjectDescriptor);
+  return describeSignature(signatureDigest, envelope, envelopeMediaType);
 }

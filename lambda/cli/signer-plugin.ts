@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
 import { SignerClient } from '@aws-sdk/client-signer';
 import { CliError, ExitCode } from './io';
+import { loadTrustStores } from '../notary/config-dir';
+import { awsSignerRoots } from '../notary/trust-store';
 import { AwsSignerSigner } from '../signers/aws-signer';
 
 /** The plugin name AWS's documentation tells notation users to type (AWS Signer notation plugin). */
@@ -27,23 +30,36 @@ export function checkPlugin(plugin: string, id: string, pluginConfig: Readonly<R
 }
 
 /**
- * An AWS Signer signer for a profile name or ARN. An ARN names its region; a name uses the plugin's
- * `aws-region`, else AWS_REGION / AWS_DEFAULT_REGION. `aws-profile` selects a shared config profile.
+ * An AWS Signer signer for a signing profile ARN (the ARN names the profile's region and owner, which signing
+ * and the check of the returned envelope need). `aws-profile` selects a shared config profile. The envelope
+ * must chain to AWS's published root of the profile's partition or to a certificate of the configuration's
+ * `signingAuthority` trust stores, where notation users keep the AWS Signer roots they trust.
  */
 export function awsSigner(
-  profile: string,
+  profileArn: string,
   env: Readonly<Record<string, string | undefined>>,
   pluginConfig: Readonly<Record<string, string>> = {},
+  configDir?: string,
 ): AwsSignerSigner {
+  if (!profileArn.startsWith('arn:')) {
+    throw new CliError(
+      `AWS Signer signing profile: give the signing profile ARN (arn:aws:signer:<region>:<account>:/signing-profiles/<name>), not "${profileArn}": the ARN names the profile's region and owner`,
+      ExitCode.USAGE,
+    );
+  }
   const profileOption = pluginConfig['aws-profile'] ? { profile: pluginConfig['aws-profile'] } : {};
   try {
-    if (profile.startsWith('arn:')) {
-      const region = profile.split(':')[3];
-      return AwsSignerSigner.fromProfileArn(new SignerClient({ region, ...profileOption }), profile);
-    }
-    const region = pluginConfig['aws-region'] ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-    return new AwsSignerSigner({ client: new SignerClient({ region, ...profileOption }), profileName: profile });
+    const region = profileArn.split(':')[3];
+    return new AwsSignerSigner({ client: new SignerClient({ region, ...profileOption }), profileArn, roots: signerRoots(profileArn, env, configDir) });
   } catch (error) {
     throw new CliError(`AWS Signer signing profile: ${(error as Error).message}`, ExitCode.USAGE);
   }
+}
+
+function signerRoots(profileArn: string, env: Readonly<Record<string, string | undefined>>, configDir?: string): Uint8Array[] | undefined {
+  const builtIn = awsSignerRoots(profileArn.split(':')[1] ?? '') ?? [];
+  const dir = configDir ?? env.NOTATION_CONFIG;
+  if (!dir || !existsSync(dir)) return builtIn.length > 0 ? builtIn : undefined;
+  const configured = [...loadTrustStores(dir)].filter(([name]) => name.startsWith('signingAuthority:')).flatMap(([, certificates]) => certificates);
+  return [...builtIn, ...configured];
 }

@@ -19,6 +19,7 @@ import { BatchGetBuildsCommand, CodeBuildClient } from '@aws-sdk/client-codebuil
 import { ParameterError } from './job';
 import { buildPayload } from '../notary/payload';
 import { MediaType } from '../oci/media-types';
+import { MAX_SIGN_PAYLOAD_BYTES } from '../signers/aws-signer';
 
 export const PROVENANCE_PREFIX = 'io.github.cdk-signed-image-pipeline.';
 
@@ -30,8 +31,6 @@ export const ProvenanceAnnotation = {
   SOURCE_REVISION: `${PROVENANCE_PREFIX}source.revision`,
 } as const;
 
-/** AWS Signer's SignPayload accepts payloads of at most this many bytes. */
-export const MAX_SIGNED_PAYLOAD_BYTES = 4096;
 
 const PROJECT = '[A-Za-z0-9][A-Za-z0-9_-]{1,254}';
 const BUILD_UUID = '[A-Za-z0-9-]{1,64}';
@@ -91,9 +90,9 @@ const LARGEST_TARGET = { mediaType: MediaType.DOCKER_MANIFEST_LIST, digest: `sha
  */
 export function checkPayloadSize(annotations: Readonly<Record<string, string>>, what: string): void {
   const bytes = buildPayload(LARGEST_TARGET, annotations).byteLength;
-  if (bytes > MAX_SIGNED_PAYLOAD_BYTES) {
+  if (bytes > MAX_SIGN_PAYLOAD_BYTES) {
     throw new ParameterError(
-      `${what} make the signed payload up to ${bytes} bytes, but AWS Signer signs payloads of at most ${MAX_SIGNED_PAYLOAD_BYTES} bytes; ` +
+      `${what} make the signed payload up to ${bytes} bytes, but AWS Signer signs payloads of at most ${MAX_SIGN_PAYLOAD_BYTES} bytes; ` +
         'use fewer or shorter userMetadata entries',
     );
   }

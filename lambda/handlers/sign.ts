@@ -42,13 +42,13 @@ import {
 import { errorFields, Logger } from './log';
 import { buildProvenance, checkPayloadSize, parseBuildReference, PROVENANCE_PREFIX, ProvenanceAnnotation } from './provenance';
 import { openImage, PLAIN_HTTP_HOSTS_ENV, plainHttpRegistries } from './registry';
-import { parseSignerArn } from '../notary/aws-signer-identity';
 import { RESERVED_METADATA_PREFIX, signImage } from '../notary/sign-image';
 import { SignatureManifestFormat } from '../notary/signature-manifest';
+import { parseCertificateFile } from '../notary/trust-store';
 import { MediaType } from '../oci/media-types';
 import { parseReference } from '../oci/reference';
 import { DEFAULT_LIMITS, OciRepository } from '../oci/repository';
-import { AwsSignerSigner } from '../signers/aws-signer';
+import { AwsSignerSigner, parseSigningProfileArn, SigningProfile } from '../signers/aws-signer';
 
 export interface SigningProfileConfig {
   readonly profileName: string;
@@ -64,6 +64,8 @@ export interface SignConfig {
   readonly allowedRepositories: ReadonlySet<string>;
   readonly manifestFormat: SignatureManifestFormat;
   readonly plainHttp: ReadonlySet<string>;
+  /** The roots AWS Signer's envelopes must chain to. @default AWS's published root of each profile's partition */
+  readonly signerRoots?: readonly Uint8Array[];
 }
 
 const PROFILE_NAME = /^[a-zA-Z0-9_]{2,64}$/;
@@ -97,19 +99,22 @@ export function loadSignConfig(env: Readonly<Record<string, string | undefined>>
     if (profileOwner !== undefined && (typeof profileOwner !== 'string' || !ACCOUNT.test(profileOwner))) {
       throw new ConfigurationError(`${where}.profileOwner must be a 12-digit AWS account id`);
     }
-    const arn = typeof profileArn === 'string' ? parseSignerArn(profileArn) : undefined;
-    const segments = arn?.resource.split('/') ?? [];
-    if (!arn || segments[1] !== 'signing-profiles' || !segments[2] || segments.length > 4 || !arn.region) {
-      throw new ConfigurationError(`${where}.profileArn must be a signing profile ARN (arn:aws:signer:<region>:<account>:/signing-profiles/<name>)`);
+    if (typeof profileArn !== 'string') throw new ConfigurationError(`${where}.profileArn must be a signing profile ARN (arn:aws:signer:<region>:<account>:/signing-profiles/<name>)`);
+    let arn: SigningProfile;
+    try {
+      arn = parseSigningProfileArn(profileArn);
+    } catch (error) {
+      throw new ConfigurationError(`${where}.profileArn: ${(error as Error).message}`);
     }
-    if (segments[2] !== profileName) {
-      throw new ConfigurationError(`${where}.profileArn names profile "${segments[2]}" but profileName is "${profileName}"`);
+    if (arn.name !== profileName) {
+      throw new ConfigurationError(`${where}.profileArn names profile "${arn.name}" but profileName is "${profileName}"`);
     }
     if (profileOwner !== undefined && arn.account !== profileOwner) {
       throw new ConfigurationError(`${where}.profileArn is in account ${arn.account} but profileOwner is ${profileOwner}`);
     }
-    return { profileName, profileOwner: profileOwner as string | undefined, profileArn: profileArn as string, region: arn.region };
+    return { profileName, profileOwner: profileOwner as string | undefined, profileArn, region: arn.region };
   });
+  const signerRoots = env[AWS_SIGNER_ROOTS_ENV]?.trim() ? parseRootsEnv(env[AWS_SIGNER_ROOTS_ENV] as string) : undefined;
 
   const repositoriesJson = parseJsonEnv(env, 'ALLOWED_REPOSITORIES');
   if (!Array.isArray(repositoriesJson)) throw new ConfigurationError('ALLOWED_REPOSITORIES must be a JSON array of repository URIs (<registry>/<repository>)');
@@ -132,7 +137,21 @@ export function loadSignConfig(env: Readonly<Record<string, string | undefined>>
   if (format !== 'oci-1.1' && format !== 'legacy') {
     throw new ConfigurationError(`SIGNATURE_MANIFEST_FORMAT must be "oci-1.1" or "legacy", got "${format.slice(0, 50)}"`);
   }
-  return { profiles, allowedRepositories, manifestFormat: format, plainHttp: plainHttpRegistries(env[PLAIN_HTTP_HOSTS_ENV], log) };
+  return { profiles, allowedRepositories, manifestFormat: format, plainHttp: plainHttpRegistries(env[PLAIN_HTTP_HOSTS_ENV], log), signerRoots };
+}
+
+/**
+ * Optional: PEM roots that AWS Signer's envelopes must chain to, instead of AWS's published root of each
+ * profile's partition (a private test CA standing in for AWS Signer).
+ */
+export const AWS_SIGNER_ROOTS_ENV = 'AWS_SIGNER_ROOTS';
+
+function parseRootsEnv(pem: string): Uint8Array[] {
+  try {
+    return parseCertificateFile(new TextEncoder().encode(pem), AWS_SIGNER_ROOTS_ENV);
+  } catch (error) {
+    throw new ConfigurationError(`${AWS_SIGNER_ROOTS_ENV} must hold PEM certificates: ${(error as Error).message}`);
+  }
 }
 
 /** One profile's signature. */
@@ -292,7 +311,7 @@ async function signWithProfiles(input: WorkInput, config: SignConfig, clients: A
     input.step(`signing ${pinned} with signing profile ${profile.profileArn}`);
     const started = Date.now();
     const signer = abortable(
-      new AwsSignerSigner({ client: clients.signer(profile.region), profileName: profile.profileName, profileOwner: profile.profileOwner }),
+      new AwsSignerSigner({ client: clients.signer(profile.region), profileArn: profile.profileArn, roots: config.signerRoots }),
       input.signal,
     );
     try {

@@ -2,6 +2,10 @@
 import { AwsSigner } from './jws';
 import { ParsedEnvelope } from './types';
 
+const WILDCARD_MESSAGE = 'The AWSSigner plugin does not support wildcard identity in the trust policy.';
+const PROFILE_VERSION_RESOURCE = /^\/signing-profiles\/[a-zA-Z0-9_]{2,64}\/[a-zA-Z0-9]+$/;
+const JOB_RESOURCE = /^\/signing-jobs\/[a-zA-Z0-9-]+$/;
+
 /** Whether the envelope was made by AWS Signer (or in its shape), to be verified with the plugin's rules. */
 export function isAwsSignerEnvelope(envelope: ParsedEnvelope): boolean {
   return envelope.protectedHeaders['io.cncf.notary.verificationPlugin'] === AwsSigner.plugin;
@@ -44,9 +48,7 @@ export interface IdentityMatch {
  * exactly; both case-insensitively. Identities that are not signer profile ARNs are ignored.
  */
 export function matchAwsSignerIdentity(envelope: ParsedEnvelope, trustedIdentities: readonly string[]): IdentityMatch {
-  if (trustedIdentities.includes('*')) {
-    return { ok: false, message: 'The AWSSigner plugin does not support wildcard identity in the trust policy.' };
-  }
+  if (trustedIdentities.includes('*')) return { ok: false, message: WILDCARD_MESSAGE };
   const signed = signingProfileVersionArn(envelope);
   if (!signed) return { ok: false, message: `signature has no "${AwsSigner.signingProfileVersion}" attribute` };
   const signedLower = signed.toLowerCase();
@@ -61,4 +63,51 @@ export function matchAwsSignerIdentity(envelope: ParsedEnvelope, trustedIdentiti
     }
   }
   return { ok: false, message: `Signature publisher doesn't match any trusted identities. (signed by ${signed})` };
+}
+
+/** Whether a trusted identity is one the AWS Signer plugin matches: a signing profile or profile version ARN. */
+function isSigningProfileIdentity(identity: string): boolean {
+  const arn = parseSignerArn(identity);
+  return arn !== undefined && arn.resource.startsWith('/signing-profiles/');
+}
+
+function isArnOf(value: unknown, resource: RegExp): value is string {
+  if (typeof value !== 'string') return false;
+  const arn = parseSignerArn(value);
+  return arn !== undefined && arn.partition !== '' && arn.region !== '' && /^[0-9]{12}$/.test(arn.account) && resource.test(arn.resource);
+}
+
+/** The capabilities notation asks the plugin to verify: those whose check the level does not skip. */
+export interface PluginCapabilities {
+  readonly trustedIdentity: boolean;
+  readonly revocation: boolean;
+}
+
+/**
+ * The error the AWS Signer plugin answers `verify-signature` with, or undefined when it would verify. notation-go
+ * fails the signature on any plugin error whatever the level (notation-go verifier/verifier.go `processSignature`),
+ * unlike a failed capability result, which the level may only log. Follows the plugin's `validate` and its
+ * attribute parsing (aws/aws-signer-notation-plugin internal/verifier/verifier.go), stricter in one place: a
+ * signed attribute that is not an ARN of its kind is refused like one that is missing, and a trust policy that
+ * names no signing profile can never trust an AWS Signer signature, so it is refused outright.
+ * Not called when both capabilities are skipped (notation does not run the plugin then).
+ */
+export function awsSignerPluginError(
+  envelope: ParsedEnvelope,
+  trustedIdentities: readonly string[],
+  capabilities: PluginCapabilities,
+): string | undefined {
+  const fail = (reason: string) => `failed to verify with plugin ${AwsSigner.plugin}: ${reason}`;
+  if (trustedIdentities.includes('*')) return fail(WILDCARD_MESSAGE);
+  if (envelope.signingScheme !== 'notary.x509.signingAuthority') return fail(`'${envelope.signingScheme}' signing scheme is not supported`);
+  if (!isArnOf(envelope.protectedHeaders[AwsSigner.signingProfileVersion], PROFILE_VERSION_RESOURCE)) {
+    return fail(`unable to parse attribute "${AwsSigner.signingProfileVersion}".`);
+  }
+  if (capabilities.revocation && !isArnOf(envelope.protectedHeaders[AwsSigner.signingJob], JOB_RESOURCE)) {
+    return fail(`unable to parse attribute "${AwsSigner.signingJob}".`);
+  }
+  if (capabilities.trustedIdentity && !trustedIdentities.some(isSigningProfileIdentity)) {
+    return fail('the trust policy names no AWS Signer signing profile ARN among its trusted identities, so no AWS Signer signature can match');
+  }
+  return undefined;
 }

@@ -183,7 +183,15 @@ function checkCritical(critical: readonly string[], headers: Record<string, unkn
     }
   }
   for (const name of critical) {
-    if (!UNDERSTOOD_CRITICAL.has(name)) fail(`critical header "${name}" is not understood by this verifier`);
+    if (!UNDERSTOOD_CRITICAL.has(name)) {
+      // Under the AWS Signer plugin this is notation's answer: the plugin processes only its two attributes (e.g.
+      // not com.amazonaws.signer.signingProfileAlias), and notation-go fails every attribute left unprocessed
+      // (notation-go verifier/verifier.go processPluginResponse; aws/aws-signer-notation-plugin internal/verifier).
+      if (plugin === AwsSigner.plugin && !name.startsWith('io.cncf.notary.')) {
+        fail(`extended critical attribute "${name}" was not processed by the verification plugin "${AwsSigner.plugin}" (all extended critical attributes must be processed by the verification plugin)`);
+      }
+      fail(`critical header "${name}" is not understood by this verifier`);
+    }
     if ((name === AwsSigner.signingProfileVersion || name === AwsSigner.signingJob) && plugin !== AwsSigner.plugin) {
       fail(`critical header "${name}" requires the verification plugin "${AwsSigner.plugin}"`);
     }

@@ -1,22 +1,25 @@
 /**
  * Signs an image (DESIGN section 3): the one function the sign handler, the CLI and the pipeline share.
  */
-import { listSignatures } from './list-signatures';
+import { signingJobArn } from './aws-signer-identity';
+import { parseCertificate } from './certificate';
 import { buildPayload } from './payload';
-import { buildSignatureManifest, parseSignatureManifest, SignatureManifestFormat } from './signature-manifest';
-import { EffectiveVerification, ParsedEnvelope } from './types';
+import { SignatureManifestFormat } from './signature-manifest';
+import { SignatureStore } from './signature-store';
+import { Signer } from './signer';
+import { EffectiveVerification, ParsedEnvelope, TrustAnchors } from './types';
 import { verifySignature } from './verify-signature';
-import { isValidDigest } from '../oci/digest';
 import { RegistryError } from '../oci/errors';
-import { EMPTY_JSON_DIGEST, MediaType } from '../oci/media-types';
-import { DEFAULT_LIMITS, OciRepository } from '../oci/repository';
+import { MediaType } from '../oci/media-types';
+import { OciRepository } from '../oci/repository';
 import { Descriptor } from '../oci/types';
-import { Signer } from '../signers/signer';
 
 /** The annotation prefix notation reserves; user metadata may not use it. */
 export const RESERVED_METADATA_PREFIX = 'io.cncf.notary';
 /** Existing signatures examined for reuse at most (notation's verify default). */
 const MAX_REUSE_CANDIDATES = 100;
+/** A signature is reused only while it stays valid this long, or half the signer's validity when shorter. */
+const REUSE_MARGIN_MS = 30 * 24 * 3600 * 1000;
 
 export interface SignImageRequest {
   readonly repository: OciRepository;
@@ -56,19 +59,21 @@ export class SignRequestError extends Error {
 }
 
 /**
- * Signs the image `tagOrDigest` of `repository` unless a valid signature by the same identity over the same
- * user metadata exists (or `force`). Pushes the envelope blob, the config blob, then the signature manifest
- * last, so a half-written signature is never visible; throws if any push fails.
+ * Signs the image `tagOrDigest` of `repository` unless a signature by the same identity over the same user
+ * metadata verifies under the signer's own trust (or `force`). The envelope the signer returns is checked the
+ * same way before anything is pushed; then the envelope blob, the config blob and the signature manifest
+ * last, so a half-written signature is never visible; throws if any check or push fails.
  */
 export async function signImage(request: SignImageRequest): Promise<SignImageResult> {
-  const { repository, tagOrDigest, signer } = request;
+  const { tagOrDigest, signer } = request;
+  const store = new SignatureStore(request.repository);
   const userMetadata = checkUserMetadata(request.userMetadata ?? {});
   const now = request.now ?? new Date();
 
-  const target = await resolveTarget(repository, tagOrDigest);
+  const target = await store.resolve(tagOrDigest);
 
   if (!request.force) {
-    const existing = await findReusableSignature(repository, target, signer, userMetadata, now);
+    const existing = await findReusableSignature(store, target, signer, userMetadata, now);
     if (existing) return { target, signatureDigest: existing, reused: true, referrersIndexedByStore: false };
   }
 
@@ -77,29 +82,35 @@ export async function signImage(request: SignImageRequest): Promise<SignImageRes
   if (signed.mediaType !== MediaType.JWS) {
     throw new Error(`${signer.description} returned a signature envelope of media type "${signed.mediaType}"; only ${MediaType.JWS} is supported`);
   }
+  // As notation-go checks a plugin's envelope (signer/plugin.go generateSignatureEnvelope), and more: it must
+  // also verify under the signer's own trust, or a compromised or misconfigured signer would go unnoticed.
+  const checked = await checkOwnSignature(signed.envelope, target, signer, userMetadata, now);
+  if ('failure' in checked) {
+    throw new SignerEnvelopeError(`${signer.description} returned a signature envelope for ${target.digest} that does not check out, so nothing was pushed: ${checked.failure}`);
+  }
+  const envelope = checked.envelope;
 
-  const envelopeDescriptor = await repository.pushBlob(signed.envelope, MediaType.JWS);
-  const format = request.manifestFormat ?? 'oci-1.1';
-  const configMediaType = format === 'legacy' ? MediaType.NOTARY_SIGNATURE : MediaType.OCI_EMPTY;
-  const config = await repository.pushBlob(new TextEncoder().encode('{}'), configMediaType);
-  if (config.digest !== EMPTY_JSON_DIGEST) throw new Error(`the store answered digest ${config.digest} for the empty config blob`);
-
-  const manifest = buildSignatureManifest({
+  const pushed = await store.pushSignature({
     subject: target,
-    envelope: { mediaType: MediaType.JWS, digest: envelopeDescriptor.digest, size: signed.envelope.byteLength },
-    format,
-    annotations: signed.annotations,
-    envelopeBytes: signed.envelope,
-    now,
+    signed,
+    format: request.manifestFormat ?? 'oci-1.1',
+    signingTime: (envelope.signingTime ?? envelope.authenticSigningTime) as Date,
   });
-  const pushed = await repository.pushManifest(manifest, MediaType.OCI_MANIFEST);
   return {
     target,
-    signatureDigest: pushed.descriptor.digest,
+    signatureDigest: pushed.digest,
     reused: false,
-    signingJobArn: signed.signingJobArn,
+    signingJobArn: signingJobArn(envelope) ?? signed.signingJobArn,
     referrersIndexedByStore: pushed.referrersIndexedByStore,
   };
+}
+
+/** The envelope a signer returned is not a signature by that signer over the requested payload. */
+export class SignerEnvelopeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SignerEnvelopeError';
+  }
 }
 
 function checkUserMetadata(metadata: Readonly<Record<string, string>>): Record<string, string> {
@@ -113,62 +124,86 @@ function checkUserMetadata(metadata: Readonly<Record<string, string>>): Record<s
   return { ...metadata };
 }
 
-/** Resolves the manifest, checking its bytes against the digest; a digest given must be the one resolved. */
-async function resolveTarget(repository: OciRepository, tagOrDigest: string): Promise<Descriptor> {
-  const { descriptor } = await repository.fetchManifest(tagOrDigest, { maxBytes: DEFAULT_LIMITS.manifestBytes });
-  if (isValidDigest(tagOrDigest) && descriptor.digest !== tagOrDigest) {
-    throw new Error(`${repository.name}@${tagOrDigest} resolved to a different digest, ${descriptor.digest}`);
-  }
-  return { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size };
-}
-
-/** Integrity and expiry only: whether the signature is sound, not whether someone trusts it. */
-const SOUNDNESS: EffectiveVerification = {
-  level: 'custom',
-  actions: { integrity: 'enforce', authenticity: 'skip', authenticTimestamp: 'skip', expiry: 'enforce', revocation: 'skip' },
-  verifyTimestamp: 'always',
+/** Every check but revocation, enforced: a signature the signer's own trust accepts. */
+const OWN_TRUST: EffectiveVerification = {
+  level: 'strict',
+  actions: { integrity: 'enforce', authenticity: 'enforce', authenticTimestamp: 'enforce', expiry: 'enforce', revocation: 'skip' },
+  verifyTimestamp: 'afterCertExpiry',
 };
 
 /**
- * The digest of an existing signature over `target` by the signer's identity that is intact, not expired,
- * and signs exactly `userMetadata`; undefined when there is none.
+ * Verifies an envelope under the signer's own trust: intact, over `target` with `userMetadata`, in the signer's
+ * signing scheme, chained to the signer's roots, by exactly the signer's identity, not expired.
+ */
+async function checkOwnSignature(
+  envelopeBytes: Uint8Array,
+  target: Descriptor,
+  signer: Signer,
+  userMetadata: Readonly<Record<string, string>>,
+  now: Date,
+): Promise<{ envelope: ParsedEnvelope } | { failure: string }> {
+  const { storeType, trustAnchors, trustedIdentities } = signer.trust;
+  const anchors: TrustAnchors = { ca: [], signingAuthority: [], tsa: [], [storeType]: [...trustAnchors] };
+  const result = await verifySignature({
+    envelope: envelopeBytes,
+    envelopeMediaType: MediaType.JWS,
+    target,
+    verification: OWN_TRUST,
+    trustAnchors: anchors,
+    trustedIdentities,
+    userMetadata,
+    now,
+  });
+  const envelope = result.envelope;
+  if (!envelope) return { failure: result.failure ?? 'the envelope cannot be parsed' };
+  const scheme = storeType === 'ca' ? 'notary.x509' : 'notary.x509.signingAuthority';
+  if (envelope.signingScheme !== scheme) return { failure: `its signing scheme is ${envelope.signingScheme}, not ${scheme}` };
+  if (!result.verified) return { failure: result.failure ?? 'it does not verify' };
+  if (!signer.isSameIdentity(envelope)) return { failure: `it was not made by ${signer.description}` };
+  return { envelope };
+}
+
+/**
+ * The digest of an existing signature over `target` that verifies fully under the signer's own trust, by exactly
+ * its identity, over exactly `userMetadata`, and stays valid long enough; undefined when there is none. Anything
+ * less would let whoever can push a referrer pass off a signature as the signer's.
  */
 async function findReusableSignature(
-  repository: OciRepository,
+  store: SignatureStore,
   target: Descriptor,
   signer: Signer,
   userMetadata: Record<string, string>,
   now: Date,
 ): Promise<string | undefined> {
-  const signatures = await listSignatures(repository, target, { maxSignatures: MAX_REUSE_CANDIDATES });
+  const margin = Math.min(REUSE_MARGIN_MS, ((signer.signatureValiditySeconds ?? Infinity) * 1000) / 2);
+  const signatures = await store.listSignatures(target, { maxSignatures: MAX_REUSE_CANDIDATES });
   for (const signature of signatures) {
     let envelope: ParsedEnvelope | undefined;
     try {
-      const manifest = await repository.fetchManifest(signature.digest, { maxBytes: DEFAULT_LIMITS.manifestBytes });
-      const parsed = parseSignatureManifest(manifest.bytes, target);
-      const bytes = await repository.fetchBlob(parsed.envelope, { maxBytes: DEFAULT_LIMITS.envelopeBytes });
-      const result = await verifySignature({
-        envelope: bytes,
-        envelopeMediaType: parsed.envelope.mediaType,
-        target,
-        verification: SOUNDNESS,
-        trustAnchors: { ca: [], signingAuthority: [], tsa: [] },
-        trustedIdentities: ['*'],
-        now,
-      });
-      if (result.verified) envelope = result.envelope;
+      const fetched = await store.fetchSignature(signature, target);
+      const checked = await checkOwnSignature(fetched.envelope, target, signer, userMetadata, now);
+      if ('envelope' in checked) envelope = checked.envelope;
     } catch (error) {
       // An unreadable or malformed signature is simply not reusable; a store that cannot be reached is an error.
       if (error instanceof RegistryError && error.status !== 404) throw error;
     }
-    if (envelope && signer.isSameIdentity(envelope) && sameMetadata(envelope.payload.targetArtifact.annotations ?? {}, userMetadata)) {
+    if (envelope && sameMetadata(envelope.payload.targetArtifact.annotations ?? {}, userMetadata) && validUntil(envelope) - now.getTime() >= margin) {
       return signature.digest;
     }
   }
   return undefined;
 }
 
+/** When the signature stops verifying: its expiry, and for notary.x509 (no authentic time) its chain's end. */
+function validUntil(envelope: ParsedEnvelope): number {
+  let until = envelope.expiry?.getTime() ?? Infinity;
+  if (envelope.signingScheme === 'notary.x509') {
+    for (const der of envelope.certificateChain) until = Math.min(until, parseCertificate(der).notAfter.getTime());
+  }
+  return until;
+}
+
 function sameMetadata(signed: Readonly<Record<string, string>>, wanted: Readonly<Record<string, string>>): boolean {
   const keys = Object.keys(signed);
-  return keys.length === Object.keys(wanted).length && keys.every((key) => wanted[key] === signed[key]);
+  return keys.length === Object.keys(wanted).length && keys.every((key) => Object.hasOwn(wanted, key) && wanted[key] === signed[key]);
 }

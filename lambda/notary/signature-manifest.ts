@@ -24,8 +24,8 @@ export interface SignatureManifestInput {
   readonly envelopeBytes: Uint8Array;
   /** Extra annotations (AWS Signer's job metadata). */
   readonly annotations?: Readonly<Record<string, string>>;
-  /** The signing time, written as `org.opencontainers.image.created`. */
-  readonly now: Date;
+  /** The envelope's signing time, written as `org.opencontainers.image.created` (notation-go notation.go `generateAnnotations`). */
+  readonly signingTime: Date;
 }
 
 /** A signature manifest that passed the structural checks, with its envelope's descriptor. */
@@ -44,11 +44,11 @@ export class InvalidSignatureManifestError extends Error {
 
 /** The manifest bytes to push (after the envelope and config blobs). */
 export function buildSignatureManifest(input: SignatureManifestInput): Uint8Array {
-  const { subject, envelope, format, now } = input;
+  const { subject, envelope, format, signingTime } = input;
   const annotations: Record<string, string> = {
     ...(input.annotations ?? {}),
     [THUMBPRINT_ANNOTATION]: JSON.stringify(chainThumbprints(input.envelopeBytes)),
-    [CREATED_ANNOTATION]: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    [CREATED_ANNOTATION]: signingTime.toISOString().replace(/\.\d{3}Z$/, 'Z'),
   };
   const config = format === 'legacy'
     ? { mediaType: MediaType.NOTARY_SIGNATURE, digest: EMPTY_JSON_DIGEST, size: 2 }

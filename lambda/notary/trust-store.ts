@@ -140,9 +140,19 @@ export function withBuiltInTrustStores(stores: NamedTrustStores, builtIns: Named
 export function awsSignerTrustStores(): NamedTrustStores {
   const [commercial, govCloud] = AWS_SIGNER_TRUST_STORES;
   return new Map([
-    [commercial, pemToDer(AWS_SIGNER_ROOT_PEM, 'built-in AWS Signer root')],
-    [govCloud, pemToDer(AWS_US_GOV_SIGNER_ROOT_PEM, 'built-in AWS Signer GovCloud root')],
+    [commercial, awsSignerRoots('aws') as Uint8Array[]],
+    [govCloud, awsSignerRoots('aws-us-gov') as Uint8Array[]],
   ]);
+}
+
+/**
+ * The AWS Signer Notation root certificates of an AWS partition, the chains AWS Signer's envelopes lead to;
+ * undefined for a partition whose root AWS does not publish.
+ */
+export function awsSignerRoots(partition: string): Uint8Array[] | undefined {
+  if (partition === 'aws') return pemToDer(AWS_SIGNER_ROOT_PEM, 'built-in AWS Signer root');
+  if (partition === 'aws-us-gov') return pemToDer(AWS_US_GOV_SIGNER_ROOT_PEM, 'built-in AWS Signer GovCloud root');
+  return undefined;
 }
 
 // The AWS Signer Notation roots, published by AWS (aws-signer-notation-root.cert and

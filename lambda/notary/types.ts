@@ -5,6 +5,8 @@ export type SigningScheme = 'notary.x509' | 'notary.x509.signingAuthority';
 
 /** The verification checks that a trust policy level enforces, logs or skips. */
 export type CheckType = 'integrity' | 'authenticity' | 'authenticTimestamp' | 'expiry' | 'revocation';
+/** What a result entry reports: a check a level governs, or the required user metadata (always enforced). */
+export type ResultType = CheckType | 'userMetadata';
 export type CheckAction = 'enforce' | 'log' | 'skip';
 export type VerificationLevelName = 'strict' | 'permissive' | 'audit' | 'skip';
 
@@ -45,7 +47,7 @@ export interface ParsedEnvelope {
 
 /** The result of one verification check. */
 export interface CheckResult {
-  readonly type: CheckType;
+  readonly type: ResultType;
   readonly action: CheckAction;
   readonly ok: boolean;
   readonly message: string;
@@ -59,7 +61,9 @@ export type VerificationErrorCode =
   | 'trust-store'
   | 'registry'
   | 'no-signature'
-  | 'verification-failed';
+  | 'verification-failed'
+  /** A fault of this software or its environment, not a verdict on the image. */
+  | 'internal';
 
 /** The verdict for an image. */
 export interface VerificationOutcome {

@@ -2,8 +2,9 @@
  * Image-level verification (DESIGN section 3, notary-formats 5c/5e): the loop notation's `Verify` runs
  * around the verification of one signature envelope.
  */
-import { listSignatures } from './list-signatures';
-import { parseSignatureManifest } from './signature-manifest';
+import { InvalidEnvelopeError } from './jws';
+import { InvalidSignatureManifestError } from './signature-manifest';
+import { ResolvedDigestMismatchError, SignatureStore } from './signature-store';
 import {
   effectiveVerification,
   NoApplicableTrustPolicyError,
@@ -23,10 +24,16 @@ import {
   VerificationOutcome,
 } from './types';
 import { verifySignature } from './verify-signature';
-import { isValidDigest } from '../oci/digest';
-import { InvalidDigestError, InvalidReferenceError, RegistryError } from '../oci/errors';
-import { DEFAULT_LIMITS, OciRepository } from '../oci/repository';
-import { Descriptor } from '../oci/types';
+import {
+  ContentTooLargeError,
+  DigestMismatchError,
+  InvalidContentError,
+  InvalidDigestError,
+  InvalidReferenceError,
+  RegistryError,
+} from '../oci/errors';
+import { RequestFailedError, ResponseBodyError } from '../oci/http';
+import { OciRepository } from '../oci/repository';
 
 /** notation's `--max-signatures` default. */
 export const DEFAULT_MAX_SIGNATURES = 100;
@@ -82,18 +89,39 @@ function classify(error: unknown): { code: VerificationErrorCode; message: strin
   if (error instanceof InvalidReferenceError || error instanceof InvalidDigestError) return { code: 'invalid-reference', message };
   if (error instanceof NoApplicableTrustPolicyError) return { code: 'no-applicable-policy', message };
   if (error instanceof TrustStoreError) return { code: 'trust-store', message };
-  if (error instanceof RegistryError) return { code: 'registry', message };
+  if (isStoreError(error) || error instanceof ResolvedDigestMismatchError) return { code: 'registry', message };
   if ((error as Error)?.name === 'TrustPolicyError') return { code: 'invalid-trust-policy', message };
-  // Anything else came from reading the store (I/O, bad content, limits).
-  return { code: 'registry', message };
+  // Anything else is a fault of this software or its environment: say so rather than blame the registry.
+  return { code: 'internal', message: `unexpected error: ${(error as Error)?.name ?? 'Error'}: ${message}` };
+}
+
+/** Errors about reaching the store or what it answered (I/O, bad content, limits). */
+function isStoreError(error: unknown): boolean {
+  return error instanceof RegistryError
+    || error instanceof RequestFailedError
+    || error instanceof ResponseBodyError
+    || error instanceof ContentTooLargeError
+    || error instanceof InvalidContentError
+    || error instanceof DigestMismatchError;
+}
+
+/** Errors that make one signature unusable, the next one may still verify. */
+function isSignatureContentError(error: unknown): boolean {
+  return (error instanceof RegistryError && !isTransportError(error))
+    || error instanceof InvalidSignatureManifestError
+    || error instanceof InvalidEnvelopeError
+    || error instanceof ContentTooLargeError
+    || error instanceof InvalidContentError
+    || error instanceof DigestMismatchError;
 }
 
 async function verify(request: VerifyImageRequest, state: { digest: string; level: string }): Promise<VerificationOutcome> {
-  const { repository, tagOrDigest, displayReference } = request;
+  const { tagOrDigest, displayReference } = request;
+  const store = new SignatureStore(request.repository);
   // A policy handed over as a value may not have been validated: validate it before trusting its shape.
   const policy = parseTrustPolicy(request.policy);
 
-  const target = await resolveTarget(repository, tagOrDigest, displayReference);
+  const target = await store.resolve(tagOrDigest, displayReference);
   state.digest = target.digest;
   const artifactReference = pinnedReference(displayReference, tagOrDigest, target.digest);
 
@@ -121,7 +149,7 @@ async function verify(request: VerifyImageRequest, state: { digest: string; leve
   }
 
   const trustAnchors = trustAnchorsFor(statement, request.stores);
-  const signatures = await listSignatures(repository, target, { maxSignatures: request.maxSignatures ?? DEFAULT_MAX_SIGNATURES });
+  const signatures = await store.listSignatures(target, { maxSignatures: request.maxSignatures ?? DEFAULT_MAX_SIGNATURES });
   if (signatures.length === 0) {
     return outcome({
       error: {
@@ -136,7 +164,7 @@ async function verify(request: VerifyImageRequest, state: { digest: string; leve
   for (const signature of signatures) {
     let result: SignatureVerification;
     try {
-      const { envelope, envelopeMediaType } = await fetchEnvelope(repository, signature, target, request.maxEnvelopeBytes);
+      const { envelope, envelopeMediaType } = await store.fetchSignature(signature, target, request.maxEnvelopeBytes);
       result = await verifySignature({
         envelope,
         envelopeMediaType,
@@ -149,7 +177,7 @@ async function verify(request: VerifyImageRequest, state: { digest: string; leve
         now: request.now,
       });
     } catch (error) {
-      if (isTransportError(error)) throw error;
+      if (!isSignatureContentError(error)) throw error;
       // A malformed or missing signature fails on its own; the next one may still verify.
       result = {
         verified: false,
@@ -170,31 +198,6 @@ async function verify(request: VerifyImageRequest, state: { digest: string; leve
       message: `signature verification failed for all the signatures associated with ${artifactReference}:\n${reasons.map((reason) => `  ${reason}`).join('\n')}`,
     },
   });
-}
-
-/** Resolves the manifest (its bytes are checked against the digest); a digest given must be the one resolved. */
-async function resolveTarget(repository: OciRepository, tagOrDigest: string, displayReference: string): Promise<Descriptor> {
-  const { descriptor } = await repository.fetchManifest(tagOrDigest, { maxBytes: DEFAULT_LIMITS.manifestBytes });
-  if (isValidDigest(tagOrDigest) && descriptor.digest !== tagOrDigest) {
-    throw new VerificationStop(
-      'registry',
-      `user input digest ${tagOrDigest} does not match the resolved digest ${descriptor.digest} of "${displayReference}"`,
-    );
-  }
-  return { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size };
-}
-
-/** Fetches a signature manifest (≤ 4 MiB), checks it is a Notary signature of `target`, and fetches its envelope. */
-async function fetchEnvelope(
-  repository: OciRepository,
-  signature: Descriptor,
-  target: Descriptor,
-  maxEnvelopeBytes: number = DEFAULT_LIMITS.envelopeBytes,
-): Promise<{ envelope: Uint8Array; envelopeMediaType: string }> {
-  const manifest = await repository.fetchManifest(signature.digest, { maxBytes: DEFAULT_LIMITS.manifestBytes });
-  const parsed = parseSignatureManifest(manifest.bytes, target);
-  const envelope = await repository.fetchBlob(parsed.envelope, { maxBytes: maxEnvelopeBytes });
-  return { envelope, envelopeMediaType: parsed.envelope.mediaType };
 }
 
 /** Errors that say nothing about the signature but about reaching the store: they end verification. */

@@ -4,7 +4,7 @@
  * logged or skipped as the trust policy level says. Pure apart from the revocation checker passed in.
  */
 import { algorithmForKey, verifyWith } from './algorithms';
-import { isAwsSignerEnvelope, matchAwsSignerIdentity } from './aws-signer-identity';
+import { awsSignerPluginError, isAwsSignerEnvelope, matchAwsSignerIdentity } from './aws-signer-identity';
 import { ParsedCertificate, sameBytes } from './certificate';
 import { validateCertificateChain } from './certificate-chain';
 import { parseJwsEnvelope } from './jws';
@@ -51,6 +51,20 @@ export async function verifySignature(input: SignatureVerificationInput): Promis
   const failure = record('integrity', true, `signature is valid: ${envelope.algorithm} by "${chain[0].subject}" over ${input.target.digest}`);
   if (failure) return stop(failure);
 
+  // An envelope that names the AWS Signer plugin is verified by the plugin's rules only; what the plugin would
+  // answer with an error fails the signature at every level (authenticity is where notation reports it).
+  if (isAwsSignerEnvelope(envelope)) {
+    const actions = input.verification.actions;
+    const capabilities = { trustedIdentity: actions.authenticity !== 'skip', revocation: actions.revocation !== 'skip' };
+    const pluginError = capabilities.trustedIdentity || capabilities.revocation
+      ? awsSignerPluginError(envelope, input.trustedIdentities, capabilities)
+      : undefined;
+    if (pluginError) {
+      results.push({ type: 'authenticity', action: 'enforce', ok: false, message: pluginError });
+      return stop(pluginError);
+    }
+  }
+
   const steps: Array<[CheckType, () => Promise<{ ok: boolean; message: string }> | { ok: boolean; message: string }]> = [
     ['authenticity', () => authenticity(envelope as ParsedEnvelope, chain, input)],
     ['expiry', () => expiry(envelope as ParsedEnvelope, now)],
@@ -67,9 +81,16 @@ export async function verifySignature(input: SignatureVerificationInput): Promis
     if (enforced) return stop(enforced);
   }
 
-  const missing = Object.entries(input.userMetadata ?? {}).filter(([key, value]) => envelope?.payload.targetArtifact.annotations?.[key] !== value);
-  if (missing.length > 0) {
-    return stop(`unable to find specified metadata in the signature: ${missing.map(([key, value]) => `${key}=${value}`).join(', ')}`);
+  const required = Object.entries(input.userMetadata ?? {});
+  if (required.length > 0) {
+    const signed = envelope.payload.targetArtifact.annotations ?? {};
+    const missing = required.filter(([key, value]) => signed[key] !== value).map(([key, value]) => `${key}=${value}`);
+    const ok = missing.length === 0;
+    const message = ok
+      ? `the signature carries the required metadata ${required.map(([key, value]) => `${key}=${value}`).join(', ')}`
+      : `unable to find specified metadata in the signature: ${missing.join(', ')}`;
+    results.push({ type: 'userMetadata', action: 'enforce', ok, message });
+    if (!ok) return stop(message);
   }
   return { verified: true, results, envelope };
 }

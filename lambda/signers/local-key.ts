@@ -1,10 +1,10 @@
 /** A signer holding its own PEM key and certificate chain (notation's `--key`/`--cert`). */
 import { createPrivateKey, KeyObject, X509Certificate } from 'node:crypto';
-import { SignedEnvelope, Signer } from './signer';
 import { algorithmForKey } from '../notary/algorithms';
 import { signingProfileVersionArn } from '../notary/aws-signer-identity';
 import { validateCertificateChain } from '../notary/certificate-chain';
 import { AwsSigner, buildJwsEnvelope, Header } from '../notary/jws';
+import { SignedEnvelope, Signer, SignerTrust } from '../notary/signer';
 import { parseCertificateFile } from '../notary/trust-store';
 import { ParsedEnvelope } from '../notary/types';
 import { MediaType } from '../oci/media-types';
@@ -39,6 +39,8 @@ export interface LocalKeySignerOptions {
 /** Signs with a local key: the library builds the JWS itself. */
 export class LocalKeySigner implements Signer {
   readonly description: string;
+  readonly trust: SignerTrust;
+  readonly signatureValiditySeconds?: number;
   private readonly key: KeyObject;
   private readonly chain: Uint8Array[];
 
@@ -55,6 +57,15 @@ export class LocalKeySigner implements Signer {
     this.description = options.signingAuthority
       ? `signing profile ${options.signingAuthority.signingProfileVersionArn}`
       : `key "${certificates[0].subject}"`;
+    this.signatureValiditySeconds = options.expirySeconds;
+    // The chain's own root: its signatures are this key's when they chain there with this very leaf.
+    const root = this.chain[this.chain.length - 1];
+    const profileVersion = options.signingAuthority?.signingProfileVersionArn;
+    this.trust = {
+      storeType: options.signingAuthority ? 'signingAuthority' : 'ca',
+      trustAnchors: [root],
+      trustedIdentities: profileVersion ? [profileVersion] : ['*'],
+    };
   }
 
   async sign(payload: Uint8Array): Promise<SignedEnvelope> {
@@ -88,11 +99,13 @@ export class LocalKeySigner implements Signer {
     return { envelope, mediaType: MediaType.JWS, signingJobArn: jobArn };
   }
 
+  /** The same leaf certificate, and in AWS Signer's shape the same profile version. */
   isSameIdentity(envelope: ParsedEnvelope): boolean {
-    const authority = this.options.signingAuthority;
-    if (authority) return signingProfileVersionArn(envelope)?.toLowerCase() === authority.signingProfileVersionArn.toLowerCase();
     const leaf = envelope.certificateChain[0];
-    return envelope.signingScheme === 'notary.x509' && leaf !== undefined && Buffer.from(leaf).equals(Buffer.from(this.chain[0]));
+    if (leaf === undefined || !Buffer.from(leaf).equals(Buffer.from(this.chain[0]))) return false;
+    const authority = this.options.signingAuthority;
+    if (authority) return envelope.signingScheme === 'notary.x509.signingAuthority' && signingProfileVersionArn(envelope) === authority.signingProfileVersionArn;
+    return envelope.signingScheme === 'notary.x509';
   }
 }
 

@@ -202,13 +202,10 @@ describe('signed-image sign and verify with a local key', () => {
   test('a signature past its --expiry fails verification', async () => {
     const { repository, ref } = registryRepository('cli/expired');
     const image = await pushImage(repository, createRandomImage());
-    const signer = new LocalKeySigner({
-      key: chain.leaf.keyPem,
-      certificateChain: chain.chain,
-      expirySeconds: 60,
-      clock: () => new Date(Date.now() - 120_000),
-    });
-    await signImage({ repository, tagOrDigest: image.digest, signer });
+    const signedAt = new Date(Date.now() - 120_000);
+    const signer = new LocalKeySigner({ key: chain.leaf.keyPem, certificateChain: chain.chain, expirySeconds: 60, clock: () => signedAt });
+    // Signed in the past: at that time the new signature passes the signer's own check.
+    await signImage({ repository, tagOrDigest: image.digest, signer, now: signedAt });
 
     const run = await runSignedImage(['verify', '--plain-http', '--config-dir', configDir, `${ref}@${image.digest}`]);
 
@@ -282,7 +279,12 @@ describe('signed-image sign usage errors', () => {
     [['sign', '--plugin', 'com.example.other', '--id', 'key-1', imageRef], 'plugin "com.example.other" is not supported'],
     [['sign', '--plugin', 'com.amazonaws.signer.notation.plugin', imageRef], '--plugin and --id must be given together'],
     [['sign', '--signature-format', 'cose', '-k', 'k.pem', '-c', 'c.pem', imageRef], '--signature-format cose is not supported'],
-    [['sign', '--signer-profile', 'no-dashes-allowed', imageRef], 'signing profile name "no-dashes-allowed" is not valid'],
+    [['sign', '--signer-profile', 'no-dashes-allowed', imageRef], 'give the signing profile ARN'],
+    [['sign', '--signer-profile', 'arn:aws:signer:us-east-1:111122223333:/signing-profiles/no-dashes', imageRef], 'signing profile name "no-dashes" is not valid'],
+    [
+      ['sign', '--signer-profile', 'arn:aws:signer:us-east-1:111122223333:/signing-profiles/release/AbCdEf1234', imageRef],
+      'is a signing profile version ARN; sign with the signing profile ARN "arn:aws:signer:us-east-1:111122223333:/signing-profiles/release"',
+    ],
     [['sign', '--key', '/nonexistent/k.pem', '--cert', '/nonexistent/c.pem', imageRef], '--key /nonexistent/k.pem: no such file'],
   ])('%j fails with exit code 2: %s', async (argv, message) => {
     const run = await runSignedImage(argv);
@@ -328,14 +330,15 @@ describe('signed-image with an AWS Signer profile', () => {
       jobOwner: '111122223333',
       metadata: { 'com.amazonaws.signer.signingProfile': PROFILE_ARN },
     }));
-    const sign = await runSignedImage(['sign', '--plain-http', '--signer-profile', PROFILE_ARN, `${ref}@${image.digest}`]);
-    expect(sign.stderr).toBe('');
-    expect(sign.code).toBe(0);
-    expect(sign.stdout).toContain('Signing job: arn:aws:signer:us-west-2:111122223333:/signing-jobs/');
     const dir = writeNotationConfig(
       trustPolicy({ trustStores: ['signingAuthority:aws-test'], trustedIdentities: [PROFILE_ARN] }),
       { 'signingAuthority:aws-test': aws.root.pem },
     );
+    // The test CA stands in for AWS Signer's root through the configuration's signingAuthority store.
+    const sign = await runSignedImage(['sign', '--plain-http', '--config-dir', dir, '--signer-profile', PROFILE_ARN, `${ref}@${image.digest}`]);
+    expect(sign.stderr).toBe('');
+    expect(sign.code).toBe(0);
+    expect(sign.stdout).toContain('Signing job: arn:aws:signer:us-west-2:111122223333:/signing-jobs/');
     return { ref, image, configDir: dir };
   }
 

@@ -57,6 +57,8 @@ function signEnv(repositories: readonly string[], profiles: readonly TestProfile
   return {
     SIGNING_PROFILES: JSON.stringify(profiles.map(({ profileName, profileArn }) => ({ profileName, profileArn }))),
     ALLOWED_REPOSITORIES: JSON.stringify(repositories),
+    // The fake's test CA stands in for AWS Signer's root: envelopes are checked against it before they are pushed.
+    AWS_SIGNER_ROOTS: fake.chain.root.pem,
     ...registryEnv(),
   };
 }

@@ -348,7 +348,7 @@ describe('what LocalKeySigner and buildSignatureManifest produce has notation\'s
       envelope: manifestDescriptor(bytes, MediaType.JWS),
       format,
       envelopeBytes: bytes,
-      now: signingTime,
+      signingTime,
     });
     const json = JSON.parse(Buffer.from(manifest).toString('utf8'));
     expect(json).toEqual(expectedManifest(format, bytes, ec));
@@ -369,7 +369,7 @@ describe('what LocalKeySigner and buildSignatureManifest produce has notation\'s
       format: 'oci-1.1',
       envelopeBytes: bytes,
       annotations: { 'com.amazonaws.signer.signingJob': 'job' },
-      now: signingTime,
+      signingTime,
     });
     const { annotations } = JSON.parse(Buffer.from(manifest).toString('utf8'));
     expect(Object.keys(annotations).sort()).toEqual(['com.amazonaws.signer.signingJob', CREATED_ANNOTATION, THUMBPRINT_ANNOTATION].sort());

@@ -16,7 +16,7 @@ import { buildJwsEnvelope, Header } from '../../lambda/notary/jws';
 import { buildPayload } from '../../lambda/notary/payload';
 import { buildSignatureManifest } from '../../lambda/notary/signature-manifest';
 import { parseTrustPolicy, TrustPolicyDocument } from '../../lambda/notary/trust-policy';
-import { CheckType, VerificationOutcome } from '../../lambda/notary/types';
+import { ResultType, VerificationOutcome } from '../../lambda/notary/types';
 import { verifyImage } from '../../lambda/notary/verify-image';
 import { sha256Digest } from '../../lambda/oci/digest';
 import { OciLayoutRepository } from '../../lambda/oci/layout-repository';
@@ -34,7 +34,7 @@ const SUBJECT = 'CN=builder,O=Acme,L=Seattle,ST=WA,C=US';
 const EMPTY_CONFIG = utf8('{}');
 
 /** Where a tampered signature is expected to fail: a verification check, or no signature listed at all. */
-type Category = CheckType | 'no-signature';
+type Category = ResultType | 'no-signature';
 
 /** The content stored for one mutation: the envelope blob, and changes to the signature manifest. */
 interface Tampered {
@@ -659,7 +659,7 @@ function storedContent(tampered: Tampered): StoredContent {
     size: tampered.envelope.byteLength,
   };
   // The thumbprint annotation is unsigned; it names the original chain throughout.
-  const manifest = buildSignatureManifest({ subject: target, envelope: layer, format: 'oci-1.1', envelopeBytes: original, now: signingTime });
+  const manifest = buildSignatureManifest({ subject: target, envelope: layer, format: 'oci-1.1', envelopeBytes: original, signingTime });
   if (!tampered.manifest) return { envelope: tampered.envelope, layer, manifest };
   const edited = JSON.parse(Buffer.from(manifest).toString('utf8'));
   tampered.manifest(edited);

@@ -557,7 +557,7 @@ describe('verifyImage with a trust policy naming a tsa store', () => {
     await repository.pushBlob(new TextEncoder().encode('{}'), MediaType.OCI_EMPTY);
     await repository.pushBlob(envelope, MediaType.JWS);
     const layer = { mediaType: MediaType.JWS, digest: sha256Digest(envelope), size: envelope.byteLength };
-    const manifest = buildSignatureManifest({ subject, envelope: layer, format: 'oci-1.1', envelopeBytes: envelope, now: signedAt });
+    const manifest = buildSignatureManifest({ subject, envelope: layer, format: 'oci-1.1', envelopeBytes: envelope, signingTime: signedAt });
     await repository.pushManifest(manifest, MediaType.OCI_MANIFEST);
     return repository;
   }

@@ -200,12 +200,6 @@ const FAILING: readonly FailingCase[] = [
     }),
   },
   {
-    name: 'an AWS-shaped signature under the "*" identity',
-    check: 'authenticity',
-    message: /^The AWSSigner plugin does not support wildcard identity in the trust policy\.$/,
-    build: () => ({ envelope: envelopes.goodAuthority, target, stores: sa(() => good), trustedIdentities: ['*'], revocation: notRevoked() }),
-  },
-  {
     name: 'an AWS-shaped signature with only a ca store',
     check: 'authenticity',
     message: /^no trusted certificates are found to verify authenticity/,
@@ -353,10 +347,18 @@ describe('AWS Signer trusted identities (signingAuthority scheme)', () => {
     ['a profile with a longer name', 'arn:aws:signer:us-east-1:111122223333:/signing-profiles/release-2'],
     ['the same profile in another account', 'arn:aws:signer:us-east-1:444455556666:/signing-profiles/release'],
     ['the same profile in another region', 'arn:aws:signer:eu-west-1:111122223333:/signing-profiles/release'],
-    ['an x509 identity', SIGNER_IDENTITY],
-    // Only the profile part compares case-insensitively: like the plugin's arn.Parse, "ARN:" is not an ARN.
-    ['the profile ARN all in capitals', PROFILE_ARN.toUpperCase()],
+    ['a signing profile alias (the plugin matches profile ARNs only)', 'arn:aws:signer:us-east-1:111122223333:/aliases/release'],
   ])('%s is not trusted', async (_name, identity) => {
+    // With a profile ARN beside it the statement can match AWS Signer signatures: the other identity just fails to match.
+    const result = await verify(scenario([identity, 'arn:aws:signer:us-east-1:111122223333:/signing-profiles/other']), { level: 'strict' });
+    expect(result.verified).toBe(false);
+    expect(resultOf(result, 'authenticity')).toMatchObject({ action: 'enforce', ok: false });
+    expect(result.failure).toMatch(/^Signature publisher doesn't match any trusted identities\./);
+  });
+
+  test.each([
+    ['another version of the profile', `${PROFILE_ARN}/ZzZz999999`],
+  ])('%s alone is not trusted', async (_name, identity) => {
     const result = await verify(scenario([identity]), { level: 'strict' });
     expect(result.verified).toBe(false);
     expect(resultOf(result, 'authenticity')).toMatchObject({ action: 'enforce', ok: false });
@@ -380,6 +382,116 @@ describe('AWS Signer trusted identities (signingAuthority scheme)', () => {
     expect(result.failure).toBeUndefined();
     expect(result.verified).toBe(true);
     expect(resultOf(result, 'authenticTimestamp')).toMatchObject({ action: 'enforce', ok: true });
+  });
+});
+
+/**
+ * What the AWS Signer plugin answers with an error fails the signature at every level, as notation-go does with
+ * any plugin error (notation-go verifier/verifier.go processSignature; aws/aws-signer-notation-plugin
+ * internal/verifier/verifier.go validate and its attribute parsing).
+ */
+describe('AWS Signer plugin errors fail the signature at every level', () => {
+  const JOB = 'arn:aws:signer:us-east-1:111122223333:/signing-jobs/6b8a6d38-3c8c-4c35-9a45-5fd3fbf5f5a1';
+  const pluginEnvelope = (scheme: 'notary.x509' | 'notary.x509.signingAuthority', attributes: Record<string, string>): Uint8Array =>
+    buildJwsEnvelope({
+      payload: buildPayload(target),
+      key: good.leaf.key,
+      certificateChain: good.chain,
+      signingScheme: scheme,
+      signingTime: new Date(Date.now() - DAY),
+      extendedAttributes: {
+        [Header.verificationPlugin]: { value: AwsSigner.plugin, critical: true },
+        ...Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, { value, critical: true }])),
+      },
+    });
+  const PLUGIN_ERRORS: ReadonlyArray<[string, () => Scenario, RegExp]> = [
+    [
+      'the "*" identity',
+      () => ({ envelope: envelopes.goodAuthority, target, stores: sa(() => good), trustedIdentities: ['*'], revocation: notRevoked() }),
+      /^failed to verify with plugin com\.amazonaws\.signer\.notation\.plugin: The AWSSigner plugin does not support wildcard identity in the trust policy\.$/,
+    ],
+    [
+      'only x509 identities',
+      () => ({ envelope: envelopes.goodAuthority, target, stores: sa(() => good), trustedIdentities: [SIGNER_IDENTITY], revocation: notRevoked() }),
+      /names no AWS Signer signing profile ARN among its trusted identities/,
+    ],
+    [
+      // Only the profile part compares case-insensitively: like the plugin's arn.Parse, "ARN:" is not an ARN.
+      'only the profile ARN all in capitals',
+      () => ({ envelope: envelopes.goodAuthority, target, stores: sa(() => good), trustedIdentities: [PROFILE_ARN.toUpperCase()], revocation: notRevoked() }),
+      /names no AWS Signer signing profile ARN among its trusted identities/,
+    ],
+    [
+      'a notary.x509 envelope that names the plugin, even with a ca store and its profile ARN trusted',
+      () => ({
+        envelope: pluginEnvelope('notary.x509', { [AwsSigner.signingProfileVersion]: VERSION_ARN, [AwsSigner.signingJob]: JOB }),
+        target,
+        stores: { ...ca(() => good), ...sa(() => good) },
+        trustedIdentities: [PROFILE_ARN],
+        revocation: notRevoked(),
+      }),
+      /: 'notary\.x509' signing scheme is not supported$/,
+    ],
+    [
+      'a signature without its signing profile version',
+      () => ({
+        envelope: pluginEnvelope('notary.x509.signingAuthority', { [AwsSigner.signingJob]: JOB }),
+        target,
+        stores: sa(() => good),
+        trustedIdentities: [PROFILE_ARN],
+        revocation: notRevoked(),
+      }),
+      /: unable to parse attribute "com\.amazonaws\.signer\.signingProfileVersion"\.$/,
+    ],
+    [
+      'a signing profile version that is not a profile version ARN',
+      () => ({
+        envelope: pluginEnvelope('notary.x509.signingAuthority', { [AwsSigner.signingProfileVersion]: PROFILE_ARN, [AwsSigner.signingJob]: JOB }),
+        target,
+        stores: sa(() => good),
+        trustedIdentities: [PROFILE_ARN],
+        revocation: notRevoked(),
+      }),
+      /: unable to parse attribute "com\.amazonaws\.signer\.signingProfileVersion"\.$/,
+    ],
+    [
+      'a signing job that is not a signing job ARN',
+      () => ({
+        envelope: pluginEnvelope('notary.x509.signingAuthority', { [AwsSigner.signingProfileVersion]: VERSION_ARN, [AwsSigner.signingJob]: 'job-1' }),
+        target,
+        stores: sa(() => good),
+        trustedIdentities: [PROFILE_ARN],
+        revocation: notRevoked(),
+      }),
+      /: unable to parse attribute "com\.amazonaws\.signer\.signingJob"\.$/,
+    ],
+  ];
+
+  describe.each(SETTINGS.map((setting) => [setting.label, setting] as const))('level %s', (_label, setting) => {
+    test.each(PLUGIN_ERRORS.map(([name, build, message]) => [name, build, message] as const))('%s fails', async (name, build, message) => {
+      const result = await verify(build(), setting.settings);
+      // The signing job is parsed only when revocation is checked, as the plugin parses it.
+      if (name.startsWith('a signing job') && setting.actions.revocation === 'skip') {
+        expect(result.verified).toBe(true);
+        return;
+      }
+      expect(result.verified).toBe(false);
+      expect(result.failure).toMatch(message);
+      expect(result.results[result.results.length - 1]).toMatchObject({ type: 'authenticity', action: 'enforce', ok: false });
+    });
+  });
+
+  test('a critical signingProfileAlias attribute fails, as the plugin does not process it (notation-go processPluginResponse)', async () => {
+    const envelope = pluginEnvelope('notary.x509.signingAuthority', {
+      [AwsSigner.signingProfileVersion]: VERSION_ARN,
+      [AwsSigner.signingJob]: JOB,
+      'com.amazonaws.signer.signingProfileAlias': 'arn:aws:signer:us-east-1:111122223333:/aliases/release',
+    });
+    const result = await verify({ envelope, target, stores: sa(() => good), trustedIdentities: [PROFILE_ARN], revocation: notRevoked() }, { level: 'audit' });
+    expect(result.verified).toBe(false);
+    expect(result.failure).toBe(
+      'signature envelope is not valid: extended critical attribute "com.amazonaws.signer.signingProfileAlias" was not processed by the verification plugin "com.amazonaws.signer.notation.plugin" (all extended critical attributes must be processed by the verification plugin)',
+    );
   });
 });
 

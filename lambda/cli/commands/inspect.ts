@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { CertificateDescription, SignatureDescription } from '../../notary/describe-signature';
 import { MediaType } from '../../oci/media-types';
+import { SignatureStore } from '../../notary/signature-store';
 import { CliContext } from '../context';
 import { CliError } from '../io';
 import { listAtMost, maxSignaturesOption, parseMaxSignatures, tagWarning } from '../listing-options';
@@ -64,7 +65,8 @@ export function registerInspect(program: Command, { io }: CliContext): void {
     const { subject, signatures } = await forReference(
       target.displayReference,
       async () => {
-        const resolved = await target.repository.resolve(target.tagOrDigest);
+        // The manifest's own bytes name the subject, as verify resolves it: a header alone is not trusted.
+        const resolved = await new SignatureStore(target.repository).resolve(target.tagOrDigest, target.displayReference);
         if (resolved.digest !== target.tagOrDigest) tagWarning(io, 'inspect', target.tagOrDigest);
         const inspected: InspectedSignature[] = [];
         for (const signature of await listAtMost(target.repository, resolved, max, io)) {

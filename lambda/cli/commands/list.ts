@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { MediaType } from '../../oci/media-types';
+import { SignatureStore } from '../../notary/signature-store';
 import { CliContext } from '../context';
 import { listAtMost, maxSignaturesOption, parseMaxSignatures, tagWarning } from '../listing-options';
 import { addRegistryOptions, forReference, openTarget, RegistryCliOptions } from '../registry-options';
@@ -19,7 +20,8 @@ export function registerList(program: Command, { io }: CliContext): void {
     const { subject, signatures } = await forReference(
       target.displayReference,
       async () => {
-        const resolved = await target.repository.resolve(target.tagOrDigest);
+        // The manifest's own bytes name the subject, as verify resolves it: a header alone is not trusted.
+        const resolved = await new SignatureStore(target.repository).resolve(target.tagOrDigest, target.displayReference);
         if (resolved.digest !== target.tagOrDigest) tagWarning(io, 'list', target.tagOrDigest);
         return { subject: resolved, signatures: await listAtMost(target.repository, resolved, max, io) };
       },

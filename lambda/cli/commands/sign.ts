@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { signImage, SignRequestError } from '../../notary/sign-image';
 import { SignatureManifestFormat } from '../../notary/signature-manifest';
 import { LocalKeySigner } from '../../signers/local-key';
-import { Signer } from '../../signers/signer';
+import { Signer } from '../../notary/signer';
 import { CliLog, configDirFor } from '../common-options';
 import { CliContext } from '../context';
 import { parseDuration } from '../duration';
@@ -140,7 +140,7 @@ function awsSignerWithoutExpiry(profile: string, options: SignOptions, io: CliIo
   if (options.expiry !== undefined) {
     throw new CliError('--expiry is not supported with AWS Signer: the signing profile sets the signature validity', ExitCode.USAGE);
   }
-  return awsSigner(profile, io.env, options.pluginConfig);
+  return awsSigner(profile, io.env, options.pluginConfig, configDirFor(options, io));
 }
 
 function localSigner(keyFile: string, certFile: string, options: SignOptions, keyWhat: string, certWhat: string): Signer {
