@@ -418,7 +418,13 @@ describe('AWS Signer plugin errors fail the signature at every level', () => {
     [
       // Only the profile part compares case-insensitively: like the plugin's arn.Parse, "ARN:" is not an ARN.
       'only the profile ARN all in capitals',
-      () => ({ envelope: envelopes.goodAuthority, target, stores: sa(() => good), trustedIdentities: [PROFILE_ARN.toUpperCase()], revocation: notRevoked() }),
+      () => ({
+        envelope: envelopes.goodAuthority,
+        target,
+        stores: sa(() => good),
+        trustedIdentities: [PROFILE_ARN.toUpperCase()],
+        revocation: notRevoked(),
+      }),
       /names no AWS Signer signing profile ARN among its trusted identities/,
     ],
     [
