@@ -191,6 +191,18 @@ describe('sign handler: bad UserParameters fail the job with a message naming th
     expect(reportedFailure(aws.codePipeline, (event['CodePipeline.job'] as { id: string }).id)).toMatch(/^SIGNING_PROFILES must be a non-empty JSON array/);
     expect(signPayloadCalls()).toHaveLength(0);
   });
+
+  test('a signing profile version ARN configured as the profile is refused, naming the profile ARN to use', async () => {
+    const versionArn = `${RELEASE.profileArn}/AbCdEf1234`;
+    const profiles = JSON.stringify([{ profileName: RELEASE.profileName, profileArn: versionArn }]);
+    const sign = createSignHandler({ env: { ...signEnv([target.uri]), SIGNING_PROFILES: profiles }, clients: aws.clients });
+    const event = jobEvent(JSON.stringify({ imageUri: target.imageUri }));
+    await sign(event, lambdaContext());
+    expect(reportedFailure(aws.codePipeline, (event['CodePipeline.job'] as { id: string }).id)).toBe(
+      `SIGNING_PROFILES[0].profileArn: "${versionArn}" is a signing profile version ARN; sign with the signing profile ARN "${RELEASE.profileArn}" (AWS Signer always signs with the profile's current version)`,
+    );
+    expect(signPayloadCalls()).toHaveLength(0);
+  });
 });
 
 describe('sign handler: signing', () => {
