@@ -39,7 +39,8 @@ async function pushedImage(prefix: string): Promise<{ repository: RegistryReposi
 
 /** A signer in AWS Signer's shape on `chain` for `versionArn`, standing in for SignPayload. */
 function shaped(chain: TestChain, versionArn: string, clock?: () => Date): LocalKeySigner {
-  return new LocalKeySigner({ key: chain.leaf.key, certificateChain: chain.chain, signingAuthority: { signingProfileVersionArn: versionArn }, clock });
+  const signingAuthority = { signingProfileVersionArn: versionArn };
+  return new LocalKeySigner({ key: chain.leaf.key, certificateChain: chain.chain, signingAuthority, clock });
 }
 
 /** The AWS Signer signer under test: SignPayload answers with what `answer` signs; the test CA is its root. */
