@@ -1,4 +1,4 @@
-import { basicAuthorization, CredentialSource } from './credentials';
+import { BasicCredentials, basicAuthorization, CredentialSource } from './credentials';
 import { RegistryAuthError, RegistryError } from './errors';
 import { discardBody, fetchWithRetry, HttpOptions, readBodyLimited } from './http';
 import { AuthChallenge, parseWwwAuthenticate } from './www-authenticate';
@@ -42,6 +42,8 @@ interface CachedToken {
 export class RegistryAuth {
   private scheme: 'none' | 'basic' | 'bearer';
   private readonly tokens = new Map<string, CachedToken>();
+  /** What must never appear in a message: the credentials and tokens this client used. */
+  private readonly secrets = new Set<string>();
   private lastBearerChallenge?: AuthChallenge;
 
   constructor(private readonly options: RegistryAuthOptions) {
@@ -61,6 +63,9 @@ export class RegistryAuth {
     let authorization = await this.knownAuthorization(key, scope);
     let response = await fetchWithRetry(url, withAuthorization(init, authorization), httpOptions);
     if (response.status !== 401) return response;
+    // A 401 from another origin reached through a redirect is not the registry's challenge: following it would
+    // send the user's credentials to a realm the registry never announced, and its scheme is not the registry's.
+    if (!this.answeredByRegistry(response)) throw await this.foreignChallenge(response, scope);
 
     const challenge = parseWwwAuthenticate(response.headers.get('www-authenticate'));
     await discardBody(response);
@@ -83,10 +88,41 @@ export class RegistryAuth {
     }
     response = await fetchWithRetry(url, withAuthorization(init, authorization), httpOptions);
     if (response.status === 401) {
+      if (!this.answeredByRegistry(response)) throw await this.foreignChallenge(response, scope);
       await discardBody(response);
       throw this.refused(scope);
     }
     return response;
+  }
+
+  /** Replaces every secret this client holds (passwords, Basic values, tokens) in `text` by `***`. */
+  redact(text: string): string {
+    let redacted = text;
+    for (const secret of this.secrets) if (secret.length >= 4) redacted = redacted.split(secret).join('***');
+    return redacted;
+  }
+
+  /** Whether the response came from the registry's own origin, not from a host a redirect led to. */
+  private answeredByRegistry(response: Response): boolean {
+    return !response.redirected || !response.url || new URL(response.url).origin === this.options.origin;
+  }
+
+  private async foreignChallenge(response: Response, scope: AccessScope): Promise<RegistryAuthError> {
+    await discardBody(response);
+    return new RegistryAuthError(
+      `registry ${this.options.registry} redirected a request for repository ${scope.repository} to ${new URL(response.url).origin}, which answered 401 Unauthorized; ` +
+        'credentials are sent only to the registry itself and to the token service it names',
+      this.options.registry,
+      401,
+    );
+  }
+
+  private remember(credentials: BasicCredentials | undefined): BasicCredentials | undefined {
+    if (credentials) {
+      this.secrets.add(credentials.password);
+      this.secrets.add(basicAuthorization(credentials).replace(/^Basic /, ''));
+    }
+    return credentials;
   }
 
   private async knownAuthorization(key: string, scope: AccessScope): Promise<string | undefined> {
@@ -99,7 +135,7 @@ export class RegistryAuth {
   }
 
   private async basic(scope: AccessScope): Promise<string> {
-    const credentials = await this.options.credentials?.();
+    const credentials = this.remember(await this.options.credentials?.());
     if (!credentials) {
       throw new RegistryAuthError(
         `registry ${this.options.registry} requires credentials for repository ${scope.repository} (401 Unauthorized), and none were given`,
@@ -152,7 +188,7 @@ export class RegistryAuth {
     scopes.add(key);
     for (const s of scopes) url.searchParams.append('scope', s);
 
-    const credentials = await this.options.credentials?.();
+    const credentials = this.remember(await this.options.credentials?.());
     const headers: Record<string, string> = { accept: 'application/json' };
     if (credentials) headers.authorization = basicAuthorization(credentials);
     const response = await fetchWithRetry(url.toString(), { method: 'GET', headers }, this.options.http);
@@ -182,6 +218,7 @@ export class RegistryAuth {
     if (typeof token !== 'string' || !token || /[\r\n]/.test(token)) {
       throw new RegistryError(`${where} of registry ${registry} answered without a token`, registry);
     }
+    this.secrets.add(token);
     const seconds = typeof json.expires_in === 'number' && json.expires_in > 0 ? json.expires_in : DEFAULT_TOKEN_SECONDS;
     return { token, lifetimeMs: seconds * 1000 };
   }

@@ -85,17 +85,40 @@ function describeCause(cause: unknown): string {
   if (typeof cause === 'object' && cause !== null && 'message' in cause) {
     const error = cause as { name?: string; message: string; cause?: unknown };
     if (error.name === 'TimeoutError') return 'the request timed out';
-    const inner = error.cause;
-    const code = inner && typeof inner === 'object' && 'code' in inner ? String((inner as { code: unknown }).code) : '';
-    return code ? `${error.message} (${code})` : error.message;
+    const inner = error.cause as { code?: unknown; message?: unknown } | undefined;
+    const code = inner && typeof inner === 'object' && 'code' in inner ? String(inner.code) : '';
+    if (code) return `${error.message} (${code})`;
+    return inner && typeof inner.message === 'string' ? `${error.message}: ${inner.message}` : error.message;
   }
   return String(cause);
 }
 
 /**
+ * Whether a fetch failure is the network's (refused, reset, DNS, TLS, timeout: another attempt may succeed) rather
+ * than the fetch layer refusing the request itself (a TypeError whose cause carries no system error code).
+ */
+function isConnectionError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { name, cause } = error as { name?: string; cause?: unknown };
+  if (name === 'TimeoutError') return true;
+  if (name !== 'TypeError') return true;
+  return typeof cause === 'object' && cause !== null && typeof (cause as { code?: unknown }).code === 'string';
+}
+
+/**
+ * A body fetch can send again when a 307/308 redirect asks for the same request elsewhere: Node's fetch cannot
+ * replay a Uint8Array body on a redirect ("fetch failed"), but it replays a Blob.
+ */
+function replayableBody(body: RequestInit['body']): RequestInit['body'] {
+  return body instanceof Uint8Array ? new Blob([body as Uint8Array<ArrayBuffer>]) : body;
+}
+
+/**
  * `fetch` with a per-attempt timeout and bounded retries (backoff + jitter, `Retry-After` honoured and
  * capped) on 429, 5xx and connection errors. Other answers, 4xx included, are returned at once.
- * The request body must be replayable (a Uint8Array or string), as it may be sent several times.
+ * The request body must be replayable (a Uint8Array or string), as it may be sent several times; a Uint8Array
+ * is sent as a Blob so that a 307/308 redirect can replay it too. A failure of the fetch layer itself (not of
+ * the connection) is not retried.
  * The last retryable response is returned when retries run out, so the caller reports its status.
  */
 export async function fetchWithRetry(url: string, init: RequestInit, options: HttpOptions = {}): Promise<Response> {
@@ -106,9 +129,14 @@ export async function fetchWithRetry(url: string, init: RequestInit, options: Ht
   for (let attempt = 0; ; attempt++) {
     let response: Response;
     try {
-      response = await doFetch(url, { ...init, redirect: init.redirect ?? 'follow', signal: AbortSignal.timeout(settings.timeoutMs) });
+      response = await doFetch(url, {
+        ...init,
+        body: replayableBody(init.body),
+        redirect: init.redirect ?? 'follow',
+        signal: AbortSignal.timeout(settings.timeoutMs),
+      });
     } catch (error) {
-      if (attempt >= retries) throw new RequestFailedError(describeRequest(method, url), attempt + 1, error);
+      if (attempt >= retries || !isConnectionError(error)) throw new RequestFailedError(describeRequest(method, url), attempt + 1, error);
       await sleep(backoffDelay(attempt, settings.baseDelayMs, settings.maxDelayMs));
       continue;
     }

@@ -37,10 +37,17 @@ export async function readDistributionError(response: Response): Promise<Distrib
  * The error for an unexpected answer to a request about `what` (e.g. `manifest 127.0.0.1:5000/app:v1`):
  * NotFoundError for 404, RegistryError otherwise, with the registry's error code and message.
  */
-export async function unexpectedResponse(response: Response, registry: string, what: string): Promise<RegistryError> {
+export async function unexpectedResponse(
+  response: Response,
+  registry: string,
+  what: string,
+  redact: (text: string) => string = (text) => text,
+): Promise<RegistryError> {
   const detail = await readDistributionError(response);
-  const explanation = detail.code ? ` (${detail.code}${detail.message ? `: ${detail.message}` : ''})` : '';
-  const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
+  // A registry may echo what it was sent (a token, a password) in its error message: strip the client's secrets.
+  const explanation = detail.code ? ` (${detail.code}${detail.message ? `: ${redact(detail.message)}` : ''})` : '';
+  const redirected = response.redirected && response.url ? ` after a redirect to ${new URL(response.url).origin}` : '';
+  const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ''}${redirected}`;
   if (response.status === 404) {
     return new NotFoundError(`${what} was not found: registry ${registry} answered ${status}${explanation}`, registry, detail.code);
   }

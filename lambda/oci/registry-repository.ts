@@ -120,7 +120,7 @@ export class RegistryRepository implements OciRepository {
       await discardBody(response);
       return (await this.fetchManifest(ref)).descriptor;
     }
-    if (!response.ok) throw await unexpectedResponse(response, this.options.registry, what);
+    if (!response.ok) throw await this.unexpected(response, what);
     await discardBody(response);
     const headerDigest = response.headers.get('docker-content-digest') ?? '';
     const mediaType = baseMediaType(response.headers.get('content-type'));
@@ -140,7 +140,7 @@ export class RegistryRepository implements OciRepository {
     const what = `manifest ${this.display(ref)}`;
     return this.readWithRetry(async () => {
       const response = await this.send('GET', this.manifestUrl(ref), { accept: MANIFEST_ACCEPT }, PULL);
-      if (!response.ok) throw await unexpectedResponse(response, this.options.registry, what);
+      if (!response.ok) throw await this.unexpected(response, what);
       return this.readManifestResponse(response, ref, what, options.maxBytes ?? DEFAULT_LIMITS.manifestBytes);
     });
   }
@@ -154,7 +154,7 @@ export class RegistryRepository implements OciRepository {
     // Other bytes than the descriptor says (more, fewer, different) were damaged on the way: fetch again.
     return this.readWithRetry(async () => {
       const response = await this.send('GET', this.blobUrl(descriptor.digest), {}, PULL);
-      if (!response.ok) throw await unexpectedResponse(response, this.options.registry, what);
+      if (!response.ok) throw await this.unexpected(response, what);
       // More bytes than the descriptor says is already wrong: never read past it.
       const bytes = await readBodyLimited(response, descriptor.size, what);
       if (bytes.byteLength !== descriptor.size) {
@@ -172,7 +172,10 @@ export class RegistryRepository implements OciRepository {
     const existing = await this.send('HEAD', this.blobUrl(digest), {}, PULL_PUSH);
     await discardBody(existing);
     if (existing.ok) return descriptor;
-    if (existing.status !== 404) throw await unexpectedResponse(existing, this.options.registry, `${what} (exists?)`);
+    // A blob store behind a redirect may refuse a HEAD on a URL signed for GET (S3 answers 403): the registry
+    // still holds the blob or not, and uploading it again is harmless, so that answer does not stop the push.
+    const refusedAfterRedirect = existing.redirected && existing.status === 403;
+    if (existing.status !== 404 && !refusedAfterRedirect) throw await this.unexpected(existing, `${what} (exists?)`);
 
     // An upload whose session the registry no longer knows (a lost answer made the client send the last
     // request again) is started over once: the blob is content-addressed, uploading it again is harmless.
@@ -189,7 +192,7 @@ export class RegistryRepository implements OciRepository {
     const digest = descriptor.digest;
     const startUrl = `${this.repositoryUrl()}/blobs/uploads/`;
     const started = await this.send('POST', startUrl, { 'content-length': '0' }, PULL_PUSH);
-    if (started.status !== 202) throw await unexpectedResponse(started, this.options.registry, `upload of ${what}`);
+    if (started.status !== 202) throw await this.unexpected(started, `upload of ${what}`);
     await discardBody(started);
     const location = started.headers.get('location');
     if (!location) {
@@ -211,7 +214,7 @@ export class RegistryRepository implements OciRepository {
       throw error;
     }
     if (finished.status !== 201) {
-      const error = await unexpectedResponse(finished, this.options.registry, `upload of ${what}`);
+      const error = await this.unexpected(finished, `upload of ${what}`);
       // A retried PUT whose lost first attempt completed the upload finds the session gone: the blob is there.
       if (await this.blobExists(digest)) return descriptor;
       throw error;
@@ -247,10 +250,14 @@ export class RegistryRepository implements OciRepository {
       throw new DigestMismatchError(`pushed ${what}`, digest, answeredDigest);
     }
     if (!fields.subject) return { descriptor, referrersIndexedByStore: false };
-    if (response.headers.get('oci-subject') || this.referrersApi === 'supported') {
+    if (response.headers.get('oci-subject')) {
       this.referrersApi = 'supported';
       return { descriptor, referrersIndexedByStore: true };
     }
+    // Without OCI-Subject the distribution spec makes the client maintain the referrers tag schema; a registry
+    // whose referrers API already lists the new manifest has indexed it anyway, and one that answers with an
+    // empty list (it has the API but did not index this push) needs the tag index, or verifiers never see it.
+    if (await this.listedByReferrersApi(fields.subject, descriptor.digest)) return { descriptor, referrersIndexedByStore: true };
     await this.addToReferrersTagIndex(fields.subject, referrerDescriptor(descriptor, fields));
     return { descriptor, referrersIndexedByStore: false };
   }
@@ -268,22 +275,36 @@ export class RegistryRepository implements OciRepository {
         await discardBody(response);
         return response;
       }
-      const error = await unexpectedResponse(response, this.options.registry, `push of ${what}`);
+      const error = await this.unexpected(response, `push of ${what}`);
       const race = BLOB_RACE_CODES.has(error.code ?? '') || (error.status === 400 && error.code === undefined);
       if (attempt >= attempts || !race) throw error;
       await sleep(backoffDelay(attempt, this.options.referrersIndex?.baseDelayMs ?? 20, 500));
     }
   }
 
+  /** Whether the referrers API lists `digest` among the referrers of `subject` (false without the API). */
+  private async listedByReferrersApi(subject: Descriptor, digest: string): Promise<boolean> {
+    if (this.referrersApi === 'unsupported') return false;
+    const listed = await this.referrersFromApi(subject.digest);
+    if (!listed) {
+      this.referrersApi = 'unsupported';
+      return false;
+    }
+    this.referrersApi = 'supported';
+    return listed.some((referrer) => referrer.digest === digest);
+  }
+
   async referrers(subject: Descriptor, artifactType?: string): Promise<Descriptor[]> {
     parseDigest(subject.digest);
     if (this.referrersApi !== 'unsupported') {
       const listed = await this.referrersFromApi(subject.digest, artifactType);
-      if (listed) {
+      // An empty list may come from a registry that has the API but did not index a push (no OCI-Subject), whose
+      // clients then kept the tag schema index: read it too, which costs a request only when nothing was listed.
+      if (listed && listed.length > 0) {
         this.referrersApi = 'supported';
         return listed;
       }
-      this.referrersApi = 'unsupported';
+      this.referrersApi = listed ? 'supported' : 'unsupported';
     }
     const { index } = await this.readReferrersTagIndex(referrersTag(subject.digest), PULL);
     return filterByArtifactType(index.manifests, artifactType);
@@ -302,11 +323,11 @@ export class RegistryRepository implements OciRepository {
       }
       const response: Response = await this.send('GET', url, { accept: MediaType.OCI_INDEX }, PULL);
       if (response.status === 404 && page === 0) {
-        const error = await unexpectedResponse(response, this.options.registry, `repository ${this.name}`);
+        const error = await this.unexpected(response, `repository ${this.name}`);
         if (error.code === 'NAME_UNKNOWN') throw error;
         return undefined;
       }
-      if (!response.ok) throw await unexpectedResponse(response, this.options.registry, what);
+      if (!response.ok) throw await this.unexpected(response, what);
       if (baseMediaType(response.headers.get('content-type')) !== MediaType.OCI_INDEX) {
         await discardBody(response);
         if (page === 0) return undefined;
@@ -378,7 +399,7 @@ export class RegistryRepository implements OciRepository {
     // Never retried as is: a replay could land after another writer's update and drop its entry.
     const response = await this.send('PUT', this.manifestUrl(tag), { 'content-type': MediaType.OCI_INDEX }, PULL_PUSH, bytes, { retries: 0 });
     if (response.status !== 201 && response.status !== 200) {
-      throw await unexpectedResponse(response, this.options.registry, `referrers tag index ${this.name}:${tag}`);
+      throw await this.unexpected(response, `referrers tag index ${this.name}:${tag}`);
     }
     await discardBody(response);
     return this.settledContains(tag, entry, settleMs, started);
@@ -400,8 +421,17 @@ export class RegistryRepository implements OciRepository {
         await discardBody(response);
         return { index: emptyReferrersIndex() };
       }
-      if (!response.ok) throw await unexpectedResponse(response, this.options.registry, what);
+      if (!response.ok) throw await this.unexpected(response, what);
       const { bytes, descriptor } = await this.readManifestResponse(response, tag, what, DEFAULT_LIMITS.manifestBytes);
+      // Some registries (GitLab) read `sha256-<hex>` as the digest it spells and answer with the subject itself:
+      // such a registry cannot keep a referrers tag index, and writing one again and again would not help.
+      if (descriptor.digest === tag.replace('-', ':')) {
+        throw new RegistryError(
+          `registry ${this.options.registry} answers the referrers tag ${this.name}:${tag} with the manifest ${descriptor.digest} itself, ` +
+            'so it can keep neither a referrers tag index nor, without a referrers API, signatures',
+          this.options.registry,
+        );
+      }
       return { index: parseImageIndex(bytes, what), digest: descriptor.digest };
     });
   }
@@ -465,6 +495,11 @@ export class RegistryRepository implements OciRepository {
   ): Promise<Response> {
     const init: RequestInit = { method, headers, body: body as unknown as RequestInit['body'] };
     return this.auth.send(url, init, { repository: this.options.repository, actions }, http);
+  }
+
+  /** The error for an unexpected answer, with the client's own secrets stripped from the registry's text. */
+  private unexpected(response: Response, what: string): Promise<RegistryError> {
+    return unexpectedResponse(response, this.options.registry, what, (text) => this.auth.redact(text));
   }
 
   private checkTagOrDigest(tagOrDigest: string): string {

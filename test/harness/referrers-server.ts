@@ -18,6 +18,11 @@ export interface ReferrersServerOptions {
   readonly pageSize?: number;
   /** Filter by `artifactType` on the server and say so with `OCI-Filters-Applied`. @default true */
   readonly applyFilters?: boolean;
+  /**
+   * Record pushed referrers and answer with `OCI-Subject`. When false the API answers every listing with an
+   * empty index and no push gets `OCI-Subject` (a registry that has the API but does not index). @default true
+   */
+  readonly indexReferrers?: boolean;
 }
 
 export interface ReferrersServer {
@@ -40,6 +45,7 @@ const MANIFEST_PATH = /^\/v2\/(.+)\/manifests\/([^/]+)$/;
 export async function startReferrersServer(options: ReferrersServerOptions): Promise<ReferrersServer> {
   const pageSize = options.pageSize ?? 100;
   const applyFilters = options.applyFilters ?? true;
+  const indexReferrers = options.indexReferrers ?? true;
   const referrers = new Map<string, Referrer[]>();
   const requests: string[] = [];
 
@@ -95,7 +101,7 @@ export async function startReferrersServer(options: ReferrersServerOptions): Pro
       request.on('end', () => {
         const body = Buffer.concat(chunks);
         proxy(request, response, body, (status) => {
-          const recorded = status === 201 ? recordReferrer(manifestMatch[1], body, request.headers['content-type'] ?? '') : undefined;
+          const recorded = status === 201 && indexReferrers ? recordReferrer(manifestMatch[1], body, request.headers['content-type'] ?? '') : undefined;
           return recorded ? { 'oci-subject': recorded } : ({} as Record<string, string>);
         });
       });
