@@ -28,7 +28,7 @@ afterEach(async () => {
   seenAuthorization.length = 0;
 });
 
-async function server(handler: (request: IncomingMessage, response: ServerResponse, body: Buffer) => void): Promise<ScriptedServer> {
+async function scripted(handler: (request: IncomingMessage, response: ServerResponse, body: Buffer) => void): Promise<ScriptedServer> {
   const started = await startScriptedServer((request, response) => {
     seenAuthorization.push([`${request.headers.host} ${request.method} ${request.url}`, request.headers.authorization]);
     const chunks: Buffer[] = [];
@@ -41,7 +41,7 @@ async function server(handler: (request: IncomingMessage, response: ServerRespon
 
 /** A registry that wants Basic credentials, and a handler for what it answers once they are given. */
 const basicRegistry = (authorized: (request: IncomingMessage, response: ServerResponse, body: Buffer) => void) =>
-  server((request, response, body) => {
+  scripted((request, response, body) => {
     if (request.headers.authorization !== basic) {
       response.writeHead(401, { 'www-authenticate': 'Basic realm="registry"' }).end();
       return;
@@ -56,7 +56,7 @@ const BLOB: Descriptor = { mediaType: 'application/octet-stream', digest: `sha25
 
 describe('credentials go only to the registry\'s own origin and the realm it announces', () => {
   test('a 401 from a host a redirect led to fetches no token with the user\'s credentials and leaves the registry\'s auth as it was', async () => {
-    const other = await server((request, response) => {
+    const other = await scripted((request, response) => {
       if (request.url?.startsWith('/token')) {
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: 'stolen' }));
         return;
@@ -86,7 +86,7 @@ describe('credentials go only to the registry\'s own origin and the realm it ann
   });
 
   test('a referrers page linked to another origin is refused without a request to it', async () => {
-    const other = await server((_request, response) => response.writeHead(200).end());
+    const other = await scripted((_request, response) => response.writeHead(200).end());
     const subject: Descriptor = { mediaType: MediaType.OCI_MANIFEST, digest: `sha256:${'1'.repeat(64)}`, size: 2 };
     const registry = await basicRegistry((_request, response) => {
       response.writeHead(200, { 'content-type': MediaType.OCI_INDEX, 'link': `<http://${other.host}/v2/app/referrers/${subject.digest}?n=2>; rel="next"` })
@@ -193,7 +193,7 @@ describe('registries that do not keep referrers as the client expects', () => {
   });
 
   test('a blob HEAD answered by a redirect the store refuses (403) uploads the blob instead of failing', async () => {
-    const storage = await server((request, response) => response.writeHead(request.method === 'HEAD' ? 403 : 200).end());
+    const storage = await scripted((request, response) => response.writeHead(request.method === 'HEAD' ? 403 : 200).end());
     const uploaded: string[] = [];
     const registry = await basicRegistry((request, response) => {
       if (request.method === 'HEAD') {
@@ -213,7 +213,7 @@ describe('registries that do not keep referrers as the client expects', () => {
   });
 
   test('a referrers request redirected to a host that keeps answering 429 gives up after the bounded retries and names that host', async () => {
-    const limiter = await server((_request, response) => response.writeHead(429, { 'retry-after': '0' }).end());
+    const limiter = await scripted((_request, response) => response.writeHead(429, { 'retry-after': '0' }).end());
     const registry = await basicRegistry((_request, response) => {
       response.writeHead(307, { location: `http://${limiter.host}/referrers-cache` }).end();
     });
