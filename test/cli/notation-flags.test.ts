@@ -174,7 +174,11 @@ describe('AWS Signer as notation users type it', () => {
     const repository = new RegistryRepository({ registry: host, repository: 'cli/plugin', plainHttp: true });
     const image = await pushImage(repository, createRandomImage());
 
-    const run = await runSignedImage(['sign', '--insecure-registry', '--plugin', 'com.amazonaws.signer.notation.plugin', '--id', PROFILE_ARN, `${host}/cli/plugin@${image.digest}`]);
+    // The test CA stands in for AWS Signer's root through the configuration's signingAuthority store.
+    const dir = writeNotationConfig(trustPolicy({ trustStores: ['signingAuthority:aws-test'], trustedIdentities: [PROFILE_ARN] }), { 'signingAuthority:aws-test': aws.root.pem });
+    const run = await runSignedImage([
+      'sign', '--insecure-registry', '--config-dir', dir, '--plugin', 'com.amazonaws.signer.notation.plugin', '--id', PROFILE_ARN, `${host}/cli/plugin@${image.digest}`,
+    ]);
 
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
