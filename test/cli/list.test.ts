@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { signImage } from '../../lambda/notary/sign-image';
 import { OciLayoutRepository } from '../../lambda/oci/layout-repository';
 import { RegistryRepository } from '../../lambda/oci/registry-repository';
+import { LocalKeySigner } from '../../lambda/signers/local-key';
 import { authRegistry, plainRegistry } from '../harness/env';
 import { runSignedImage } from '../util/cli';
 import { createRandomImage, pushImage } from '../util/images';
 import { ALPINE_DIGEST, ALPINE_TAG, copyAlpineLayout, pushLegacySignature, pushNotationSignedAlpine } from '../util/notation-signed';
+import { createChain } from '../util/pki';
 
 function uniqueRepository(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
@@ -178,5 +181,44 @@ describe('signed-image list', () => {
     const run = await runSignedImage(['list', '--no-such-option', 'a/b:c']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/unknown option/);
+  });
+});
+
+describe('list and inspect by tag name the digest of the manifest bytes, as verify does', () => {
+  test('a HEAD answer naming another (signed) manifest does not make them report that manifest\'s signatures', async () => {
+    const host = plainRegistry();
+    const name = uniqueRepository('cli/head-lies');
+    const repository = new RegistryRepository({ registry: host, repository: name, plainHttp: true });
+    const chain = await createChain();
+    const signed = await pushImage(repository, createRandomImage(), 'signed');
+    await signImage({ repository, tagOrDigest: signed.digest, signer: new LocalKeySigner({ key: chain.leaf.key, certificateChain: chain.chain }) });
+    const unsigned = await pushImage(repository, createRandomImage(), 'v1');
+    // A registry (or a cache in front of it) whose HEAD for v1 describes the signed manifest, while GET serves v1.
+    const [upstreamHost, upstreamPort] = host.split(':');
+    const lying = createServer((request, response) => {
+      if (request.method === 'HEAD' && request.url === `/v2/${name}/manifests/v1`) {
+        response.writeHead(200, { 'docker-content-digest': signed.digest, 'content-type': signed.mediaType, 'content-length': String(signed.size) }).end();
+        return;
+      }
+      const forward = httpRequest({ host: upstreamHost, port: Number(upstreamPort), method: request.method, path: request.url, headers: request.headers }, (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      });
+      request.pipe(forward);
+    });
+    await new Promise<void>((resolve) => lying.listen(0, '127.0.0.1', resolve));
+    const proxy = `127.0.0.1:${(lying.address() as AddressInfo).port}`;
+    try {
+      const list = await runSignedImage(['list', '--plain-http', `${proxy}/${name}:v1`]);
+      const inspect = await runSignedImage(['inspect', '--plain-http', '-o', 'json', `${proxy}/${name}:v1`]);
+
+      expect(list.code).toBe(0);
+      expect(list.stdout).toBe(`${proxy}/${name}@${unsigned.digest} has no associated signature\n`);
+      expect(inspect.code).toBe(0);
+      expect(JSON.parse(inspect.stdout).signatures).toEqual([]);
+    } finally {
+      lying.closeAllConnections();
+      await new Promise<void>((resolve) => lying.close(() => resolve()));
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { CertificateDescription, SignatureDescription } from '../../notary/describe-signature';
-import { MediaType } from '../../oci/media-types';
 import { SignatureStore } from '../../notary/signature-store';
+import { MediaType } from '../../oci/media-types';
 import { CliContext } from '../context';
 import { CliError } from '../io';
 import { listAtMost, maxSignaturesOption, parseMaxSignatures, tagWarning } from '../listing-options';

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { MediaType } from '../../oci/media-types';
 import { SignatureStore } from '../../notary/signature-store';
+import { MediaType } from '../../oci/media-types';
 import { CliContext } from '../context';
 import { listAtMost, maxSignaturesOption, parseMaxSignatures, tagWarning } from '../listing-options';
 import { addRegistryOptions, forReference, openTarget, RegistryCliOptions } from '../registry-options';
