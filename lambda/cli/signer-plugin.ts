@@ -50,7 +50,8 @@ export function awsSigner(
   const profileOption = pluginConfig['aws-profile'] ? { profile: pluginConfig['aws-profile'] } : {};
   try {
     const region = profileArn.split(':')[3];
-    return new AwsSignerSigner({ client: new SignerClient({ region, ...profileOption }), profileArn, roots: signerRoots(profileArn, env, configDir) });
+    const client = new SignerClient({ region, ...profileOption });
+    return new AwsSignerSigner({ client, profileArn, roots: signerRoots(profileArn, env, configDir) });
   } catch (error) {
     throw new CliError(`AWS Signer signing profile: ${(error as Error).message}`, ExitCode.USAGE);
   }

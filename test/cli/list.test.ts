@@ -200,7 +200,8 @@ describe('list and inspect by tag name the digest of the manifest bytes, as veri
         response.writeHead(200, { 'docker-content-digest': signed.digest, 'content-type': signed.mediaType, 'content-length': String(signed.size) }).end();
         return;
       }
-      const forward = httpRequest({ host: upstreamHost, port: Number(upstreamPort), method: request.method, path: request.url, headers: request.headers }, (answer) => {
+      const upstream = { host: upstreamHost, port: Number(upstreamPort), method: request.method, path: request.url, headers: request.headers };
+      const forward = httpRequest(upstream, (answer) => {
         response.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(response);
       });

@@ -148,7 +148,11 @@ async function pipelineRun() {
     variables,
     sign: (overrides?: Record<string, string>) =>
       // The test CA stands in for the AWS Signer root that SignPayload's envelopes must chain to.
-      run(signAction, createSignHandler({ env: { ...env(signAction), AWS_SIGNER_ROOTS: fake.chain.root.pem, ...registryEnv() }, clients: aws.clients }), overrides),
+      run(
+        signAction,
+        createSignHandler({ env: { ...env(signAction), AWS_SIGNER_ROOTS: fake.chain.root.pem, ...registryEnv() }, clients: aws.clients }),
+        overrides,
+      ),
     gate: () => run(gateAction, createVerifyHandler({ env: verifyEnv(gateAction), clients: aws.clients })),
     verify: () => run(verifyAction, createVerifyHandler({ env: verifyEnv(verifyAction), clients: aws.clients })),
     check: () => run(checkAction, deployCheckHandler),
