@@ -14,6 +14,7 @@ const bundledDeps = [
   '@aws-sdk/client-codepipeline@^3',
   '@aws-sdk/client-ecr@^3',
   '@aws-sdk/client-ecs@^3',
+  '@aws-sdk/client-s3@^3',
   '@aws-sdk/client-signer@^3',
   '@peculiar/x509@^2',
   'asn1js@^3',
