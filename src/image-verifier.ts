@@ -1,4 +1,5 @@
 import { Lazy, Stack } from 'aws-cdk-lib';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as codepipeline_actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -31,6 +32,32 @@ const BUILT_IN_TRUST_STORES: Readonly<Record<string, string>> = {
 
 /** Lambda refuses environments larger than 4 KB (names and values together). */
 const LAMBDA_ENVIRONMENT_LIMIT = 4096;
+
+/**
+ * An `imagedefinitions.json` that a verify action checks and hands on, so that an ECS deploy action deploys exactly
+ * the image the action verified.
+ */
+export interface ImageDefinitionsHandOff {
+  /** The artifact with `imagedefinitions.json` at its root, e.g. the Build's. */
+  readonly input: codepipeline.Artifact;
+  /** The artifact the action writes, with the checked `imagedefinitions.json` only: the deploy action's input. */
+  readonly output: codepipeline.Artifact;
+  /** The one container the file may name. */
+  readonly containerName: string;
+}
+
+/** Options of a verify action. */
+export interface VerifierPipelineActionOptions extends ImagePipelineActionOptions {
+  /**
+   * Check the input artifact's `imagedefinitions.json`: the job fails unless its one entry is for `containerName`
+   * and deploys exactly the verified `<repository>@<digest>` (a tag, another repository or digest, another or an
+   * extra container, or another field fails it, before any registry call); on success the action writes the checked
+   * file as its output artifact.
+   *
+   * @default - no artifacts
+   */
+  readonly imageDefinitions?: ImageDefinitionsHandOff;
+}
 
 /** Properties of an `ImageVerifier`. */
 export interface ImageVerifierProps extends HandlerFunctionOptions {
@@ -137,14 +164,20 @@ export class ImageVerifier extends Construct implements iam.IGrantable {
 
   /**
    * A CodePipeline action that verifies an image and fails the job unless it verifies: a `LambdaInvokeAction` with
-   * `UserParameters` `{"imageUri": ..., "userMetadata": ...}`, output variables in the namespace `Verify` unless
-   * another is given.
+   * `UserParameters` `{"imageUri": ..., "userMetadata": ...}`, output variables (`VERIFIED`, `IMAGE_URI`,
+   * `IMAGE_DIGEST`, `SIGNATURE_DIGEST`) in the namespace `Verify` unless another is given.
    */
-  public pipelineAction(options: ImagePipelineActionOptions): codepipeline_actions.LambdaInvokeAction {
+  public pipelineAction(options: VerifierPipelineActionOptions): codepipeline_actions.LambdaInvokeAction {
+    const handOff = options.imageDefinitions;
+    if (handOff && !/^[A-Za-z0-9_-]{1,255}$/.test(handOff.containerName)) {
+      throw new Error(`imageDefinitions.containerName: "${handOff.containerName}" is not an ECS container name (1 to 255 letters, digits, "-" and "_")`);
+    }
     return new codepipeline_actions.LambdaInvokeAction({
       actionName: options.actionName,
       lambda: this.function,
-      userParameters: userParameters(options, []),
+      userParameters: { ...userParameters(options, []), ...(handOff ? { containerName: handOff.containerName } : {}) },
+      inputs: handOff ? [handOff.input] : undefined,
+      outputs: handOff ? [handOff.output] : undefined,
       variablesNamespace: options.variablesNamespace ?? 'Verify',
       runOrder: options.runOrder,
     });

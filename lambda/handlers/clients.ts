@@ -7,8 +7,10 @@
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ECRClient } from '@aws-sdk/client-ecr';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SignerClient } from '@aws-sdk/client-signer';
 /* eslint-enable import/no-extraneous-dependencies */
+import type { ArtifactCredentials } from './artifacts';
 
 export interface AwsClients {
   /** CodePipeline, in the function's region (jobs are reported where the pipeline runs the function). */
@@ -19,6 +21,8 @@ export interface AwsClients {
   signer(region: string): SignerClient;
   /** ECR in `region` (a registry host's region), with the FIPS endpoint for `dkr.ecr-fips` hosts. */
   ecr(region: string, fips?: boolean): ECRClient;
+  /** The pipeline's artifact store (S3, in the function's region) with a job's artifact credentials; not cached. */
+  artifactStore(credentials: ArtifactCredentials): S3Client;
 }
 
 /** Clients for the function's region (`AWS_REGION`), cached per region. */
@@ -34,6 +38,7 @@ export function regionalClients(defaultRegion: string | undefined = process.env.
     codeBuild: (region) => cached(`codebuild:${regionOrDefault(region)}`, () => new CodeBuildClient({ region: regionOrDefault(region) })),
     signer: (region) => cached(`signer:${region}`, () => new SignerClient({ region })),
     ecr: (region, fips = false) => cached(`ecr:${region}:${fips}`, () => new ECRClient({ region, useFipsEndpoint: fips })),
+    artifactStore: (credentials) => new S3Client({ region: defaultRegion, credentials }),
   };
 }
 

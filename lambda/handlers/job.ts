@@ -16,6 +16,7 @@
 // lambda/ is bundled by esbuild, so its AWS SDK clients are devDependencies.
 // eslint-disable-next-line import/no-extraneous-dependencies
 import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
+import { JobArtifacts, parseJobArtifacts } from './artifacts';
 import { AwsClients } from './clients';
 import { errorFields, Logger } from './log';
 import { ImageReference, InvalidReferenceError, parseReference } from '../oci/reference';
@@ -63,7 +64,7 @@ export class DeadlineError extends Error {
 }
 
 export type Invocation =
-  | { readonly kind: 'job'; readonly jobId: string; readonly userParameters: unknown }
+  | { readonly kind: 'job'; readonly jobId: string; readonly userParameters: unknown; readonly data: Record<string, unknown> }
   | { readonly kind: 'direct'; readonly event: Record<string, unknown> };
 
 const JOB_ID = /^[A-Za-z0-9-]{1,128}$/;
@@ -93,7 +94,7 @@ export function classifyEvent(event: unknown): Invocation {
     const data = isPlainObject(job.data) ? job.data : {};
     const action = isPlainObject(data.actionConfiguration) ? data.actionConfiguration : {};
     const configuration = isPlainObject(action.configuration) ? action.configuration : {};
-    return { kind: 'job', jobId: job.id, userParameters: configuration.UserParameters };
+    return { kind: 'job', jobId: job.id, userParameters: configuration.UserParameters, data };
   }
   const size = Buffer.byteLength(JSON.stringify(event), 'utf8');
   if (size > MAX_PARAMETERS_BYTES) {
@@ -418,6 +419,8 @@ export interface WorkInput {
   readonly parameters: Record<string, unknown>;
   readonly source: ParameterSource;
   readonly invocation: 'job' | 'direct';
+  /** A job's input and output artifacts (none for a direct invocation). */
+  readonly artifacts: JobArtifacts;
   /** Aborted when the deadline guard fires. */
   readonly signal: AbortSignal;
   readonly log: Logger;
@@ -439,7 +442,11 @@ export interface HandlerSpec<R> {
   work(input: WorkInput): Promise<R>;
   /** How a job reports the result. */
   jobResult(result: R): JobResult;
+  /** What a direct invocation returns. @default the result itself */
+  directResult?(result: R): unknown;
 }
+
+const NO_ARTIFACTS: JobArtifacts = { inputs: [], outputs: [] };
 
 /** What a job invocation returns (CodePipeline ignores it; it shows in a test or a manual invoke). */
 export interface JobInvocationResult {
@@ -449,7 +456,7 @@ export interface JobInvocationResult {
 }
 
 /** Runs one invocation of a handler: classifies the event, guards the deadline and reports or returns the result. */
-export async function runHandler<R>(spec: HandlerSpec<R>, event: unknown, context?: Partial<LambdaContext>): Promise<R | JobInvocationResult> {
+export async function runHandler<R>(spec: HandlerSpec<R>, event: unknown, context?: Partial<LambdaContext>): Promise<unknown> {
   const started = Date.now();
   const requestId = typeof context?.awsRequestId === 'string' ? context.awsRequestId : undefined;
   let log = spec.logger.child({ handler: spec.name, requestId });
@@ -469,10 +476,11 @@ export async function runHandler<R>(spec: HandlerSpec<R>, event: unknown, contex
       `the ${spec.name} function was about to time out (${Math.round(remaining / 1000)} s were left when it started) while ${step}; ` +
       `nothing more was done. Raise the function's timeout or check ${spec.timeoutHint}`,
   );
-  const input = (parameters: Record<string, unknown>, source: ParameterSource, kind: 'job' | 'direct'): WorkInput => ({
+  const input = (parameters: Record<string, unknown>, source: ParameterSource, kind: 'job' | 'direct', artifacts: JobArtifacts = NO_ARTIFACTS): WorkInput => ({
     parameters,
     source,
     invocation: kind,
+    artifacts,
     signal: guard.signal,
     log,
     step: (description) => {
@@ -489,7 +497,7 @@ export async function runHandler<R>(spec: HandlerSpec<R>, event: unknown, contex
       const parameters = spec.directParameters ? spec.directParameters(invocation.event) : invocation.event;
       const result = await Promise.race([spec.work(input(parameters, 'the event', 'direct')), guard.expired]);
       log.info(`${spec.name} finished`, { durationMs: Date.now() - started });
-      return result;
+      return spec.directResult ? spec.directResult(result) : result;
     } catch (error) {
       const message = failureMessage(error, requestId);
       log.error(`${spec.name} failed`, { ...errorFields(error), error: message, durationMs: Date.now() - started });
@@ -509,7 +517,8 @@ export async function runHandler<R>(spec: HandlerSpec<R>, event: unknown, contex
   try {
     step = 'reading UserParameters';
     const parameters = parseUserParameters(invocation.userParameters);
-    const value = await Promise.race([spec.work(input(parameters, 'UserParameters', 'job')), guard.expired]);
+    const artifacts = parseJobArtifacts(invocation.data);
+    const value = await Promise.race([spec.work(input(parameters, 'UserParameters', 'job', artifacts)), guard.expired]);
     result = spec.jobResult(value);
   } catch (error) {
     const message = failureMessage(error, requestId);

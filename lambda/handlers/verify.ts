@@ -11,11 +11,19 @@
  * - `REGISTRY_PLAIN_HTTP_HOSTS`: tests and local runs only, see registry.ts.
  *
  * Parameters: `imageUri` (required, pinned by digest), `userMetadata` (required key/values of the signed
- * payload's annotations). A direct invocation returns the verdict (`verified` false included) with every
- * check's result; a job succeeds with output variables `VERIFIED` (`true`), `IMAGE_DIGEST` and
+ * payload's annotations), `containerName` (with an input artifact: the one container its imagedefinitions.json
+ * may name). A direct invocation returns the verdict (`verified` false included) with every check's result; a job
+ * succeeds with output variables `VERIFIED` (`true`), `IMAGE_URI` (the repository), `IMAGE_DIGEST` and
  * `SIGNATURE_DIGEST` (absent at level skip), or fails with notation's wording.
+ *
+ * As the pipeline's verify gate, the job also takes the Build artifact as input: its imagedefinitions.json must
+ * deploy exactly the image verified here (checked before any registry call), and the job writes the checked file as
+ * its output artifact, the one the deploy action deploys. So what is deployed is what was verified, whatever the
+ * build wrote.
  */
+import { readArtifactFile, writeArtifact } from './artifacts';
 import { AwsClients, awsClients } from './clients';
+import { checkImageDefinitions, IMAGE_DEFINITIONS_FILE, ImageDefinition, MAX_IMAGE_DEFINITIONS_BYTES } from './image-definitions';
 import {
   abortable,
   coldStartConfig,
@@ -25,6 +33,7 @@ import {
   isPlainObject,
   JobResult,
   LambdaContext,
+  ParameterError,
   Parameters,
   runHandler,
   WorkInput,
@@ -104,12 +113,54 @@ export function loadVerifyConfig(env: Readonly<Record<string, string | undefined
   return { policy, stores: merged, maxSignatures, plainHttp: plainHttpRegistries(env[PLAIN_HTTP_HOSTS_ENV], log) };
 }
 
-const VERIFY_FIELDS = ['imageUri', 'userMetadata'];
+const VERIFY_FIELDS = ['imageUri', 'userMetadata', 'containerName'];
 
-async function verify(input: WorkInput, config: VerifyConfig, clients: AwsClients): Promise<VerificationOutcome> {
+/** A verification, and the repository it was for (`<registry>/<repository>`, the gate's `IMAGE_URI`). */
+export interface VerifyResult {
+  readonly outcome: VerificationOutcome;
+  readonly repositoryUri: string;
+}
+
+/**
+ * The image definitions the job hands on: with an input artifact, its imagedefinitions.json, which must deploy
+ * exactly `verifiedImage` to `containerName`. Read before any registry call, so a wrong file costs nothing.
+ */
+async function imageDefinitionsToHandOn(
+  input: WorkInput,
+  parameters: Parameters,
+  verifiedImage: string,
+  clients: AwsClients,
+): Promise<ImageDefinition[] | undefined> {
+  const { inputs, outputs } = input.artifacts;
+  const containerName = parameters.optionalString('containerName', {
+    maxLength: 255,
+    pattern: /^[A-Za-z0-9_-]+$/,
+    expected: 'an ECS container name (letters, digits, "-" and "_")',
+  });
+  if (inputs.length > 1 || outputs.length > 1) {
+    throw new ParameterError(`the verify action takes at most one input artifact (the Build's ${IMAGE_DEFINITIONS_FILE}) and one output artifact; it has ${inputs.length} and ${outputs.length}`);
+  }
+  if (inputs.length === 0) {
+    if (outputs.length > 0) throw new ParameterError(`the verify action has an output artifact but no input artifact with the ${IMAGE_DEFINITIONS_FILE} to check and hand on`);
+    if (containerName !== undefined) parameters.fail('containerName', `is given, but the action has no input artifact with an ${IMAGE_DEFINITIONS_FILE} to check`);
+    return undefined;
+  }
+  if (containerName === undefined) parameters.fail('containerName', `is required with an input artifact: the container its ${IMAGE_DEFINITIONS_FILE} deploys`);
+  input.step(`reading ${IMAGE_DEFINITIONS_FILE} of input artifact "${inputs[0].name}"`);
+  const content = await readArtifactFile(clients.artifactStore, input.artifacts, inputs[0], IMAGE_DEFINITIONS_FILE, MAX_IMAGE_DEFINITIONS_BYTES);
+  try {
+    return checkImageDefinitions(content, verifiedImage, containerName);
+  } catch (error) {
+    throw new ParameterError(`input artifact "${inputs[0].name}": ${(error as Error).message}; nothing is deployed`);
+  }
+}
+
+async function verify(input: WorkInput, config: VerifyConfig, clients: AwsClients): Promise<VerifyResult> {
   const parameters = new Parameters(input.parameters, input.source, VERIFY_FIELDS);
   const reference = parameters.imageUri();
   const userMetadata = parameters.optionalStringMap('userMetadata', { maxEntries: 32, maxKeyLength: 128, maxValueLength: 1024 });
+  const repositoryUri = `${reference.registry}/${reference.repository}`;
+  const definitions = await imageDefinitionsToHandOn(input, parameters, `${repositoryUri}@${reference.digest}`, clients);
 
   const log = input.log.child({ imageUri: reference.toString(), digest: reference.digest });
   const opened = openImage(reference, { clients, plainHttp: config.plainHttp });
@@ -138,15 +189,21 @@ async function verify(input: WorkInput, config: VerifyConfig, clients: AwsClient
     error: outcome.error?.message,
     durationMs: Date.now() - started,
   });
-  return outcome;
+  const [output] = input.artifacts.outputs;
+  if (outcome.verified && definitions && output) {
+    input.step(`writing ${IMAGE_DEFINITIONS_FILE} to output artifact "${output.name}"`);
+    await writeArtifact(clients.artifactStore, input.artifacts, output, [[IMAGE_DEFINITIONS_FILE, Buffer.from(JSON.stringify(definitions))]]);
+    log.info(`handed on ${IMAGE_DEFINITIONS_FILE} as output artifact ${output.name}`);
+  }
+  return { outcome, repositoryUri };
 }
 
 /** The job outcome: output variables when verified; notation's message otherwise. */
-export function verifyJobResult(outcome: VerificationOutcome): JobResult {
+export function verifyJobResult({ outcome, repositoryUri }: VerifyResult): JobResult {
   if (!outcome.verified) {
     return { ok: false, message: outcome.error?.message ?? `signature verification failed for ${outcome.reference}` };
   }
-  const outputVariables: Record<string, string> = { VERIFIED: 'true', IMAGE_DIGEST: outcome.digest };
+  const outputVariables: Record<string, string> = { VERIFIED: 'true', IMAGE_URI: repositoryUri, IMAGE_DIGEST: outcome.digest };
   if (outcome.signatureDigest) outputVariables.SIGNATURE_DIGEST = outcome.signatureDigest;
   const checks = outcome.results.map((result) => `${result.type}: ${result.action}${result.ok ? '' : ' (failed)'}`).join(', ');
   return {
@@ -164,7 +221,7 @@ export function createVerifyHandler(options: VerifyHandlerOptions = {}): Handler
   const clients = options.clients ?? awsClients;
   const config = coldStartConfig('verify', logger, () => loadVerifyConfig(options.env ?? process.env, logger.child({ handler: 'verify' })));
   return (event, context) =>
-    runHandler<VerificationOutcome>(
+    runHandler<VerifyResult>(
       {
         name: 'verify',
         logger,
@@ -172,6 +229,7 @@ export function createVerifyHandler(options: VerifyHandlerOptions = {}): Handler
         codePipeline: () => clients().codePipeline(),
         work: (input) => verify(input, config(), clients()),
         jobResult: verifyJobResult,
+        directResult: (result) => result.outcome,
       },
       event,
       context,

@@ -1,9 +1,88 @@
-import { Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as eks from 'aws-cdk-lib/aws-eks';
-import { DEFAULT_KUBECTL_VERSION } from '../private/buildspecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { DEFAULT_KUBECTL_SHA256, DEFAULT_KUBECTL_VERSION, eksCheckBuildSpec, eksDeployBuildSpec } from '../private/buildspecs';
+import { createHandlerFunction } from '../private/handler-function';
+import { acknowledgeWildcardGrants } from '../private/wildcard-grants';
+
+/** What the pipeline gives a deploy target when it binds it: the verify gate's outputs, and where to create resources. */
+export interface DeployTargetBindContext {
+  /** The repository the pipeline pushes to and verifies in. */
+  readonly repository: ecr.IRepository;
+  /**
+   * The verify gate's output artifact: the Build's `imagedefinitions.json`, checked to deploy exactly the verified
+   * image to `containerName`. The input of an ECS deploy action.
+   */
+  readonly verifiedImageDefinitions: codepipeline.Artifact;
+  /**
+   * The verified image, `#{DeployGate.IMAGE_URI}@#{DeployGate.IMAGE_DIGEST}`: the repository pinned by the digest the
+   * gate verified. An action that reads it can only run after the gate (CodePipeline enforces it).
+   */
+  readonly imageUri: string;
+  /** The verified repository URI, `#{DeployGate.IMAGE_URI}`. */
+  readonly imageRepositoryUri: string;
+  /** The verified digest, `#{DeployGate.IMAGE_DIGEST}`. */
+  readonly imageDigest: string;
+  /** The run order of the target's first action in the Deploy stage (after the gate) and in the Verify stage. */
+  readonly runOrder: number;
+  /** The pipeline's removal policy, for the log groups and other resources the target creates. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** A bound deploy target's actions. */
+export interface DeployTargetConfig {
+  /** The Deploy stage's actions after the verify gate; each with a run order of at least the context's `runOrder`. */
+  readonly deployActions: codepipeline.IAction[];
+  /**
+   * The Verify stage's actions after its signature check, e.g. a check that what runs is the verified digest.
+   * @default - none
+   */
+  readonly verifyActions?: codepipeline.IAction[];
+  /**
+   * The container the Build's `imagedefinitions.json` names; the gate refuses a file that names any other.
+   * @default 'app'
+   */
+  readonly containerName?: string;
+}
+
+/**
+ * Where the Deploy stage deploys the verified image, always by digest. Use `DeployTarget.ecs()`, `eks()`,
+ * `custom()` or `none()`, or extend this class and implement `bind` for a target of your own: read the image from
+ * the context's variables (`#{DeployGate.IMAGE_URI}@#{DeployGate.IMAGE_DIGEST}`), never from the Build's.
+ */
+export abstract class DeployTarget {
+  /** An ECS service, with the standard ECS deploy action and a post-deploy check of the running tasks' digests. */
+  public static ecs(options: EcsDeployTargetOptions): EcsDeployTarget {
+    return new EcsDeployTarget(options);
+  }
+
+  /** An EKS Deployment, updated with kubectl (`set image … @sha256:…`) from CodeBuild, and its pods checked afterwards. */
+  public static eks(options: EksDeployTargetOptions): EksDeployTarget {
+    return new EksDeployTarget(options);
+  }
+
+  /** Actions of your own, after the verify gate. */
+  public static custom(options: CustomDeployTargetOptions): CustomDeployTarget {
+    return new CustomDeployTarget(options);
+  }
+
+  /** No deployment: the Deploy stage only runs the verify gate (e.g. images consumed elsewhere). */
+  public static none(): DeployTarget {
+    return new NoDeployTarget();
+  }
+
+  /** Creates the target's resources in `scope` and returns its actions. Called once, by the pipeline. */
+  public abstract bind(scope: Construct, context: DeployTargetBindContext): DeployTargetConfig;
+}
 
 /** An ECS service to deploy the signed image to. */
 export interface EcsDeployTargetOptions {
@@ -11,6 +90,77 @@ export interface EcsDeployTargetOptions {
   readonly service: ecs.IBaseService;
   /** The container whose image the pipeline replaces (written to `imagedefinitions.json`). */
   readonly containerName: string;
+}
+
+/**
+ * An ECS service: the standard ECS deploy action deploys the gate's `imagedefinitions.json`, and a Lambda function
+ * checks in the Verify stage that every running task of the service runs the verified digest.
+ */
+export class EcsDeployTarget extends DeployTarget {
+  private checkFunction?: lambda.Function;
+
+  constructor(public readonly options: EcsDeployTargetOptions) {
+    super();
+    if (!options.containerName) throw new Error('DeployTarget.ecs: containerName must not be empty');
+  }
+
+  /** The function that checks the running tasks' digests (after `bind`). */
+  public get deployCheckFunction(): lambda.Function {
+    if (!this.checkFunction) throw new Error('EcsDeployTarget: deployCheckFunction exists once the pipeline has bound the target');
+    return this.checkFunction;
+  }
+
+  public bind(scope: Construct, context: DeployTargetBindContext): DeployTargetConfig {
+    if (this.checkFunction) throw new Error('EcsDeployTarget: a target deploys for one pipeline; create one per pipeline');
+    const { service, containerName } = this.options;
+    this.checkFunction = createDeployCheckFunction(scope, service, context.removalPolicy);
+    return {
+      containerName,
+      deployActions: [new actions.EcsDeployAction({
+        actionName: 'DeployToEcs',
+        service,
+        input: context.verifiedImageDefinitions,
+        runOrder: context.runOrder,
+      })],
+      verifyActions: [new actions.LambdaInvokeAction({
+        actionName: 'CheckRunningImage',
+        lambda: this.checkFunction,
+        runOrder: context.runOrder,
+        userParameters: { imageUri: context.imageUri, cluster: service.cluster.clusterArn, service: service.serviceName, containerName },
+      })],
+    };
+  }
+}
+
+function createDeployCheckFunction(scope: Construct, service: ecs.IBaseService, logRemovalPolicy: RemovalPolicy): lambda.Function {
+  const { function: fn, role } = createHandlerFunction(new Construct(scope, 'DeployCheck'), {
+    assetName: 'deploy-check-handler',
+    description: 'the check that every running task of the ECS service runs the signed image digest',
+    environment: {},
+    options: { memorySize: 256, timeout: Duration.minutes(1), logRemovalPolicy },
+  });
+  const stack = Stack.of(scope);
+  const clusterName = service.cluster.clusterName;
+  role.addToPolicy(new iam.PolicyStatement({
+    actions: ['ecs:ListTasks'],
+    resources: [stack.formatArn({ service: 'ecs', resource: 'container-instance', resourceName: `${clusterName}/*` })],
+    conditions: { ArnEquals: { 'ecs:cluster': service.cluster.clusterArn } },
+  }));
+  role.addToPolicy(new iam.PolicyStatement({
+    actions: ['ecs:DescribeTasks'],
+    resources: [stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${clusterName}/*` })],
+  }));
+  acknowledgeWildcardGrants(role, [{
+    reason:
+      'The deploy check reads the service\'s tasks, whose ARNs are known only at run time: ecs:DescribeTasks on this cluster\'s tasks ' +
+      '(task/<cluster>/*), ecs:ListTasks on its container instances (container-instance/<cluster>/*) with the ecs:cluster condition.',
+    matches: (statement, flatten) => {
+      const cluster = flatten(clusterName);
+      return statement.actions.every((a) => a === 'ecs:DescribeTasks' || a === 'ecs:ListTasks') &&
+        statement.resources.every((r) => r.endsWith(`:task/${cluster}/*`) || r.endsWith(`:container-instance/${cluster}/*`));
+    },
+  }]);
+  return fn;
 }
 
 /** An EKS deployment to deploy the signed image to. */
@@ -55,37 +205,17 @@ export interface EksDeployTargetOptions {
   readonly securityGroups?: ec2.ISecurityGroup[];
 }
 
-/** Actions of your own for the Deploy stage, run after the verify gate. */
-export interface CustomDeployTargetOptions {
-  /**
-   * The actions; reference the signed image as `#{Build.IMAGE_URI}@#{Build.IMAGE_DIGEST}`. Their run order
-   * must be 2 or more, so the verify gate (run order 1) runs first.
-   */
-  readonly actions: codepipeline.IAction[];
-}
+/**
+ * An EKS Deployment: a CodeBuild project sets the container's image to the verified digest with kubectl and waits
+ * for the rollout; another checks in the Verify stage that every pod of the Deployment runs that digest. Give both
+ * projects' roles access to the cluster (an EKS access entry or an aws-auth mapping) allowing `set image` on the
+ * Deployment and reading it and its pods.
+ */
+export class EksDeployTarget extends DeployTarget {
+  private bound?: { deploy: codebuild.PipelineProject; check: codebuild.PipelineProject };
 
-/** The kind of deploy target. */
-export enum DeployTargetType {
-  /** An ECS service. */
-  ECS = 'ECS',
-  /** An EKS Deployment. */
-  EKS = 'EKS',
-  /** Actions of your own. */
-  CUSTOM = 'CUSTOM',
-  /** No deployment. */
-  NONE = 'NONE',
-}
-
-/** Where the Deploy stage deploys the verified image, always by digest. */
-export class DeployTarget {
-  /** An ECS service, with the standard ECS deploy action and a post-deploy check of the running tasks' digests. */
-  public static ecs(options: EcsDeployTargetOptions): DeployTarget {
-    if (!options.containerName) throw new Error('DeployTarget.ecs: containerName must not be empty');
-    return new DeployTarget(DeployTargetType.ECS, options, undefined, undefined);
-  }
-
-  /** An EKS Deployment, updated with kubectl (`set image … @sha256:…`) from CodeBuild, and its pods checked afterwards. */
-  public static eks(options: EksDeployTargetOptions): DeployTarget {
+  constructor(public readonly options: EksDeployTargetOptions) {
+    super();
     for (const field of ['deployment', 'container'] as const) {
       if (!options[field]) throw new Error(`DeployTarget.eks: ${field} must not be empty`);
     }
@@ -102,38 +232,101 @@ export class DeployTarget {
     if (options.vpc === undefined && (options.subnetSelection !== undefined || options.securityGroups !== undefined)) {
       throw new Error('DeployTarget.eks: subnetSelection and securityGroups need vpc');
     }
-    return new DeployTarget(DeployTargetType.EKS, undefined, options, undefined);
   }
 
-  /** Actions of your own, after the verify gate. */
-  public static custom(options: CustomDeployTargetOptions): DeployTarget {
+  /** The project that sets the image and waits for the rollout (after `bind`). */
+  public get deployProject(): codebuild.PipelineProject {
+    return this.projects().deploy;
+  }
+
+  /** The project that checks the pods' digests (after `bind`). */
+  public get checkProject(): codebuild.PipelineProject {
+    return this.projects().check;
+  }
+
+  public bind(scope: Construct, context: DeployTargetBindContext): DeployTargetConfig {
+    if (this.bound) throw new Error('EksDeployTarget: a target deploys for one pipeline; create one per pipeline');
+    const deploy = this.project(scope, 'EksDeploy', 'Sets the Deployment image by digest', eksDeployBuildSpec(), context.removalPolicy);
+    const check = this.project(scope, 'EksCheck', 'Checks that the pods run the signed digest', eksCheckBuildSpec(), context.removalPolicy);
+    this.bound = { deploy, check };
+    // The gate's small artifact as input: the builds need one, and they need no source code.
+    const action = (actionName: string, project: codebuild.IProject) => new actions.CodeBuildAction({
+      actionName,
+      project,
+      input: context.verifiedImageDefinitions,
+      runOrder: context.runOrder,
+      environmentVariables: {
+        IMAGE_URI: { value: context.imageRepositoryUri },
+        IMAGE_DIGEST: { value: context.imageDigest },
+      },
+    });
+    return {
+      containerName: this.options.container,
+      deployActions: [action('DeployToEks', deploy)],
+      verifyActions: [action('CheckRunningImage', check)],
+    };
+  }
+
+  private projects(): { deploy: codebuild.PipelineProject; check: codebuild.PipelineProject } {
+    if (!this.bound) throw new Error('EksDeployTarget: the projects exist once the pipeline has bound the target');
+    return this.bound;
+  }
+
+  private project(scope: Construct, id: string, description: string, buildSpec: Record<string, unknown>, removalPolicy: RemovalPolicy) {
+    const options = this.options;
+    const project = new codebuild.PipelineProject(scope, id, {
+      description: `${description}: deployment/${options.deployment} in ${options.namespace ?? 'default'}`,
+      buildSpec: codebuild.BuildSpec.fromObject(buildSpec),
+      environment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.SMALL },
+      environmentVariables: {
+        CLUSTER_NAME: { value: options.cluster.clusterName },
+        NAMESPACE: { value: options.namespace ?? 'default' },
+        DEPLOYMENT: { value: options.deployment },
+        CONTAINER: { value: options.container },
+        KUBECTL_VERSION: { value: options.kubectlVersion ?? DEFAULT_KUBECTL_VERSION },
+        KUBECTL_SHA256: { value: options.kubectlSha256 ?? DEFAULT_KUBECTL_SHA256 },
+      },
+      vpc: options.vpc,
+      subnetSelection: options.subnetSelection,
+      securityGroups: options.securityGroups,
+      logging: { cloudWatch: { logGroup: new logs.LogGroup(scope, `${id}Logs`, { retention: logs.RetentionDays.ONE_YEAR, removalPolicy }) } },
+      timeout: Duration.minutes(20),
+    });
+    project.addToRolePolicy(new iam.PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [options.cluster.clusterArn] }));
+    return project;
+  }
+}
+
+/** Actions of your own for the Deploy stage, run after the verify gate. */
+export interface CustomDeployTargetOptions {
+  /**
+   * The actions; reference the verified image as `#{DeployGate.IMAGE_URI}@#{DeployGate.IMAGE_DIGEST}` (or the
+   * gate's output artifact through a target of your own). Their run order must be 2 or more, so the verify gate
+   * (run order 1) runs first.
+   */
+  readonly actions: codepipeline.IAction[];
+  /**
+   * Actions of your own for the Verify stage, after its signature check (run order 2 or more).
+   * @default - none
+   */
+  readonly verifyActions?: codepipeline.IAction[];
+}
+
+/** Actions of your own after the verify gate. */
+export class CustomDeployTarget extends DeployTarget {
+  constructor(public readonly options: CustomDeployTargetOptions) {
+    super();
     if (options.actions.length === 0) throw new Error('DeployTarget.custom: give at least one action');
-    return new DeployTarget(DeployTargetType.CUSTOM, undefined, undefined, options);
   }
 
-  /** No deployment: the Deploy stage only runs the verify gate (e.g. images consumed elsewhere). */
-  public static none(): DeployTarget {
-    return new DeployTarget(DeployTargetType.NONE, undefined, undefined, undefined);
+  public bind(_scope: Construct, _context: DeployTargetBindContext): DeployTargetConfig {
+    return { deployActions: this.options.actions, verifyActions: this.options.verifyActions };
   }
+}
 
-  /** The kind of target. */
-  public readonly type: DeployTargetType;
-  /** The ECS service, for `DeployTargetType.ECS`. */
-  public readonly ecsOptions?: EcsDeployTargetOptions;
-  /** The EKS Deployment, for `DeployTargetType.EKS`. */
-  public readonly eksOptions?: EksDeployTargetOptions;
-  /** Your actions, for `DeployTargetType.CUSTOM`. */
-  public readonly customOptions?: CustomDeployTargetOptions;
-
-  private constructor(
-    type: DeployTargetType,
-    ecsOptions: EcsDeployTargetOptions | undefined,
-    eksOptions: EksDeployTargetOptions | undefined,
-    customOptions: CustomDeployTargetOptions | undefined,
-  ) {
-    this.type = type;
-    this.ecsOptions = ecsOptions;
-    this.eksOptions = eksOptions;
-    this.customOptions = customOptions;
+/** No deployment. */
+class NoDeployTarget extends DeployTarget {
+  public bind(_scope: Construct, _context: DeployTargetBindContext): DeployTargetConfig {
+    return { deployActions: [] };
   }
 }

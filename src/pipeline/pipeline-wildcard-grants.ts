@@ -1,5 +1,4 @@
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -14,7 +13,6 @@ export interface PipelineGrantScope {
   readonly sourceBucket?: s3.IBucket;
   readonly functions: lambda.IFunction[];
   readonly projects: codebuild.IProject[];
-  readonly ecsCluster?: ecs.ICluster;
 }
 
 /** What aws-cdk-lib's EcsDeployAction grants on `*`. */
@@ -82,17 +80,6 @@ export function pipelineWildcardGrants(scope: PipelineGrantScope): WildcardGrant
         '(report-group/<project>-*), whose names CodeBuild derives from the project name.',
       matches: (statement, flatten) => scope.projects.map((project) => flatten(project.projectName)).some((project) =>
         every(statement.resources, (r) => r.includes(`:log-group:/aws/codebuild/${project}`) || r.includes(`:report-group/${project}-`))),
-    },
-    {
-      reason:
-        'The deploy check reads the service\'s tasks, whose ARNs are known only at run time: ecs:DescribeTasks on this cluster\'s tasks ' +
-        '(task/<cluster>/*), ecs:ListTasks on its container instances (container-instance/<cluster>/*) with the ecs:cluster condition.',
-      matches: (statement, flatten) => {
-        if (!scope.ecsCluster) return false;
-        const cluster = flatten(scope.ecsCluster.clusterName);
-        return every(statement.actions, (a) => a === 'ecs:DescribeTasks' || a === 'ecs:ListTasks') &&
-          every(statement.resources, (r) => r.endsWith(`:task/${cluster}/*`) || r.endsWith(`:container-instance/${cluster}/*`));
-      },
     },
   ];
 }

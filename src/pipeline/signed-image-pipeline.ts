@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
@@ -12,20 +12,28 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { DeployTarget, DeployTargetType } from './deploy-target';
+import { DeployTarget, DeployTargetBindContext } from './deploy-target';
 import { PipelineSource } from './pipeline-source';
 import { pipelineWildcardGrants } from './pipeline-wildcard-grants';
 import { ImageSigner } from '../image-signer';
 import { ImageVerifier } from '../image-verifier';
-import { DEFAULT_KUBECTL_SHA256, DEFAULT_KUBECTL_VERSION, eksCheckBuildSpec, eksDeployBuildSpec, imageBuildSpec, scanGateBuildSpec } from '../private/buildspecs';
-import { createHandlerFunction } from '../private/handler-function';
+import { imageBuildSpec, scanGateBuildSpec } from '../private/buildspecs';
 import { acknowledge } from '../private/nag';
 import { acknowledgeWildcardGrants } from '../private/wildcard-grants';
 import { INotationSigningProfile, NotationSigningProfile } from '../signing-profile';
 import { TrustPolicy, VerificationLevel } from '../trust-policy';
 
-/** The image reference every stage after Build uses: the pushed repository pinned to the digest the registry returned. */
+/** The image the Build stage pushed, pinned to the digest the registry returned: what the Sign stage signs and the gate verifies. */
 export const PIPELINE_IMAGE_URI = '#{Build.IMAGE_URI}@#{Build.IMAGE_DIGEST}';
+
+/** The variable namespace of the Deploy stage's verify gate. */
+export const VERIFY_GATE_NAMESPACE = 'DeployGate';
+
+/**
+ * The image the verify gate verified: every action after the gate (deploy, running-image checks, your actions) reads
+ * it, so CodePipeline runs them only after the gate, and they use the digest the gate accepted.
+ */
+export const VERIFIED_IMAGE_URI = `#{${VERIFY_GATE_NAMESPACE}.IMAGE_URI}@#{${VERIFY_GATE_NAMESPACE}.IMAGE_DIGEST}`;
 
 /** How the Build stage builds the image. */
 export interface ImageBuildOptions {
@@ -45,8 +53,10 @@ export interface ImageBuildOptions {
    */
   readonly buildArgs?: { [name: string]: string };
   /**
-   * A buildspec of your own. It must push the image and export `IMAGE_URI` (the repository URI) and
-   * `IMAGE_DIGEST` (the digest the registry returned), and for ECS write `imagedefinitions.json` pinned by digest.
+   * A buildspec of your own. It must push the image, export `IMAGE_URI` (the repository URI) and `IMAGE_DIGEST`
+   * (the digest the registry returned), and write `imagedefinitions.json` as its artifact:
+   * `[{"name": "$CONTAINER_NAME", "imageUri": "$IMAGE_URI@$IMAGE_DIGEST"}]` (the verify gate refuses any other
+   * content).
    * @default a buildspec that runs docker build and push
    */
   readonly buildSpec?: codebuild.BuildSpec;
@@ -174,6 +184,8 @@ export class SignedImagePipeline extends Construct {
   public readonly signer: ImageSigner;
   /** The verify function of the Deploy gate and the Verify stage. */
   public readonly verifier: ImageVerifier;
+  /** The Deploy stage's verify gate: its output artifact and variables carry the verified image to every later action. */
+  public readonly verifyGate: actions.LambdaInvokeAction;
   /** The trust policy the verifier applies (given or derived from the profiles and the repository). */
   public readonly trustPolicy: TrustPolicy;
   /** The CodeBuild project that builds and pushes the image. */
@@ -182,18 +194,13 @@ export class SignedImagePipeline extends Construct {
   public readonly artifactsBucket: s3.Bucket;
   /** The KMS key (with rotation) that encrypts the artifacts. */
   public readonly artifactsKey: kms.Key;
-  /** The Lambda function that checks the running ECS tasks' digests (ECS targets only). */
-  public readonly deployCheckFunction?: lambda.Function;
-  /**
-   * The CodeBuild projects that set the image with kubectl and check the pods (EKS targets only). Give their roles
-   * access to the cluster (an EKS access entry or an aws-auth mapping) allowing `set image` on the Deployment and
-   * reading its pods.
-   */
-  public readonly eksProjects?: codebuild.PipelineProject[];
+
+  private readonly removalPolicy: RemovalPolicy;
 
   constructor(scope: Construct, id: string, props: SignedImagePipelineProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.removalPolicy = removalPolicy;
     const deploy = props.deploy ?? DeployTarget.none();
     if (props.signingProfiles && props.signingProfiles.length === 0) {
       throw new Error('SignedImagePipeline: signingProfiles must not be empty (omit it to create one profile)');
@@ -221,13 +228,27 @@ export class SignedImagePipeline extends Construct {
       restartExecutionOnUpdate: false,
     });
 
+    // Artifact names differ from the variable namespaces (Source, Build, DeployGate): CodePipeline requires it.
+    const sourceOutput = new codepipeline.Artifact('SourceCode');
+    const buildOutput = new codepipeline.Artifact('BuildOutput');
+    const verifiedImageDefinitions = new codepipeline.Artifact('VerifiedImageDefinitions');
+    const context: DeployTargetBindContext = {
+      repository: this.repository,
+      verifiedImageDefinitions,
+      imageUri: VERIFIED_IMAGE_URI,
+      imageRepositoryUri: `#{${VERIFY_GATE_NAMESPACE}.IMAGE_URI}`,
+      imageDigest: `#{${VERIFY_GATE_NAMESPACE}.IMAGE_DIGEST}`,
+      runOrder: 2,
+      removalPolicy,
+    };
+    const target = deploy.bind(this, context);
+    const containerName = target.containerName ?? 'app';
+
     // Source
-    const sourceOutput = new codepipeline.Artifact('Source');
     this.pipeline.addStage({ stageName: 'Source', actions: [props.source.action(sourceOutput)] });
 
     // Build
-    const buildOutput = new codepipeline.Artifact('Build');
-    this.buildProject = this.createBuildProject(props.imageBuild ?? {}, deploy);
+    this.buildProject = this.createBuildProject(props.imageBuild ?? {}, containerName);
     const buildActions: codepipeline.IAction[] = [
       new actions.CodeBuildAction({
         actionName: 'BuildAndPush',
@@ -246,6 +267,7 @@ export class SignedImagePipeline extends Construct {
       signingProfiles: allProfiles,
       repositories: [this.repository],
       provenanceProject: this.buildProject,
+      logRemovalPolicy: removalPolicy,
     });
     const provenance = {
       buildId: '#{Build.CODEBUILD_BUILD_ARN}',
@@ -281,21 +303,37 @@ export class SignedImagePipeline extends Construct {
     }
     this.pipeline.addStage({ stageName: 'Sign', actions: signActions });
 
-    // Deploy: the exact digest must verify before anything deploys it.
-    this.verifier = new ImageVerifier(this, 'Verifier', { trustPolicy: this.trustPolicy, repositories: [this.repository] });
-    const deployActions: codepipeline.IAction[] = [
-      this.verifier.pipelineAction({ actionName: 'VerifyBeforeDeploy', imageUri: PIPELINE_IMAGE_URI, variablesNamespace: 'DeployGate', runOrder: 1 }),
-    ];
+    // Deploy: the exact digest must verify before anything deploys it. The gate hands on the image definitions it
+    // checked and the digest it verified; nothing after it reads the Build's.
+    this.verifier = new ImageVerifier(this, 'Verifier', {
+      trustPolicy: this.trustPolicy,
+      repositories: [this.repository],
+      logRemovalPolicy: removalPolicy,
+    });
+    this.verifyGate = this.verifier.pipelineAction({
+      actionName: 'VerifyBeforeDeploy',
+      imageUri: PIPELINE_IMAGE_URI,
+      variablesNamespace: VERIFY_GATE_NAMESPACE,
+      runOrder: 1,
+      imageDefinitions: { input: buildOutput, output: verifiedImageDefinitions, containerName },
+    });
+    // Verify: a second verification after the deployment catches a signature revoked in the meantime.
     const verifyActions: codepipeline.IAction[] = [
-      this.verifier.pipelineAction({ actionName: 'VerifySignature', imageUri: PIPELINE_IMAGE_URI, variablesNamespace: 'Verify', runOrder: 1 }),
+      this.verifier.pipelineAction({ actionName: 'VerifySignature', imageUri: VERIFIED_IMAGE_URI, variablesNamespace: 'Verify', runOrder: 1 }),
     ];
-    const target = this.deployTargetActions(deploy, { source: sourceOutput, build: buildOutput });
-    deployActions.push(...target.deploy);
-    verifyActions.push(...target.verify);
-    this.deployCheckFunction = target.deployCheckFunction;
-    this.eksProjects = target.eksProjects;
-    this.pipeline.addStage({ stageName: 'Deploy', actions: deployActions });
-    this.pipeline.addStage({ stageName: 'Verify', actions: verifyActions });
+    for (const [stageName, stageActions] of [['Deploy', target.deployActions], ['Verify', target.verifyActions ?? []]] as const) {
+      for (const action of stageActions) {
+        const { actionName, runOrder = 1 } = action.actionProperties;
+        if (runOrder < context.runOrder) {
+          throw new Error(
+            `SignedImagePipeline: deploy target action "${actionName}" in the ${stageName} stage has runOrder ${runOrder}; ` +
+            `use ${context.runOrder} or more so it runs after the ${stageName === 'Deploy' ? 'verify gate' : 'signature check'}`,
+          );
+        }
+      }
+    }
+    this.pipeline.addStage({ stageName: 'Deploy', actions: [this.verifyGate, ...target.deployActions] });
+    this.pipeline.addStage({ stageName: 'Verify', actions: [...verifyActions, ...(target.verifyActions ?? [])] });
 
     if (props.failureNotificationTopic) {
       this.pipeline.onEvent('DeployOrVerifyFailed', {
@@ -316,58 +354,9 @@ export class SignedImagePipeline extends Construct {
       artifactsBucket: bucket,
       artifactsKey: key,
       sourceBucket: props.source._sourceBucket,
-      functions: [this.signer.function, this.verifier.function, ...(this.deployCheckFunction ? [this.deployCheckFunction] : [])],
+      functions: this.node.findAll().filter((child): child is lambda.Function => child instanceof lambda.Function),
       projects: this.node.findAll().filter((child): child is codebuild.Project => child instanceof codebuild.Project),
-      ecsCluster: deploy.ecsOptions?.service.cluster,
     }));
-  }
-
-  /** The Deploy and Verify stage actions of the deploy target, after the verify gate and the signature check. */
-  private deployTargetActions(
-    deploy: DeployTarget,
-    artifacts: { source: codepipeline.Artifact; build: codepipeline.Artifact },
-  ): DeployTargetActions {
-    switch (deploy.type) {
-      case DeployTargetType.ECS: {
-        const options = deploy.ecsOptions!;
-        const deployCheckFunction = this.createDeployCheckFunction(options.service);
-        return {
-          deploy: [new actions.EcsDeployAction({ actionName: 'DeployToEcs', service: options.service, input: artifacts.build, runOrder: 2 })],
-          verify: [new actions.LambdaInvokeAction({
-            actionName: 'CheckRunningImage',
-            lambda: deployCheckFunction,
-            runOrder: 2,
-            userParameters: {
-              imageUri: PIPELINE_IMAGE_URI,
-              cluster: options.service.cluster.clusterArn,
-              service: options.service.serviceName,
-              containerName: options.containerName,
-            },
-          })],
-          deployCheckFunction,
-        };
-      }
-      case DeployTargetType.EKS: {
-        const options = deploy.eksOptions!;
-        const deployProject = this.eksProject('EksDeploy', 'Sets the Deployment image by digest', eksDeployBuildSpec(), options);
-        const checkProject = this.eksProject('EksCheck', 'Checks that the pods run the signed digest', eksCheckBuildSpec(), options);
-        return {
-          deploy: [eksAction('DeployToEks', deployProject, artifacts.source, 2)],
-          verify: [eksAction('CheckRunningImage', checkProject, artifacts.source, 2)],
-          eksProjects: [deployProject, checkProject],
-        };
-      }
-      case DeployTargetType.CUSTOM:
-        for (const action of deploy.customOptions!.actions) {
-          const { actionName, runOrder = 1 } = action.actionProperties;
-          if (runOrder < 2) {
-            throw new Error(`SignedImagePipeline: custom deploy action "${actionName}" has runOrder ${runOrder}; use 2 or more so the verify gate runs first`);
-          }
-        }
-        return { deploy: deploy.customOptions!.actions, verify: [] };
-      case DeployTargetType.NONE:
-        return { deploy: [], verify: [] };
-    }
   }
 
   private createRepository(removalPolicy: RemovalPolicy): ecr.Repository {
@@ -412,7 +401,7 @@ export class SignedImagePipeline extends Construct {
     return { bucket, key };
   }
 
-  private createBuildProject(options: ImageBuildOptions, deploy: DeployTarget): codebuild.PipelineProject {
+  private createBuildProject(options: ImageBuildOptions, containerName: string): codebuild.PipelineProject {
     const buildArgs = Object.entries(options.buildArgs ?? {}).map(([name, value]) => {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`SignedImagePipeline: build argument name "${name}" is not valid`);
       if (/['\n]/.test(value)) throw new Error(`SignedImagePipeline: build argument "${name}" may not contain quotes or newlines`);
@@ -431,7 +420,7 @@ export class SignedImagePipeline extends Construct {
         DOCKERFILE: { value: options.dockerfile ?? 'Dockerfile' },
         DOCKER_CONTEXT: { value: options.context ?? '.' },
         DOCKER_BUILD_ARGS: { value: buildArgs.join(' ') },
-        CONTAINER_NAME: { value: deploy.ecsOptions?.containerName ?? 'app' },
+        CONTAINER_NAME: { value: containerName },
       },
       logging: { cloudWatch: { logGroup: this.logGroup('BuildLogs') } },
       timeout: Duration.minutes(60),
@@ -470,77 +459,7 @@ export class SignedImagePipeline extends Construct {
     });
   }
 
-  private eksProject(
-    id: string,
-    description: string,
-    buildSpec: Record<string, unknown>,
-    options: NonNullable<DeployTarget['eksOptions']>,
-  ): codebuild.PipelineProject {
-    const project = new codebuild.PipelineProject(this, id, {
-      description: `${description}: deployment/${options.deployment} in ${options.namespace ?? 'default'}`,
-      buildSpec: codebuild.BuildSpec.fromObject(buildSpec),
-      environment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.SMALL },
-      environmentVariables: {
-        CLUSTER_NAME: { value: options.cluster.clusterName },
-        NAMESPACE: { value: options.namespace ?? 'default' },
-        DEPLOYMENT: { value: options.deployment },
-        CONTAINER: { value: options.container },
-        KUBECTL_VERSION: { value: options.kubectlVersion ?? DEFAULT_KUBECTL_VERSION },
-        KUBECTL_SHA256: { value: options.kubectlSha256 ?? DEFAULT_KUBECTL_SHA256 },
-      },
-      vpc: options.vpc,
-      subnetSelection: options.subnetSelection,
-      securityGroups: options.securityGroups,
-      logging: { cloudWatch: { logGroup: this.logGroup(`${id}Logs`) } },
-      timeout: Duration.minutes(20),
-    });
-    project.addToRolePolicy(new iam.PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [options.cluster.clusterArn] }));
-    return project;
-  }
-
-  private createDeployCheckFunction(service: NonNullable<DeployTarget['ecsOptions']>['service']): lambda.Function {
-    const { function: fn, role } = createHandlerFunction(new Construct(this, 'DeployCheck'), {
-      assetName: 'deploy-check-handler',
-      description: 'the check that every running task of the ECS service runs the signed image digest',
-      environment: {},
-      options: { memorySize: 256, timeout: Duration.minutes(1) },
-    });
-    const stack = Stack.of(this);
-    const clusterName = service.cluster.clusterName;
-    role.addToPolicy(new iam.PolicyStatement({
-      actions: ['ecs:ListTasks'],
-      resources: [stack.formatArn({ service: 'ecs', resource: 'container-instance', resourceName: `${clusterName}/*` })],
-      conditions: { ArnEquals: { 'ecs:cluster': service.cluster.clusterArn } },
-    }));
-    role.addToPolicy(new iam.PolicyStatement({
-      actions: ['ecs:DescribeTasks'],
-      resources: [stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${clusterName}/*` })],
-    }));
-    return fn;
-  }
-
   private logGroup(id: string): logs.LogGroup {
-    return new logs.LogGroup(this, id, { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
+    return new logs.LogGroup(this, id, { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: this.removalPolicy });
   }
-}
-
-interface DeployTargetActions {
-  readonly deploy: codepipeline.IAction[];
-  readonly verify: codepipeline.IAction[];
-  readonly deployCheckFunction?: lambda.Function;
-  readonly eksProjects?: codebuild.PipelineProject[];
-}
-
-/** A CodeBuild action of an EKS project, given the signed image by digest. */
-function eksAction(actionName: string, project: codebuild.IProject, input: codepipeline.Artifact, runOrder: number): codepipeline.IAction {
-  return new actions.CodeBuildAction({
-    actionName,
-    project,
-    input,
-    runOrder,
-    environmentVariables: {
-      IMAGE_URI: { value: '#{Build.IMAGE_URI}' },
-      IMAGE_DIGEST: { value: '#{Build.IMAGE_DIGEST}' },
-    },
-  });
 }

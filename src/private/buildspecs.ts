@@ -94,9 +94,15 @@ const KUBECONFIG_COMMANDS = [
     'echo "kubectl 1.$client is outside the supported version skew of cluster $CLUSTER_NAME (1.$server): set kubectlVersion and kubectlSha256" >&2; exit 1; fi',
 ];
 
-/** Sets the Deployment's container image by digest and waits for the rollout (as in the AWS Security blog's flow). */
+/** Refuses to go on unless the variables the action passes (from the verify gate) are a repository and a digest. */
+const VERIFIED_IMAGE_GUARD =
+  '[[ "$IMAGE_DIGEST" =~ ^sha256:[0-9a-f]{64}$ && "$IMAGE_URI" == */* && "$IMAGE_URI" != *@* && "${IMAGE_URI##*/}" != *:* ]] || ' +
+  '{ echo "IMAGE_URI and IMAGE_DIGEST must be the verified repository and digest (#{DeployGate.IMAGE_URI}, #{DeployGate.IMAGE_DIGEST}), got \'$IMAGE_URI\' and \'$IMAGE_DIGEST\'" >&2; exit 1; }';
+
+/** Sets the Deployment's container image by the verified digest and waits for the rollout (as in the AWS Security blog's flow). */
 export function eksDeployBuildSpec(): Record<string, unknown> {
   return kubectlBuildSpec([
+    VERIFIED_IMAGE_GUARD,
     'kubectl -n "$NAMESPACE" set image "deployment/$DEPLOYMENT" "$CONTAINER=$IMAGE_URI@$IMAGE_DIGEST"',
     // Waits for the rollout, failing at once with the reason when admission denies the new ReplicaSet's pods
     // (a FailedCreate event "admission webhook ... denied the request"), instead of at the timeout.
@@ -114,16 +120,50 @@ export function eksDeployBuildSpec(): Record<string, unknown> {
   ]);
 }
 
-/** Checks that every pod of the Deployment runs the signed digest in the container. */
+/**
+ * The Deployment's whole label selector (`matchLabels` and `matchExpressions`, Kubernetes LabelSelector) in
+ * kubectl's `-l` syntax: `k=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`.
+ */
+const SELECTOR_JQ =
+  '.spec.selector as $s | [($s.matchLabels // {} | to_entries[] | "\\(.key)=\\(.value)"), (($s.matchExpressions // [])[] | ' +
+  'if .operator == "In" then "\\(.key) in (\\(.values | join(",")))" ' +
+  'elif .operator == "NotIn" then "\\(.key) notin (\\(.values | join(",")))" ' +
+  'elif .operator == "Exists" then .key elif .operator == "DoesNotExist" then "!\\(.key)" ' +
+  'else error("unsupported selector operator \\(.operator)") end)] | join(",")';
+
+/**
+ * One line per pod of the selector: `ok`, `skip` (terminating, finished, or not started yet with the verified image
+ * set) or `fail`, with the reason. The running image ID's digest (after its last `@`) and the pod's image must equal
+ * the verified ones exactly.
+ */
+const PODS_JQ =
+  '.items[] | .metadata.name as $pod | ' +
+  'if .metadata.deletionTimestamp != null then "skip pod \\($pod) is terminating; not checked" ' +
+  'elif .status.phase == "Succeeded" or .status.phase == "Failed" then "skip pod \\($pod) has finished (\\(.status.phase)); not checked" ' +
+  'else ([.spec.containers[]? | select(.name == $c)][0]) as $spec | ([.status.containerStatuses[]? | select(.name == $c)][0]) as $status | ' +
+  'if $spec == null then "fail pod \\($pod) has no container \\($c)" ' +
+  'elif $spec.image != $image then "fail pod \\($pod) container \\($c) is set to \\($spec.image), not the verified \\($image)" ' +
+  'elif ($status.imageID // "") == "" then ' +
+  '(if .status.phase == "Running" then "fail pod \\($pod) container \\($c) reports no image ID" else "skip pod \\($pod) is \\(.status.phase) and has not started \\($c) yet" end) ' +
+  'elif ($status.imageID | split("@") | last) != $digest then "fail pod \\($pod) container \\($c) runs \\($status.imageID), not the verified \\($digest)" ' +
+  'elif .status.phase == "Running" then "ok pod \\($pod) runs \\($digest)" ' +
+  'else "skip pod \\($pod) is \\(.status.phase)" end end';
+
+/**
+ * Checks that every pod of the Deployment (its whole selector) runs the verified digest in the container, exactly;
+ * terminating and finished pods are listed and left out.
+ */
 export function eksCheckBuildSpec(): Record<string, unknown> {
   return kubectlBuildSpec([
-    'selector=$(kubectl -n "$NAMESPACE" get deployment "$DEPLOYMENT" -o go-template=\'{{range $k, $v := .spec.selector.matchLabels}}{{$k}}={{$v}},{{end}}\')',
-    'kubectl -n "$NAMESPACE" get pods -l "${selector%,}" --field-selector=status.phase=Running ' +
-      '-o go-template=\'{{range .items}}{{$pod := .metadata.name}}{{range .status.containerStatuses}}{{$pod}} {{.name}} {{.imageID}}{{"\\n"}}{{end}}{{end}}\' ' +
-      '| awk -v c="$CONTAINER" \'$2 == c { print $1, $3 }\' > running.txt',
-    'test -s running.txt || { echo "deployment/$DEPLOYMENT in namespace $NAMESPACE has no running pod with container $CONTAINER" >&2; exit 1; }',
-    'while read -r pod image; do case "$image" in *"@$IMAGE_DIGEST") echo "pod $pod runs $IMAGE_DIGEST";; ' +
-      '*) echo "pod $pod in namespace $NAMESPACE runs $image, not the signed $IMAGE_DIGEST" >&2; exit 1;; esac; done < running.txt',
+    VERIFIED_IMAGE_GUARD,
+    'kubectl -n "$NAMESPACE" get deployment "$DEPLOYMENT" -o json > deployment.json',
+    `selector=$(jq -r '${SELECTOR_JQ}' deployment.json)`,
+    'test -n "$selector" || { echo "deployment/$DEPLOYMENT in namespace $NAMESPACE has an empty selector" >&2; exit 1; }',
+    'kubectl -n "$NAMESPACE" get pods -l "$selector" -o json > pods.json',
+    `jq -r --arg c "$CONTAINER" --arg image "$IMAGE_URI@$IMAGE_DIGEST" --arg digest "$IMAGE_DIGEST" '${PODS_JQ}' pods.json > pods.txt`,
+    'cat pods.txt',
+    'if grep -q "^fail " pods.txt; then echo "deployment/$DEPLOYMENT in namespace $NAMESPACE does not run only the verified $IMAGE_DIGEST:" >&2; grep "^fail " pods.txt >&2; exit 1; fi',
+    'grep -q "^ok " pods.txt || { echo "deployment/$DEPLOYMENT in namespace $NAMESPACE ($selector) has no running pod with container $CONTAINER" >&2; exit 1; }',
   ]);
 }
 

@@ -13,6 +13,7 @@ import {
   PutJobSuccessResultCommandInput,
 } from '@aws-sdk/client-codepipeline';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { S3Client } from '@aws-sdk/client-s3';
 import { GetRevocationStatusCommand, SignerClient, SignPayloadCommand, SignPayloadCommandInput } from '@aws-sdk/client-signer';
 import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { AwsClients, regionalClients } from '../../lambda/handlers/clients';
@@ -48,8 +49,17 @@ export const ARTIFACT_CREDENTIALS = {
   sessionToken: 'artifact-session-token-Mn5Bv4Cx3Lk2Jh1Gf0',
 };
 
+/** An artifact of a job event, in the artifact store (CodePipeline user guide, Lambda invoke action's example event). */
+export function jobArtifact(name: string, objectKey: string, bucketName = 'pipeline-artifacts'): Record<string, unknown> {
+  return { name, revision: null, location: { type: 'S3', s3Location: { bucketName, objectKey } } };
+}
+
 /** A CodePipeline Lambda invoke job event. `userParameters` undefined leaves the field out. */
-export function jobEvent(userParameters: string | undefined, jobId: string = randomUUID()): Record<string, unknown> {
+export function jobEvent(
+  userParameters: string | undefined,
+  jobId: string = randomUUID(),
+  artifacts: { inputArtifacts?: unknown[]; outputArtifacts?: unknown[]; encryptionKey?: unknown } = {},
+): Record<string, unknown> {
   return {
     'CodePipeline.job': {
       id: jobId,
@@ -61,9 +71,10 @@ export function jobEvent(userParameters: string | undefined, jobId: string = ran
             ...(userParameters === undefined ? {} : { UserParameters: userParameters }),
           },
         },
-        inputArtifacts: [],
-        outputArtifacts: [],
+        inputArtifacts: artifacts.inputArtifacts ?? [],
+        outputArtifacts: artifacts.outputArtifacts ?? [],
         artifactCredentials: ARTIFACT_CREDENTIALS,
+        ...(artifacts.encryptionKey ? { encryptionKey: artifacts.encryptionKey } : {}),
       },
     },
   };
@@ -177,6 +188,8 @@ export interface AwsMocks {
   readonly codePipeline: AwsClientStub<CodePipelineClient>;
   readonly codeBuild: AwsClientStub<CodeBuildClient>;
   readonly ecs: AwsClientStub<ECSClient>;
+  /** The artifact store. */
+  readonly s3: AwsClientStub<S3Client>;
   /** Handler clients in REGION whose calls reach the stubs only. */
   readonly clients: () => AwsClients;
   /**
@@ -193,6 +206,7 @@ export function mockAws(): AwsMocks {
     codePipeline: mockClient(CodePipelineClient),
     codeBuild: mockClient(CodeBuildClient),
     ecs: mockClient(ECSClient),
+    s3: mockClient(S3Client),
   };
   const clients = regionalClients(REGION);
   return {

@@ -79,12 +79,12 @@ describe('verify handler: jobs', () => {
   });
 
   test('a signed image passes, with the output variables', async () => {
-    const { image: target, imageUri, signatureDigest } = await image('handlers/verify-signed');
+    const { image: target, uri, imageUri, signatureDigest } = await image('handlers/verify-signed');
 
     await verifyHandler()(jobEvent(JSON.stringify({ imageUri }), 'job-signed'), lambdaContext());
 
     const success = reportedSuccess(aws.codePipeline, 'job-signed');
-    expect(success.outputVariables).toEqual({ VERIFIED: 'true', IMAGE_DIGEST: target.digest, SIGNATURE_DIGEST: signatureDigest });
+    expect(success.outputVariables).toEqual({ VERIFIED: 'true', IMAGE_URI: uri, IMAGE_DIGEST: target.digest, SIGNATURE_DIGEST: signatureDigest });
     expect(success.executionDetails?.summary).toContain(`Verified ${imageUri} at level strict by signature ${signatureDigest}`);
     expect(revocationCalls().map((input) => input.profileVersionArn)).toEqual([RELEASE.profileVersionArn]);
   });
@@ -187,7 +187,7 @@ describe('verify handler: parameters and configuration', () => {
     ['a tag where a digest is needed', () => JSON.stringify({ imageUri: `${target.uri}:v1` }), /^UserParameters: imageUri must pin the image by digest/],
     ['userMetadata of the wrong type', () => JSON.stringify({ imageUri: target.imageUri, userMetadata: ['team=a'] }), /^UserParameters: userMetadata must be an object/],
     ['a userMetadata value of the wrong type', () => JSON.stringify({ imageUri: target.imageUri, userMetadata: { n: null } }), /^UserParameters: userMetadata\.n must be a string, got null$/],
-    ['an unknown field', () => JSON.stringify({ imageUri: target.imageUri, level: 'audit' }), /^UserParameters: unknown field "level"; the fields are imageUri, userMetadata$/],
+    ['an unknown field', () => JSON.stringify({ imageUri: target.imageUri, level: 'audit' }), /^UserParameters: unknown field "level"; the fields are imageUri, userMetadata, containerName$/],
   ])('%s fails the job naming the field', async (_name, userParameters, expected) => {
     await verifyHandler()(jobEvent(userParameters(), 'job-params'), lambdaContext());
 

@@ -1,12 +1,23 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { eksCluster, ecsService, fullPipeline, newStack, s3Source } from './support';
-import { DeployTarget, NotationSigningProfile, SignedImagePipeline, SignedImagePipelineProps } from '../../src';
+import { Construct } from 'constructs';
+import {
+  DeployTarget,
+  DeployTargetBindContext,
+  DeployTargetConfig,
+  EksDeployTarget,
+  NotationSigningProfile,
+  SignedImagePipeline,
+  SignedImagePipelineProps,
+} from '../../src';
 import { policyStatements } from '../constructs/support';
 
 const DIGEST_URI = '#{Build.IMAGE_URI}@#{Build.IMAGE_DIGEST}';
+const VERIFIED_URI = '#{DeployGate.IMAGE_URI}@#{DeployGate.IMAGE_DIGEST}';
 
 type Configure = (stack: Stack) => Partial<SignedImagePipelineProps>;
 
@@ -18,6 +29,8 @@ function synth(configure: Configure = () => ({})): { stack: Stack; pipeline: Sig
 
 interface Action {
   readonly Name: string;
+  readonly InputArtifacts?: { Name: string }[];
+  readonly OutputArtifacts?: { Name: string }[];
   readonly RunOrder: number;
   readonly ActionTypeId: { Category: string; Provider: string };
   readonly Configuration: Record<string, any>;
@@ -48,6 +61,24 @@ function flatten(value: unknown): string {
   return `<${JSON.stringify(value).replace(/"/g, '')}>`;
 }
 
+/**
+ * The digest flows from the gate: the gate checks the Build's artifact and verifies the Build's digest; every action
+ * after it reads the gate's variables or artifact, never the Build's.
+ */
+function expectDigestFromGate(template: Template): void {
+  const [gate, ...afterGate] = stage(template, 'Deploy');
+  const buildOutput = stage(template, 'Build')[0].OutputArtifacts![0].Name;
+  expect(gate).toMatchObject({ Name: 'VerifyBeforeDeploy', Namespace: 'DeployGate', InputArtifacts: [{ Name: buildOutput }] });
+  expect(userParameters(gate).imageUri).toBe(DIGEST_URI);
+  const gateOutput = gate.OutputArtifacts![0].Name;
+  for (const action of [...afterGate, ...stage(template, 'Verify')]) {
+    const text = JSON.stringify(action.Configuration ?? {});
+    expect(text).not.toContain('#{Build.');
+    for (const input of action.InputArtifacts ?? []) expect(input.Name).toBe(gateOutput);
+  }
+  for (const action of afterGate.filter((a) => a.ActionTypeId.Provider === 'ECS')) expect(action.InputArtifacts).toEqual([{ Name: gateOutput }]);
+}
+
 describe('SignedImagePipeline defaults', () => {
   const { template, pipeline } = synth();
 
@@ -68,10 +99,16 @@ describe('SignedImagePipeline defaults', () => {
     expect(commands).toContain('imagedefinitions.json');
     expect(project.Properties.Environment.PrivilegedMode).toBe(true);
 
-    for (const action of [...stage(template, 'Sign'), ...stage(template, 'Deploy'), ...stage(template, 'Verify')]) {
-      if (action.ActionTypeId.Provider !== 'Lambda') continue;
-      expect(userParameters(action).imageUri).toBe(DIGEST_URI);
-    }
+    for (const action of [...stage(template, 'Sign'), stage(template, 'Deploy')[0]]) expect(userParameters(action).imageUri).toBe(DIGEST_URI);
+    for (const action of stage(template, 'Verify')) expect(userParameters(action).imageUri).toBe(VERIFIED_URI);
+    expectDigestFromGate(template);
+  });
+
+  test('artifact names differ from the variable namespaces (CodePipeline refuses a clash)', () => {
+    const namespaces = new Set(stages(template).flatMap((s) => s.Actions.map((a) => a.Namespace)).filter(Boolean));
+    const artifacts = stages(template).flatMap((s) => s.Actions.flatMap((a) => [...(a.OutputArtifacts ?? [])].map((o) => o.Name)));
+    expect(artifacts).toEqual(['SourceCode', 'BuildOutput', 'VerifiedImageDefinitions']);
+    for (const artifact of artifacts) expect(namespaces.has(artifact)).toBe(false);
   });
 
   test('Sign: one action with the created profile, provenance parameters and output variables namespace', () => {
@@ -207,14 +244,19 @@ describe('SignedImagePipeline options', () => {
 
 describe('DeployTarget', () => {
   test('ECS: the gate, then the standard ECS deploy, then a check of the running tasks by digest', () => {
-    const { template, pipeline } = synth((stack) => ({ deploy: DeployTarget.ecs({ service: ecsService(stack), containerName: 'web' }) }));
+    let target!: ReturnType<typeof DeployTarget.ecs>;
+    const { template } = synth((stack) => ({ deploy: target = DeployTarget.ecs({ service: ecsService(stack), containerName: 'web' }) }));
     const deploy = stage(template, 'Deploy');
     expect(deploy.map((a) => [a.Name, a.RunOrder, a.ActionTypeId.Provider])).toEqual([['VerifyBeforeDeploy', 1, 'Lambda'], ['DeployToEcs', 2, 'ECS']]);
     expect(deploy[1].Configuration).toMatchObject({ ClusterName: 'apps', ServiceName: 'web' });
+    expect(deploy[1].InputArtifacts).toEqual([{ Name: 'VerifiedImageDefinitions' }]);
+    expect(deploy[0].OutputArtifacts).toEqual([{ Name: 'VerifiedImageDefinitions' }]);
+    expect(userParameters(deploy[0])).toEqual({ imageUri: DIGEST_URI, containerName: 'web' });
+    expectDigestFromGate(template);
     const verify = stage(template, 'Verify');
     expect(verify.map((a) => [a.Name, a.RunOrder])).toEqual([['VerifySignature', 1], ['CheckRunningImage', 2]]);
-    expect(userParameters(verify[1])).toMatchObject({ imageUri: DIGEST_URI, service: 'web', containerName: 'web' });
-    expect(pipeline.deployCheckFunction).toBeDefined();
+    expect(userParameters(verify[1])).toMatchObject({ imageUri: VERIFIED_URI, service: 'web', containerName: 'web' });
+    expect(target.deployCheckFunction).toBeDefined();
     const checkStatements = policyStatements(template).filter((s) => s.actions.some((a) => a === 'ecs:DescribeTasks' || a === 'ecs:ListTasks'));
     // The ECS deploy action's own grants, and the check's two statements scoped to the cluster.
     const scoped = checkStatements.filter((s) => JSON.stringify(s.resources).includes('/apps/*'));
@@ -222,22 +264,30 @@ describe('DeployTarget', () => {
   });
 
   test('EKS: kubectl set image by digest from CodeBuild, then a check of the pods, with eks:DescribeCluster on that cluster', () => {
-    const { template, pipeline } = synth((stack) => ({
-      deploy: DeployTarget.eks({ cluster: eksCluster(stack), namespace: 'shop', deployment: 'web', container: 'app' }),
+    let target!: EksDeployTarget;
+    const { template } = synth((stack) => ({
+      deploy: target = DeployTarget.eks({ cluster: eksCluster(stack), namespace: 'shop', deployment: 'web', container: 'app' }),
     }));
     expect(stage(template, 'Deploy').map((a) => [a.Name, a.RunOrder, a.ActionTypeId.Provider])).toEqual([
       ['VerifyBeforeDeploy', 1, 'Lambda'],
       ['DeployToEks', 2, 'CodeBuild'],
     ]);
     expect(stage(template, 'Verify').map((a) => a.Name)).toEqual(['VerifySignature', 'CheckRunningImage']);
-    expect(pipeline.eksProjects).toHaveLength(2);
+    expectDigestFromGate(template);
+    for (const action of [stage(template, 'Deploy')[1], stage(template, 'Verify')[1]]) {
+      expect(action.Configuration.EnvironmentVariables).toBe(JSON.stringify([
+        { name: 'IMAGE_URI', type: 'PLAINTEXT', value: '#{DeployGate.IMAGE_URI}' },
+        { name: 'IMAGE_DIGEST', type: 'PLAINTEXT', value: '#{DeployGate.IMAGE_DIGEST}' },
+      ]));
+    }
+    expect(target.deployProject).not.toBe(target.checkProject);
     const buildSpecs = Object.values(template.findResources('AWS::CodeBuild::Project')).map((p: any) => p.Properties.Source.BuildSpec as string);
     expect(buildSpecs.some((spec) => spec.includes('kubectl -n \\"$NAMESPACE\\" set image') && spec.includes('$IMAGE_URI@$IMAGE_DIGEST'))).toBe(true);
-    expect(buildSpecs.some((spec) => spec.includes('not the signed $IMAGE_DIGEST'))).toBe(true);
+    expect(buildSpecs.some((spec) => spec.includes('not run only the verified $IMAGE_DIGEST'))).toBe(true);
     const describe = policyStatements(template).filter((s) => s.actions.includes('eks:DescribeCluster'));
     expect(describe).toHaveLength(2);
     for (const statement of describe) expect(JSON.stringify(statement.resources)).toContain(':cluster/prod');
-    expect(pipeline.deployCheckFunction).toBeUndefined();
+    template.resourceCountIs('AWS::Lambda::Function', 2);
   });
 
   test('custom: your actions after the gate; an action that would run before the gate is refused', () => {
@@ -247,12 +297,45 @@ describe('DeployTarget', () => {
       }),
     }));
     expect(stage(template, 'Deploy').map((a) => [a.Name, a.RunOrder])).toEqual([['VerifyBeforeDeploy', 1], ['Promote', 2]]);
+    expectDigestFromGate(template);
 
     const stack = newStack();
     expect(() => new SignedImagePipeline(stack, 'Pipeline', {
       source: s3Source(stack),
       deploy: DeployTarget.custom({ actions: [new actions.ManualApprovalAction({ actionName: 'TooEarly' })] }),
-    })).toThrow('custom deploy action "TooEarly" has runOrder 1; use 2 or more so the verify gate runs first');
+    })).toThrow('deploy target action "TooEarly" in the Deploy stage has runOrder 1; use 2 or more so it runs after the verify gate');
+  });
+
+  test('a target of your own: bind gets the gate\'s artifact and variables, and its actions land after the gate', () => {
+    class PromoteTarget extends DeployTarget {
+      public context?: DeployTargetBindContext;
+      public bind(_scope: Construct, context: DeployTargetBindContext): DeployTargetConfig {
+        this.context = context;
+        return {
+          containerName: 'api',
+          deployActions: [new actions.ManualApprovalAction({ actionName: 'Promote', runOrder: context.runOrder, additionalInformation: `Promote ${context.imageUri}` })],
+          verifyActions: [new actions.ManualApprovalAction({ actionName: 'Confirm', runOrder: context.runOrder })],
+        };
+      }
+    }
+    const target = new PromoteTarget();
+    const { template } = synth(() => ({ deploy: target }));
+    expect(target.context).toMatchObject({ imageUri: VERIFIED_URI, imageRepositoryUri: '#{DeployGate.IMAGE_URI}', imageDigest: '#{DeployGate.IMAGE_DIGEST}', runOrder: 2 });
+    expect(target.context!.verifiedImageDefinitions).toBeInstanceOf(codepipeline.Artifact);
+    expect(stage(template, 'Deploy').map((a) => a.Name)).toEqual(['VerifyBeforeDeploy', 'Promote']);
+    expect(stage(template, 'Verify').map((a) => a.Name)).toEqual(['VerifySignature', 'Confirm']);
+    expect(userParameters(stage(template, 'Deploy')[0]).containerName).toBe('api');
+    template.hasResourceProperties('AWS::CodeBuild::Project', {
+      Environment: { EnvironmentVariables: Match.arrayWith([{ Name: 'CONTAINER_NAME', Type: 'PLAINTEXT', Value: 'api' }]) },
+    });
+    expectDigestFromGate(template);
+  });
+
+  test('a target binds to one pipeline only', () => {
+    const stack = newStack();
+    const target = DeployTarget.ecs({ service: ecsService(stack), containerName: 'web' });
+    new SignedImagePipeline(stack, 'First', { source: s3Source(stack), deploy: target });
+    expect(() => new SignedImagePipeline(stack, 'Second', { source: s3Source(stack), deploy: target })).toThrow('a target deploys for one pipeline');
   });
 });
 

@@ -2,11 +2,19 @@
  * A SignedImagePipeline run, simulated end to end against the local registry: the handlers run with the
  * configuration the synthesized template gives them (environment and UserParameters), with only the registry
  * host (ECR → the local registry) and the AWS Signer root (→ a test CA whose signatures have AWS Signer's shape)
- * swapped in. AWS APIs are mocked: SignPayload signs with the test CA, ECS reports the running tasks.
+ * swapped in. AWS APIs are mocked: SignPayload signs with the test CA, ECS reports the running tasks, the artifact
+ * store (S3) serves the Build's artifact (a zip made by the `zip` tool, as CodeBuild uploads it) and keeps what the gate
+ * writes, which is read back with `unzip`.
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BatchGetBuildsCommand } from '@aws-sdk/client-codebuild';
+import { PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { DescribeTasksCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
+import { GetObjectCommand, PutObjectCommand, PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { ecsService, newStack, s3Source } from './support';
@@ -21,6 +29,7 @@ import {
   captureConsole,
   expectCleanLogs,
   FakeAwsSigner,
+  jobArtifact,
   jobEvent,
   lambdaContext,
   mockAws,
@@ -41,6 +50,16 @@ interface LambdaAction {
   readonly name: string;
   readonly functionLogicalId: string;
   readonly userParameters: string;
+  readonly inputs: string[];
+  readonly outputs: string[];
+}
+
+interface ActionWiring {
+  readonly name: string;
+  readonly provider: string;
+  readonly inputs: string[];
+  readonly outputs: string[];
+  readonly configuration: string;
 }
 
 /** The pipeline as synthesized: each Lambda action's function environment and UserParameters, per stage. */
@@ -61,16 +80,31 @@ function synthesizePipeline() {
   const resources = template.Resources as Record<string, any>;
   const pipeline = Object.values(resources).find((r) => r.Type === 'AWS::CodePipeline::Pipeline');
   const stages: Record<string, LambdaAction[]> = {};
+  const wiring: Record<string, ActionWiring[]> = {};
+  const names = (artifacts?: Array<{ Name: string }>) => (artifacts ?? []).map((artifact) => artifact.Name);
   for (const stage of pipeline.Properties.Stages) {
     stages[stage.Name] = stage.Actions.filter((a: any) => a.ActionTypeId.Provider === 'Lambda').map((a: any) => ({
       name: a.Name,
       functionLogicalId: a.Configuration.FunctionName.Ref,
       userParameters: flatten(a.Configuration.UserParameters),
+      inputs: names(a.InputArtifacts),
+      outputs: names(a.OutputArtifacts),
+    }));
+    wiring[stage.Name] = stage.Actions.map((a: any) => ({
+      name: a.Name,
+      provider: a.ActionTypeId.Provider,
+      inputs: names(a.InputArtifacts),
+      outputs: names(a.OutputArtifacts),
+      configuration: JSON.stringify(a.Configuration ?? {}),
     }));
   }
   const environment = (logicalId: string): Record<string, string> =>
     Object.fromEntries(Object.entries(resources[logicalId].Properties.Environment?.Variables ?? {}).map(([k, v]) => [k, flatten(v)]));
-  return { stages, environment };
+  // The Build project's buildspec and environment, to write the Build artifact with the buildspec's own command.
+  const buildProject = Object.values(resources).find((r) => r.Type === 'AWS::CodeBuild::Project' && r.Properties.Source.BuildSpec.includes('imagedefinitions.json'));
+  const buildEnvironment = Object.fromEntries(buildProject.Properties.Environment.EnvironmentVariables.map((v: any) => [v.Name, v.Value]));
+  const buildSpec = JSON.parse(buildProject.Properties.Source.BuildSpec);
+  return { stages, wiring, environment, buildEnvironment, buildSpec };
 }
 
 /** A template value as the deployed stack would see it in us-east-1 (the only pseudo parameters left are literal). */
@@ -82,6 +116,48 @@ function flatten(value: unknown): string {
   if (node.Ref === 'AWS::Partition') return 'aws';
   throw new Error(`unexpected intrinsic in a handler's configuration: ${JSON.stringify(value)}`);
 }
+
+/** A zip archive of `files` made by the `zip` tool, as CodeBuild uploads a build's artifact. */
+function zipArchive(files: Record<string, string>): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), 'artifact-'));
+  try {
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+    execFileSync('zip', ['-q', '-X', 'artifact.zip', ...Object.keys(files)], { cwd: dir });
+    return execFileSync('cat', [join(dir, 'artifact.zip')]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** imagedefinitions.json as the Build's buildspec writes it: its own command, run by bash in a temp dir. */
+function buildImageDefinitions(imageUri: string, imageDigest: string): string {
+  const command = (synthesized.buildSpec.phases.build.commands as string[]).find((c) => c.includes('> imagedefinitions.json'))!;
+  const dir = mkdtempSync(join(tmpdir(), 'build-'));
+  try {
+    execFileSync('bash', ['-c', `set -euo pipefail\n${command}`], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH, HOME: dir, CONTAINER_NAME: synthesized.buildEnvironment.CONTAINER_NAME, IMAGE_URI: imageUri, IMAGE_DIGEST: imageDigest },
+    });
+    return execFileSync('cat', [join(dir, 'imagedefinitions.json')], { encoding: 'utf8' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** One file of a zip archive, read with the `unzip` tool. */
+function unzipFile(archive: Uint8Array, name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'artifact-'));
+  try {
+    writeFileSync(join(dir, 'artifact.zip'), archive);
+    return execFileSync('unzip', ['-p', join(dir, 'artifact.zip'), name], { encoding: 'utf8' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const ARTIFACT_BUCKET = 'pipelinestack-artifacts-1a2b3c';
+const ARTIFACT_KEY_ID = `arn:aws:kms:us-east-1:${ACCOUNT}:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0`;
 
 /** Replaces the pipeline's ECR host by the local registry's. */
 const toLocal = (text: string, host: string) => text.split(ECR_HOST).join(host);
@@ -118,7 +194,7 @@ async function pipelineRun() {
   });
   const parameters = (action: LambdaAction, overrides: Record<string, string> = {}) => {
     let text = action.userParameters;
-    for (const [variable, value] of Object.entries({ ...variables, ...overrides })) text = text.split(variable).join(value);
+    for (const [variable, value] of Object.entries({ ...variables, ...gateVariables, ...overrides })) text = text.split(variable).join(value);
     expect(text).not.toContain('#{');
     return text;
   };
@@ -126,6 +202,8 @@ async function pipelineRun() {
     const values = synthesized.environment(action.functionLogicalId);
     return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, toLocal(v, host)]));
   };
+  let gateVariables: Record<string, string> = {};
+  const artifacts: Record<string, Buffer> = {};
   const [signAction] = synthesized.stages.Sign;
   const [gateAction] = synthesized.stages.Deploy;
   const [verifyAction, checkAction] = synthesized.stages.Verify;
@@ -137,15 +215,49 @@ async function pipelineRun() {
     return { ...values, TRUST_STORES: JSON.stringify({ [store]: fake.chain.root.pem }), ...registryEnv() };
   };
 
+  // The artifact store holds each action's artifacts under <pipeline>/<artifact>/<object>, as CodePipeline keys them.
+  const location = (artifact: string) => jobArtifact(artifact, `PipelineStack-Pipeline/${artifact.slice(0, 20)}/${randomUUID().slice(0, 7)}`, ARTIFACT_BUCKET);
   const run = async (action: LambdaAction, handler: (event: unknown, context?: any) => Promise<unknown>, overrides: Record<string, string> = {}) => {
     aws.codePipeline.resetHistory();
     const jobId = randomUUID();
-    await handler(jobEvent(parameters(action, overrides), jobId), lambdaContext());
+    const inputArtifacts = action.inputs.map(location);
+    for (const input of inputArtifacts) {
+      const { bucketName, objectKey } = (input.location as any).s3Location;
+      aws.s3.on(GetObjectCommand, { Bucket: bucketName, Key: objectKey }).callsFake(() => {
+        const body = artifacts[input.name as string];
+        if (!body) throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
+        return { ContentLength: body.length, Body: { transformToByteArray: async () => new Uint8Array(body) } };
+      });
+    }
+    const outputArtifacts = action.outputs.map(location);
+    await handler(
+      jobEvent(parameters(action, overrides), jobId, { inputArtifacts, outputArtifacts, encryptionKey: { id: ARTIFACT_KEY_ID, type: 'KMS' } }),
+      lambdaContext(),
+    );
+    const success = reportedResultsFor(jobId);
+    if (success) {
+      const namespace = action.name === gateAction.name ? 'DeployGate' : undefined;
+      if (namespace) gateVariables = Object.fromEntries(Object.entries(success).map(([k, v]) => [`#{${namespace}.${k}}`, v]));
+    }
     return jobId;
   };
+  const reportedResultsFor = (jobId: string) =>
+    aws.codePipeline.commandCalls(PutJobSuccessResultCommand).map((call) => call.args[0].input).find((input) => input.jobId === jobId)?.outputVariables;
+  /** What the gate wrote to the artifact store, as the deploy action would read it. */
+  const written = () => aws.s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input as PutObjectCommandInput);
+  /** The Build's artifact with `imageDefinitions` as imagedefinitions.json (undefined: an artifact without the file). */
+  const buildArtifact = (imageDefinitions: unknown) => {
+    const [buildOutput] = gateAction.inputs;
+    artifacts[buildOutput] = zipArchive(imageDefinitions === undefined ? { 'build.log': 'pushed' } : { 'imagedefinitions.json': JSON.stringify(imageDefinitions) });
+  };
+  // What the pipeline's buildspec writes for this build.
+  const [buildOutput] = gateAction.inputs;
+  artifacts[buildOutput] = zipArchive({ 'imagedefinitions.json': buildImageDefinitions(pushed.uri, pushed.image.digest) });
   return {
     pushed,
     variables,
+    buildArtifact,
+    written,
     sign: (overrides?: Record<string, string>) =>
       // The test CA stands in for the AWS Signer root that SignPayload's envelopes must chain to.
       run(
@@ -156,6 +268,7 @@ async function pipelineRun() {
     gate: () => run(gateAction, createVerifyHandler({ env: verifyEnv(gateAction), clients: aws.clients })),
     verify: () => run(verifyAction, createVerifyHandler({ env: verifyEnv(verifyAction), clients: aws.clients })),
     check: () => run(checkAction, deployCheckHandler),
+    gateVariables: () => gateVariables,
     runningDigest: (digest: string) => {
       const taskArn = `arn:aws:ecs:us-east-1:${ACCOUNT}:task/apps/0123456789abcdef`;
       aws.ecs.on(ListTasksCommand).resolves({ taskArns: [taskArn] });
@@ -177,6 +290,22 @@ describe('a simulated pipeline execution', () => {
     });
   });
 
+  test('the digest flows from the gate: it checks the Build artifact, the ECS deploy deploys the gate\'s artifact, no later action reads #{Build.*}', () => {
+    const { wiring } = synthesized;
+    const [build] = wiring.Build;
+    const [gate, deploy] = wiring.Deploy;
+    expect(gate).toMatchObject({ name: 'VerifyBeforeDeploy', inputs: build.outputs, outputs: ['VerifiedImageDefinitions'] });
+    expect(deploy).toMatchObject({ name: 'DeployToEcs', provider: 'ECS', inputs: gate.outputs });
+    expect(JSON.parse(JSON.parse(gate.configuration).UserParameters)).toMatchObject({ imageUri: '#{Build.IMAGE_URI}@#{Build.IMAGE_DIGEST}', containerName: 'web' });
+    const later = [...wiring.Deploy.slice(1), ...wiring.Verify];
+    expect(later.length).toBeGreaterThan(0);
+    for (const action of later) {
+      expect(action.configuration).not.toContain('#{Build.');
+      expect(action.inputs).not.toContain(build.outputs[0]);
+    }
+    for (const action of wiring.Verify) expect(action.configuration).toContain('#{DeployGate.IMAGE_URI}@#{DeployGate.IMAGE_DIGEST}');
+  });
+
   test('a built image is signed with provenance, passes the gate, and the service runs exactly the signed digest', async () => {
     const logs = captureConsole();
     try {
@@ -195,9 +324,23 @@ describe('a simulated pipeline execution', () => {
       ]));
 
       const gateJob = await run.gate();
-      expect(reportedSuccess(aws.codePipeline, gateJob).outputVariables).toMatchObject({ VERIFIED: 'true', IMAGE_DIGEST: run.pushed.image.digest });
+      expect(reportedSuccess(aws.codePipeline, gateJob).outputVariables).toMatchObject({
+        VERIFIED: 'true',
+        IMAGE_URI: run.pushed.uri,
+        IMAGE_DIGEST: run.pushed.image.digest,
+      });
+      // The gate wrote the deploy action's input: the checked imagedefinitions.json, encrypted with the store's key.
+      const [output] = run.written();
+      expect(output).toMatchObject({ Bucket: ARTIFACT_BUCKET, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: ARTIFACT_KEY_ID });
+      expect(output.Key).toContain('VerifiedImageDefinit');
+      expect(JSON.parse(unzipFile(output.Body as Uint8Array, 'imagedefinitions.json'))).toEqual([
+        { name: 'web', imageUri: `${run.pushed.uri}@${run.pushed.image.digest}` },
+      ]);
+      // The S3 calls used the job's artifact credentials, not the function's role.
+      const credentials = await aws.s3.commandCalls(PutObjectCommand)[0].thisValue.config.credentials();
+      expect(credentials).toMatchObject({ accessKeyId: 'ASIAARTIFACTKEY00001' });
 
-      // ECS deployed the image by digest (imagedefinitions.json); the tasks report it.
+      // ECS deployed the gate's imagedefinitions.json; the tasks report the digest.
       run.runningDigest(run.pushed.image.digest);
       const verifyJob = await run.verify();
       reportedSuccess(aws.codePipeline, verifyJob);
@@ -250,10 +393,43 @@ describe('a simulated pipeline execution', () => {
     }
   });
 
+  test.each([
+    ['a tag', (uri: string, _digest: string) => [{ name: 'web', imageUri: `${uri}:build-7` }], 'deploys "URI:build-7", which is not the verified image'],
+    ['a tag next to the digest', (uri: string, digest: string) => [{ name: 'web', imageUri: `${uri}:build-7@${digest}` }], 'deploys "URI:build-7@DIGEST"'],
+    ['another repository', (_uri: string, digest: string) => [{ name: 'web', imageUri: `${ECR_HOST}/other/app@${digest}` }], `deploys "${ECR_HOST}/other/app@DIGEST"`],
+    ['another digest', (uri: string) => [{ name: 'web', imageUri: `${uri}@sha256:${'e'.repeat(64)}` }], `deploys "URI@sha256:${'e'.repeat(64)}"`],
+    ['an extra container', (uri: string, digest: string) => [
+      { name: 'web', imageUri: `${uri}@${digest}` },
+      { name: 'sidecar', imageUri: `${uri}@${digest}` },
+    ], 'entry 2 is for container "sidecar"; the pipeline deploys the verified image to container "web" only'],
+    ['the container twice', (uri: string, digest: string) => [
+      { name: 'web', imageUri: `${uri}@${digest}` },
+      { name: 'web', imageUri: `${uri}@${digest}` },
+    ], 'has 2 entries for container "web"'],
+    ['another field', (uri: string, digest: string) => [{ name: 'web', imageUri: `${uri}@${digest}`, essential: false }], 'has the field "essential"'],
+    ['no file', undefined, 'has no imagedefinitions.json at its root'],
+  ])('a signed image is blocked at the gate when the Build artifact\'s imagedefinitions.json has %s, and nothing is handed on', async (_case, definitions, expected) => {
+    const logs = captureConsole();
+    try {
+      const run = await pipelineRun();
+      reportedSuccess(aws.codePipeline, await run.sign());
+      run.buildArtifact(definitions?.(run.pushed.uri, run.pushed.image.digest));
+      const message = reportedFailure(aws.codePipeline, await run.gate());
+      expect(message).toContain('input artifact "BuildOutput"');
+      expect(message).toContain(expected.split('URI').join(run.pushed.uri).split('DIGEST').join(run.pushed.image.digest));
+      expect(run.written()).toEqual([]);
+    } finally {
+      logs.restore();
+    }
+    expectCleanLogs(logs.text());
+  });
+
   test('a running digest that differs from the signed one fails Verify, naming the service and both digests', async () => {
     const logs = captureConsole();
     try {
       const run = await pipelineRun();
+      reportedSuccess(aws.codePipeline, await run.sign());
+      reportedSuccess(aws.codePipeline, await run.gate());
       run.runningDigest(`sha256:${'e'.repeat(64)}`);
       const checkJob = await run.check();
       const message = reportedFailure(aws.codePipeline, checkJob);
