@@ -21,7 +21,7 @@ case " $* " in
   *" get pods "*)
     while [ $# -gt 0 ]; do if [ "$1" = "-l" ]; then printf '%s' "$2" > "$FIXTURES/selector.txt"; fi; shift; done
     cat "$FIXTURES/pods.json" ;;
-  *" set image "*|*" rollout status "*) echo "fake kubectl: $*" ;;
+  *" set image "*|*" rollout status "*|*" get replicasets "*|*" get events "*) echo "fake kubectl: $*" ;;
   *) echo "fake kubectl: unexpected arguments: $*" >&2; exit 2 ;;
 esac
 `;
@@ -207,10 +207,9 @@ describe('EKS deploy (set image)', () => {
   test('sets the container to the verified repository pinned by the verified digest, then waits for the rollout', () => {
     const result = runBuild(eksDeployBuildSpec(), {});
     expect(result.status).toBe(0);
-    expect(result.calls.trim().split('\n')).toEqual([
-      `-n shop set image deployment/web app=${REPOSITORY}@${DIGEST}`,
-      '-n shop rollout status deployment/web --timeout=10m',
-    ]);
+    const calls = result.calls.trim().split('\n');
+    expect(calls[0]).toBe(`-n shop set image deployment/web app=${REPOSITORY}@${DIGEST}`);
+    expect(calls.some((call) => call.startsWith('-n shop rollout status deployment/web'))).toBe(true);
   });
 
   test('refuses a tag instead of a digest', () => {

@@ -49,9 +49,10 @@ case "$args" in
   *" version -o json "*) printf '{"clientVersion":{"major":"1","minor":"35"},"serverVersion":{"major":"1","minor":"%s"}}\\n' "$FAKE_SERVER_MINOR";;
   *" set image "*) ;;
   *" rollout status "*) [ "$FAKE_ROLLOUT" = ok ];;
+  *" get deployment "*" -o json "*) echo '{"spec":{"selector":{"matchLabels":{"app":"web"}}}}';;
   *" get deployment "*) echo 3;;
   *" get replicasets "*) echo web-7d4b9c;;
-  *" get pods "*) echo "web-7d4b9c-x8k2p app $IMAGE_URI@$IMAGE_DIGEST";;
+  *" get pods "*) printf '{"items":[{"metadata":{"name":"web-7d4b9c-x8k2p"},"spec":{"containers":[{"name":"app","image":"%s"}]},"status":{"phase":"Running","containerStatuses":[{"name":"app","imageID":"%s"}]}}]}' "$IMAGE_URI@$IMAGE_DIGEST" "$IMAGE_URI@$IMAGE_DIGEST";;
   *" get events "*) case "$args" in *"involvedObject.name=web-7d4b9c,"*"reason=FailedCreate"*) [ -z "$FAKE_DENIAL" ] || echo "$FAKE_DENIAL";; esac;;
   *) echo "unexpected: kubectl $*" >&2; exit 2;;
 esac
