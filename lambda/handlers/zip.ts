@@ -43,21 +43,22 @@ export function readZipEntry(archive: Uint8Array, name: string, maxBytes: number
     offset += 46 + nameLength + extraLength + commentLength;
     if (entryName !== name) continue;
 
-    if (flags & 0x1) throw new ZipError(`${name} is encrypted`);
+    // General purpose flag bit 0: the entry is encrypted.
+    if (flags % 2 === 1) throw new ZipError(`${name} is encrypted`);
     if (size > maxBytes) throw new ZipError(`${name} is ${size} bytes; at most ${maxBytes} are accepted`);
     if (localOffset + 30 > zip.length || zip.readUInt32LE(localOffset) !== LOCAL_HEADER) throw new ZipError(`the local header of ${name} is malformed`);
     const dataStart = localOffset + 30 + zip.readUInt16LE(localOffset + 26) + zip.readUInt16LE(localOffset + 28);
     if (dataStart + compressedSize > zip.length) throw new ZipError(`${name} runs past the end of the archive`);
     const data = zip.subarray(dataStart, dataStart + compressedSize);
+    if (method !== STORED && method !== DEFLATED) {
+      throw new ZipError(`${name} uses compression method ${method}; only stored (0) and deflate (8) are supported`);
+    }
     let content: Buffer;
-    if (method === STORED) content = Buffer.from(data);
-    else if (method === DEFLATED) {
-      try {
-        content = inflateRawSync(data, { maxOutputLength: maxBytes });
-      } catch (error) {
-        throw new ZipError(`${name} does not inflate: ${(error as Error).message}`);
-      }
-    } else throw new ZipError(`${name} uses compression method ${method}; only stored (0) and deflate (8) are supported`);
+    try {
+      content = method === STORED ? Buffer.from(data) : inflateRawSync(data, { maxOutputLength: maxBytes });
+    } catch (error) {
+      throw new ZipError(`${name} does not inflate: ${(error as Error).message}`);
+    }
     if (content.length !== size || crc32(content) !== crc) throw new ZipError(`${name} does not match its size and CRC-32 in the archive`);
     return content;
   }

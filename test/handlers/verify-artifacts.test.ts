@@ -20,8 +20,8 @@ import {
   testProfile,
   trustPolicy,
 } from './support';
-import { readZipEntry, writeZip } from '../../lambda/handlers/zip';
 import { createVerifyHandler } from '../../lambda/handlers/verify';
+import { readZipEntry, writeZip } from '../../lambda/handlers/zip';
 import { signImage } from '../../lambda/notary/sign-image';
 
 const RELEASE = testProfile('release');
@@ -97,9 +97,9 @@ describe('verify handler: the gate\'s artifacts', () => {
     ['an empty imagedefinitions.json', { containerName: 'web' }, { inputArtifacts: [BUILD] }, 'imagedefinitions.json must be a JSON array with one entry', [['imagedefinitions.json', '[]']]],
   ])('%s fails the job before any registry call, naming the problem', async (_name, extra, artifacts, expected, files) => {
     const image = await signedImage();
-    if (files === NOT_A_ZIP) {
-      aws.s3.on(GetObjectCommand).resolves({ Body: { transformToByteArray: async () => new TextEncoder().encode('not a zip archive at all, just text') } as any });
-    } else serveBuildArtifact(files ?? [['imagedefinitions.json', JSON.stringify([{ name: 'web', imageUri: image.imageUri }])]]);
+    const text = (content: string) => ({ transformToByteArray: async () => new TextEncoder().encode(content) }) as any;
+    if (files === NOT_A_ZIP) aws.s3.on(GetObjectCommand).resolves({ Body: text('not a zip archive at all, just text') });
+    else serveBuildArtifact(files ?? [['imagedefinitions.json', JSON.stringify([{ name: 'web', imageUri: image.imageUri }])]]);
     await verify()(jobEvent(JSON.stringify({ imageUri: image.imageUri, ...extra }), 'job-bad', artifacts), lambdaContext());
     expect(reportedFailure(aws.codePipeline, 'job-bad')).toContain(expected);
     expect(aws.signer.commandCalls(GetRevocationStatusCommand)).toHaveLength(0);

@@ -120,7 +120,8 @@ function runBuild(buildSpec: Record<string, any>, fixtures: { deployment?: unkno
   }
 }
 
-const check = (pods: Pod[], env?: Record<string, string>, deployment?: unknown) => runBuild(eksCheckBuildSpec(), { pods: podList(pods), deployment }, env);
+const check = (pods: Pod[], env?: Record<string, string>, deployment?: unknown) =>
+  runBuild(eksCheckBuildSpec(), { pods: podList(pods), deployment }, env);
 
 describe('EKS running-digest check (the buildspec commands against kubectl output)', () => {
   test('passes when every pod runs the verified digest, selecting pods with the whole selector (matchLabels and matchExpressions)', () => {

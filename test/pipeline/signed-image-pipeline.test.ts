@@ -3,8 +3,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
-import { eksCluster, ecsService, fullPipeline, newStack, s3Source } from './support';
 import { Construct } from 'constructs';
+import { eksCluster, ecsService, fullPipeline, newStack, s3Source } from './support';
 import {
   DeployTarget,
   DeployTargetBindContext,

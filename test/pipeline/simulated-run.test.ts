@@ -137,7 +137,13 @@ function buildImageDefinitions(imageUri: string, imageDigest: string): string {
     execFileSync('bash', ['-c', `set -euo pipefail\n${command}`], {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH, HOME: dir, CONTAINER_NAME: synthesized.buildEnvironment.CONTAINER_NAME, IMAGE_URI: imageUri, IMAGE_DIGEST: imageDigest },
+      env: {
+        PATH: process.env.PATH,
+        HOME: dir,
+        CONTAINER_NAME: synthesized.buildEnvironment.CONTAINER_NAME,
+        IMAGE_URI: imageUri,
+        IMAGE_DIGEST: imageDigest,
+      },
     });
     return execFileSync('cat', [join(dir, 'imagedefinitions.json')], { encoding: 'utf8' });
   } finally {
@@ -242,7 +248,8 @@ async function pipelineRun() {
     return jobId;
   };
   const reportedResultsFor = (jobId: string) =>
-    aws.codePipeline.commandCalls(PutJobSuccessResultCommand).map((call) => call.args[0].input).find((input) => input.jobId === jobId)?.outputVariables;
+    aws.codePipeline.commandCalls(PutJobSuccessResultCommand).map((call) => call.args[0].input)
+      .find((input) => input.jobId === jobId)?.outputVariables;
   /** What the gate wrote to the artifact store, as the deploy action would read it. */
   const written = () => aws.s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input as PutObjectCommandInput);
   /** The Build's artifact with `imageDefinitions` as imagedefinitions.json (undefined: an artifact without the file). */
