@@ -16,6 +16,7 @@ const bundledDeps = [
   '@aws-sdk/client-ecs@^3',
   '@aws-sdk/client-s3@^3',
   '@aws-sdk/client-signer@^3',
+  '@aws-sdk/client-sns@^3',
   '@peculiar/x509@^2',
   'asn1js@^3',
   'pkijs@^3',
