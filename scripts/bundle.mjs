@@ -15,6 +15,7 @@ const ENTRY_POINTS = {
   'sign-handler': 'lambda/handlers/sign.ts',
   'verify-handler': 'lambda/handlers/verify.ts',
   'deploy-check-handler': 'lambda/handlers/deploy-check.ts',
+  'ecs-enforcement-handler': 'lambda/handlers/ecs-enforcement.ts',
   'trust-policy-rules': 'lambda/notary/trust-policy.ts',
   'cli': 'lambda/cli/main.ts',
 };
