@@ -31,8 +31,8 @@ import { errorFields, Logger } from './log';
 import { openImage } from './registry';
 import { VerdictCache } from './verdict-cache';
 import { loadVerifyConfig, VerifyConfig } from './verify';
-import { verifyImage } from '../notary/verify-image';
 import { VerificationOutcome } from '../notary/types';
+import { verifyImage } from '../notary/verify-image';
 import { ImageReference, parseReference } from '../oci/reference';
 import { AwsSignerRevocationChecker } from '../signers/aws-revocation';
 
@@ -157,7 +157,7 @@ export interface EnforcementClients extends AwsClients {
 }
 
 /** `base` plus ECS and SNS clients in the function's region, each created on first use. */
-export function enforcementClients(base: () => AwsClients = awsClients, region: string | undefined = process.env.AWS_REGION): () => EnforcementClients {
+export function enforcementClients(base: () => AwsClients = awsClients, region = process.env.AWS_REGION): () => EnforcementClients {
   let ecs: ECSClient | undefined;
   let sns: SNSClient | undefined;
   return () => ({
@@ -190,11 +190,13 @@ class ImageChecker {
     } catch (error) {
       return { status: 'rejected', digest: reportedDigest, check: 'invalid-reference', message: (error as Error).message };
     }
-    const exemption = this.config.exemptions.find((candidate) => candidate.repository === reference.repositoryName && !candidate.digest);
-    if (exemption) return { status: 'exempt', digest: reportedDigest ?? reference.digest, reason: exemption.reason };
-
+    // An exemption of a repository covers every image in it; one with a digest covers that image only.
+    const exemptionOf = (digest: string | undefined) => this.config.exemptions.find(
+      (candidate) => candidate.repository === reference.repositoryName && (candidate.digest === undefined || candidate.digest === digest));
     // The digest ECS pulled is what runs; a reference by tag only is resolved in the registry (the tag may have moved since).
     let digest = reportedDigest ?? reference.digest;
+    const exemption = exemptionOf(digest);
+    if (exemption) return { status: 'exempt', digest, reason: exemption.reason };
     const opened = openImage(digest ? reference.withDigest(digest) : reference, { clients: this.clients, plainHttp: this.config.plainHttp });
     const repository = abortable(opened.repository, this.signal);
     if (!digest) {
@@ -206,7 +208,7 @@ class ImageChecker {
       }
     }
     const pinned = `${reference.repositoryName}@${digest}`;
-    const pinnedExemption = this.config.exemptions.find((candidate) => candidate.repository === reference.repositoryName && candidate.digest === digest);
+    const pinnedExemption = exemptionOf(digest);
     if (pinnedExemption) return { status: 'exempt', digest, reason: pinnedExemption.reason };
 
     const cached = this.cache.get(pinned);
