@@ -5,3 +5,4 @@ export * from './handler-options';
 export * from './image-signer';
 export * from './image-verifier';
 export * from './pipeline';
+export * from './ecs-signature-enforcement';

@@ -21,7 +21,7 @@
  */
 // lambda/ is bundled by esbuild, so its AWS SDK clients are devDependencies.
 /* eslint-disable import/no-extraneous-dependencies */
-import { DescribeServiceRevisionsCommand, ECSClient, StopTaskCommand } from '@aws-sdk/client-ecs';
+import { DescribeServiceRevisionsCommand, DescribeServiceRevisionsCommandOutput, ECSClient, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 /* eslint-enable import/no-extraneous-dependencies */
 import { AwsClients, awsClients } from './clients';
@@ -360,7 +360,14 @@ async function onLifecycleHook(
   checker: ImageChecker,
   log: Logger,
 ): Promise<HookResponse> {
-  const described = await clients.ecs().send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: [event.targetServiceRevisionArn] }));
+  let described: DescribeServiceRevisionsCommandOutput;
+  try {
+    described = await clients.ecs().send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: [event.targetServiceRevisionArn] }));
+  } catch (error) {
+    // Throttling, or a role policy that is still propagating: ask again before the failure policy decides.
+    const hint = (error as Error).name === 'AccessDeniedException' ? "; the function's role needs ecs:DescribeServiceRevisions on the cluster's revisions" : '';
+    return inProgress(event, config, log, `could not describe service revision ${event.targetServiceRevisionArn}: ${(error as Error).name}: ${(error as Error).message}${hint}`);
+  }
   const revision = described.serviceRevisions?.find((candidate) => candidate.serviceRevisionArn === event.targetServiceRevisionArn);
   if (!revision) {
     const reason = described.failures?.[0]?.reason ?? 'not returned';

@@ -273,6 +273,13 @@ describe('lifecycle hook (PRE_SCALE_UP)', () => {
     expect(response.hookStatus).toBe('IN_PROGRESS');
   });
 
+  test('DescribeServiceRevisions refused (a role policy still propagating): IN_PROGRESS naming the permission, not a rollback', async () => {
+    aws.ecs.on(DescribeServiceRevisionsCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+
+    expect(await enforcement()(hookEvent(), lambdaContext())).toMatchObject({ hookStatus: 'IN_PROGRESS' });
+    expect(logs.text()).toContain("needs ecs:DescribeServiceRevisions on the cluster's revisions");
+  });
+
   test('a misconfigured function answers FAILED in ENFORCE (a missing answer would also roll back, without a reason in the log)', async () => {
     const response = await enforcement({ ENFORCEMENT_MODE: 'enforce-please' })(hookEvent(), lambdaContext());
 

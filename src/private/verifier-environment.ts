@@ -1,0 +1,47 @@
+import { Lazy, Stack } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+import { AWS_SIGNER_ROOT_PEM, AWS_US_GOV_SIGNER_ROOT_PEM } from './aws-signer-roots';
+import { withPlaceholders } from './placeholders';
+import { TrustPolicy } from '../trust-policy';
+
+/** The trust stores the bundled handlers have built in: left out of `TRUST_STORES` to keep the environment small. */
+const BUILT_IN_TRUST_STORES: Readonly<Record<string, string>> = {
+  'signingAuthority:aws-signer-ts': AWS_SIGNER_ROOT_PEM,
+  'signingAuthority:aws-us-gov-signer-ts': AWS_US_GOV_SIGNER_ROOT_PEM,
+};
+
+/** Lambda refuses environments larger than 4 KB (names and values together). */
+const LAMBDA_ENVIRONMENT_LIMIT = 4096;
+
+/** The trust stores of the policy that the handlers do not have built in. */
+function storesForHandler(trustPolicy: TrustPolicy): { [store: string]: string } {
+  return Object.fromEntries(Object.entries(trustPolicy.trustStores).filter(([store, pem]) => BUILT_IN_TRUST_STORES[store] !== pem));
+}
+
+/** `TRUST_POLICY` and `TRUST_STORES` of a verifying handler, rendered when the template is (statements may still be added). */
+export function trustPolicyEnvironment(scope: IConstruct, trustPolicy: TrustPolicy): { [key: string]: string } {
+  const stack = Stack.of(scope);
+  return {
+    TRUST_POLICY: Lazy.string({ produce: () => trustPolicy.toJsonString() }),
+    TRUST_STORES: Lazy.string({ produce: () => stack.toJsonString(storesForHandler(trustPolicy)) }),
+  };
+}
+
+/**
+ * A validation message when the trust policy, its stores and `other` variables likely exceed Lambda's environment limit
+ * (deploy-time values counted as placeholders of typical length).
+ */
+export function environmentSizeProblems(scope: IConstruct, trustPolicy: TrustPolicy, other: { [key: string]: string } = {}): string[] {
+  const stack = Stack.of(scope);
+  const variables: Record<string, string> = {
+    TRUST_POLICY: JSON.stringify(withPlaceholders(trustPolicy.document, (token) => stack.resolve(token))),
+    TRUST_STORES: JSON.stringify(withPlaceholders(storesForHandler(trustPolicy), (token) => stack.resolve(token))),
+    ...other,
+  };
+  const size = Object.entries(variables).reduce((total, [name, value]) => total + name.length + value.length, 0);
+  if (size <= LAMBDA_ENVIRONMENT_LIMIT) return [];
+  return [
+    `The trust policy, trust stores and settings take about ${size} bytes of the function's environment, more than Lambda's ` +
+      `${LAMBDA_ENVIRONMENT_LIMIT}-byte limit: use fewer statements, registry scopes, signing profiles or exemptions`,
+  ];
+}
