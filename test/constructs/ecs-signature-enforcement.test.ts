@@ -1,4 +1,4 @@
-import { Aspects, Stack } from 'aws-cdk-lib';
+import { App, Aspects, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { expectLeastPrivilege, newStack, resourcesOf, roleStatements, Statement } from './support';
+import { EnforcedServiceStack } from '../../examples/enforced-service-stack';
 import {
   EcsSignatureEnforcement,
   EcsSignatureEnforcementProps,
@@ -210,5 +211,18 @@ describe('EcsSignatureEnforcement', () => {
     const { enforcement } = fixture();
     expect(enforcement.grantPrincipal).toBe(enforcement.role);
     expect(enforcement.role).toBeInstanceOf(iam.Role);
+  });
+
+  test('the example stack (examples/enforced-service-stack.ts) synthesizes with a hooked service and no cdk-nag finding at all', () => {
+    const stack = new EnforcedServiceStack(new App({ context: { '@aws-cdk/aws-iam:minimizePolicies': true } }), 'EnforcedServiceExample', {
+      env: { account: '111122223333', region: 'us-east-1' },
+    });
+    Aspects.of(stack).add(new AwsSolutionsChecks({ verbose: true }));
+    const annotations = Annotations.fromStack(stack);
+
+    expect(annotations.findError('*', Match.anyValue()).map((m) => `${m.id}: ${String(m.entry.data)}`)).toEqual([]);
+    expect(annotations.findWarning('*', Match.anyValue()).map((m) => `${m.id}: ${String(m.entry.data)}`)).toEqual([]);
+    const service = Object.values(Template.fromStack(stack).findResources('AWS::ECS::Service'))[0] as any;
+    expect(service.Properties.DeploymentConfiguration.LifecycleHooks).toHaveLength(1);
   });
 });

@@ -6,7 +6,7 @@ import * as library from '../../src';
 
 const ROOT = path.join(__dirname, '..', '..');
 const PACKAGE_NAME = 'cdk-signed-image-pipeline';
-const CONSTRUCTS = ['NotationSigningProfile', 'TrustPolicy', 'ImageSigner', 'ImageVerifier', 'SignedImagePipeline'];
+const CONSTRUCTS = ['NotationSigningProfile', 'TrustPolicy', 'ImageSigner', 'ImageVerifier', 'EcsSignatureEnforcement', 'SignedImagePipeline'];
 
 interface Snippet {
   /** The `###` subsection the snippet is in. */
@@ -144,6 +144,7 @@ describe("README's Constructs section", () => {
         TrustPolicy: 'AWS::Signer::SigningProfile',
         ImageSigner: 'AWS::Events::Rule',
         ImageVerifier: 'AWS::Lambda::Function',
+        EcsSignatureEnforcement: 'AWS::Events::Rule',
         SignedImagePipeline: 'AWS::CodePipeline::Pipeline',
       };
       expect(types).toContain(expected[construct]);
