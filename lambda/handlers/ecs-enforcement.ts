@@ -206,10 +206,10 @@ class ImageChecker {
         if (this.signal.aborted) throw this.signal.reason;
         return { status: 'unavailable', message: `could not resolve ${image} to a digest: ${(error as Error).message}` };
       }
+      const pinnedExemption = exemptionOf(digest);
+      if (pinnedExemption) return { status: 'exempt', digest, reason: pinnedExemption.reason };
     }
     const pinned = `${reference.repositoryName}@${digest}`;
-    const pinnedExemption = exemptionOf(digest);
-    if (pinnedExemption) return { status: 'exempt', digest, reason: pinnedExemption.reason };
 
     const cached = this.cache.get(pinned);
     if (cached) return cached;

@@ -9,7 +9,7 @@ import { DescribeServiceRevisionsCommand, StopTaskCommand, StopTaskCommandInput 
 import { GetRevocationStatusCommand } from '@aws-sdk/client-signer';
 import { PublishCommand, PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ACCOUNT, captureConsole, FakeAwsSigner, lambdaContext, mockAws, pushTestImage, REGION, registryEnv, testProfile, trustPolicy } from './support';
+import { ACCOUNT, captureConsole, FakeAwsSigner, lambdaContext, mockAws, pushTestImage, REGION, registryEnv, SlowCall, testProfile, trustPolicy } from './support';
 import { createEcsEnforcementHandler, enforcementClients, HookResponse, MAX_HOOK_ATTEMPTS, TaskResult } from '../../lambda/handlers/ecs-enforcement';
 import { signImage } from '../../lambda/notary/sign-image';
 import { Signer } from '../../lambda/signers/signer';
@@ -229,6 +229,14 @@ describe('lifecycle hook (PRE_SCALE_UP)', () => {
     expect(await handler(hookEvent(), lambdaContext())).toEqual({ hookStatus: 'FAILED' });
   });
 
+  test('an exemption pinned to the digest a tag resolves to covers the image ECS named by tag', async () => {
+    const unsigned = await image('hook-exempt-tag', 'unsigned');
+    revisionImages([{ containerName: 'web', image: unsigned.tagged }]);
+    const handler = enforcement({ EXEMPTIONS: JSON.stringify([{ repository: unsigned.uri, digest: unsigned.digest, reason: 'a pinned vendor image only' }]) });
+
+    expect(await handler(hookEvent(), lambdaContext())).toEqual({ hookStatus: 'SUCCEEDED' });
+  });
+
   test('AUDIT: an unsigned image is reported, the deployment continues', async () => {
     const unsigned = await image('hook-audit', 'unsigned');
     revisionImages([{ containerName: 'web', image: unsigned.tagged, imageDigest: unsigned.digest }]);
@@ -266,11 +274,14 @@ describe('lifecycle hook (PRE_SCALE_UP)', () => {
   test('a function about to time out answers IN_PROGRESS, so that ECS invokes it again instead of rolling back', async () => {
     const signed = await image('hook-deadline');
     revisionImages([{ containerName: 'web', image: signed.tagged, imageDigest: signed.digest }]);
-    aws.ecs.on(DescribeServiceRevisionsCommand).callsFake(() => new Promise((resolve) => setTimeout(() => resolve({ serviceRevisions: [] }), 2000)));
+    const slow = new SlowCall(2000);
+    aws.ecs.on(DescribeServiceRevisionsCommand).callsFake(slow.answer(() => ({ serviceRevisions: [] })));
 
     const response = await enforcement()(hookEvent(), lambdaContext(400)) as HookResponse;
 
     expect(response.hookStatus).toBe('IN_PROGRESS');
+    expect(slow.answered).toBe(false);
+    await slow.settled();
   });
 
   test('DescribeServiceRevisions refused (a role policy still propagating): IN_PROGRESS naming the permission, not a rollback', async () => {
