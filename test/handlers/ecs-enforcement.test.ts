@@ -11,8 +11,9 @@ import { PublishCommand, PublishCommandInput, SNSClient } from '@aws-sdk/client-
 import { mockClient } from 'aws-sdk-client-mock';
 import { ACCOUNT, captureConsole, FakeAwsSigner, lambdaContext, mockAws, pushTestImage, REGION, registryEnv, SlowCall, testProfile, trustPolicy } from './support';
 import { createEcsEnforcementHandler, enforcementClients, HookResponse, MAX_HOOK_ATTEMPTS, TaskResult } from '../../lambda/handlers/ecs-enforcement';
+import { buildPayload } from '../../lambda/notary/payload';
 import { signImage } from '../../lambda/notary/sign-image';
-import { Signer } from '../../lambda/signers/signer';
+import { SignatureStore } from '../../lambda/notary/signature-store';
 
 const RELEASE = testProfile('release');
 const OTHER = testProfile('other_team', 'ZyXwVu9876');
@@ -60,26 +61,23 @@ function enforcement(env: Record<string, string> = {}) {
   });
 }
 
-/** A flipped character in the JWS signature: the envelope no longer matches what was signed. */
-function tampering(signer: Signer): Signer {
-  return {
-    description: signer.description,
-    isSameIdentity: (envelope) => signer.isSameIdentity(envelope),
-    async sign(payload) {
-      const signed = await signer.sign(payload);
-      const jws = JSON.parse(Buffer.from(signed.envelope).toString('utf8')) as { signature: string };
-      jws.signature = (jws.signature[0] === 'A' ? 'B' : 'A') + jws.signature.slice(1);
-      return { ...signed, envelope: Buffer.from(JSON.stringify(jws)) };
-    },
-  };
-}
-
 /** A pushed image (tag v1), signed as `signing` says. */
 async function image(prefix: string, signing: 'release' | 'other_team' | 'tampered' | 'unsigned' = 'release') {
   const pushed = await pushTestImage(`handlers/ecs-${prefix}`);
-  if (signing !== 'unsigned') {
-    const signer = fake.signers.get(signing === 'tampered' ? 'release' : signing)!;
-    await signImage({ repository: pushed.repository, tagOrDigest: pushed.image.digest, signer: signing === 'tampered' ? tampering(signer) : signer });
+  if (signing === 'tampered') {
+    // signImage checks what a signer returns before pushing it, so the tampered envelope is stored directly: a real
+    // signature by the trusted profile with one character of the JWS signature flipped.
+    const signed = await fake.signers.get('release')!.sign(buildPayload(pushed.image));
+    const jws = JSON.parse(Buffer.from(signed.envelope).toString('utf8')) as { signature: string };
+    jws.signature = (jws.signature[0] === 'A' ? 'B' : 'A') + jws.signature.slice(1);
+    await new SignatureStore(pushed.repository).pushSignature({
+      subject: pushed.image,
+      signed: { ...signed, envelope: Buffer.from(JSON.stringify(jws)) },
+      format: 'oci-1.1',
+      signingTime: new Date(),
+    });
+  } else if (signing !== 'unsigned') {
+    await signImage({ repository: pushed.repository, tagOrDigest: pushed.image.digest, signer: fake.signers.get(signing)! });
   }
   return { uri: pushed.uri, digest: pushed.image.digest, tagged: `${pushed.uri}:v1`, pinned: `${pushed.uri}@${pushed.image.digest}` };
 }
