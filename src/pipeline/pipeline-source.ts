@@ -1,7 +1,33 @@
+import { Token } from 'aws-cdk-lib';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+/** A connection's ARN, under either service prefix (AWS CodeConnections was AWS CodeStar Connections until 2024). */
+const CONNECTION_ARN = /^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[0-9a-f-]{36}$/;
+
+/**
+ * aws-cdk-lib's connection source action grants `codestar-connections:UseConnection` only
+ * (aws-codepipeline-actions/lib/codestar-connections/source-action.ts). IAM authorizes a connection with the action of
+ * its ARN's service prefix, so an `arn:aws:codeconnections:` connection (what the console creates since 2024) also
+ * needs `codeconnections:UseConnection`; a connection ARN known only at deploy time gets both.
+ */
+class ConnectionSourceAction extends actions.CodeStarConnectionsSourceAction {
+  constructor(private readonly connectionArn: string, props: actions.CodeStarConnectionsSourceActionProps) {
+    super(props);
+  }
+
+  protected bound(scope: Construct, stage: codepipeline.IStage, options: codepipeline.ActionBindOptions): codepipeline.ActionConfig {
+    const config = super.bound(scope, stage, options);
+    if (Token.isUnresolved(this.connectionArn) || this.connectionArn.split(':')[2] === 'codeconnections') {
+      options.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codeconnections:UseConnection'], resources: [this.connectionArn] }));
+    }
+    return config;
+  }
+}
 
 /** Options for a source in a repository behind an AWS CodeConnections (CodeStar) connection. */
 export interface ConnectionSourceOptions {
@@ -22,10 +48,24 @@ export interface ConnectionSourceOptions {
 export abstract class PipelineSource {
   /** A GitHub, GitLab or Bitbucket repository through an AWS CodeConnections connection. */
   public static connection(options: ConnectionSourceOptions): PipelineSource {
+    const { connectionArn, owner, repo } = options;
+    if (!Token.isUnresolved(connectionArn) && !CONNECTION_ARN.test(connectionArn)) {
+      throw new Error(
+        `PipelineSource.connection: connectionArn "${connectionArn}" is not a connection ARN ` +
+          '(arn:aws:codeconnections:<region>:<account>:connection/<id>, or the older codestar-connections prefix)',
+      );
+    }
+    // GitLab owners may be groups with subgroups (group/subgroup); the repository is one path segment.
+    if (!Token.isUnresolved(owner) && !/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(owner)) {
+      throw new Error(`PipelineSource.connection: owner "${owner}" is not a user, organisation or group name`);
+    }
+    if (!Token.isUnresolved(repo) && !/^[A-Za-z0-9_.-]+$/.test(repo)) {
+      throw new Error(`PipelineSource.connection: repo "${repo}" is not a repository name (letters, digits, ".", "_" and "-", without the owner)`);
+    }
     return new (class extends PipelineSource {
       public readonly description = `${options.owner}/${options.repo}@${options.branch ?? 'main'}`;
       public action(output: codepipeline.Artifact): codepipeline.IAction {
-        return new actions.CodeStarConnectionsSourceAction({
+        return new ConnectionSourceAction(connectionArn, {
           actionName: 'Source',
           connectionArn: options.connectionArn,
           owner: options.owner,

@@ -7,30 +7,21 @@ import { NotationSigningProfile } from '../../src';
 const PROFILE_ARN = 'arn:aws:signer:eu-west-1:111122223333:/signing-profiles/release_signer';
 
 describe('NotationSigningProfile', () => {
-  test('defaults: Notation platform, a generated valid name, 135 months validity, retained', () => {
+  test('defaults: Notation platform, a name CloudFormation generates (no fixed name to collide after a destroy or a replacement), 135 months validity, retained', () => {
     const stack = newStack();
     const profile = new NotationSigningProfile(stack, 'Profile');
     const template = Template.fromStack(stack);
 
     template.resourceCountIs('AWS::Signer::SigningProfile', 1);
-    template.hasResource('AWS::Signer::SigningProfile', {
-      Properties: {
-        PlatformId: 'Notation-OCI-SHA384-ECDSA',
-        ProfileName: profile.signingProfileName,
-        SignatureValidityPeriod: { Type: 'MONTHS', Value: 135 },
-      },
+    const [[logicalId, resource]] = Object.entries(template.findResources('AWS::Signer::SigningProfile')) as [string, any][];
+    expect(resource).toMatchObject({
+      Properties: { PlatformId: 'Notation-OCI-SHA384-ECDSA', SignatureValidityPeriod: { Type: 'MONTHS', Value: 135 } },
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
     });
-    expect(profile.signingProfileName).toMatch(/^[a-zA-Z0-9_]{2,64}$/);
-    expect(profile.signingProfileName).toContain('Profile');
+    expect(resource.Properties.ProfileName).toBeUndefined();
+    expect(stack.resolve(profile.signingProfileName)).toEqual({ 'Fn::GetAtt': [logicalId, 'ProfileName'] });
     expect(NotationSigningProfile.PLATFORM_ID).toBe('Notation-OCI-SHA384-ECDSA');
-  });
-
-  test('generated names stay valid for long construct paths', () => {
-    const stack = new Stack(newStack().node.root as any, 'A-stack-with-a-rather-long-name-and-dashes');
-    const profile = new NotationSigningProfile(stack, 'A-profile-id-that-is-also-long-and-has-dashes-and-more-dashes-too');
-    expect(profile.signingProfileName).toMatch(/^[a-zA-Z0-9_]{2,64}$/);
   });
 
   test('an explicit profile name is used', () => {

@@ -11,6 +11,7 @@ import {
   DeployTargetConfig,
   EksDeployTarget,
   NotationSigningProfile,
+  PipelineSource,
   SignedImagePipeline,
   SignedImagePipelineProps,
 } from '../../src';
@@ -369,5 +370,29 @@ describe('SignedImagePipeline inputs', () => {
     expect(() => new SignedImagePipeline(stack, 'Quote', { source: s3Source(stack), imageBuild: { buildArgs: { NAME: "it's" } } }))
       .toThrow('build argument "NAME" may not contain quotes or newlines');
     expect(() => DeployTarget.ecs({ service: ecsService(stack), containerName: '' })).toThrow('containerName must not be empty');
+  });
+});
+
+describe('PipelineSource.connection', () => {
+  const CODECONNECTIONS = 'arn:aws:codeconnections:us-east-1:111122223333:connection/0b5e6f8a-1111-2222-3333-444455556666';
+  const CODESTAR = 'arn:aws:codestar-connections:us-east-1:111122223333:connection/0b5e6f8a-1111-2222-3333-444455556666';
+  const useConnection = (template: Template) =>
+    policyStatements(template).filter((s) => s.actions.some((a) => a.endsWith(':UseConnection'))).flatMap((s) => s.actions.map((a) => [a, s.resources]));
+
+  test.each([
+    ['codeconnections', CODECONNECTIONS, [['codestar-connections:UseConnection', [CODECONNECTIONS]], ['codeconnections:UseConnection', [CODECONNECTIONS]]]],
+    ['codestar-connections', CODESTAR, [['codestar-connections:UseConnection', [CODESTAR]]]],
+  ])('an arn:aws:%s: connection is usable: the action role may UseConnection under the ARN\'s own service prefix', (_prefix, connectionArn, expected) => {
+    const { template } = synth(() => ({ source: PipelineSource.connection({ connectionArn, owner: 'my-org', repo: 'web' }) }));
+    expect(useConnection(template)).toEqual(expected);
+    expect(stage(template, 'Source')[0].Configuration).toMatchObject({ ConnectionArn: connectionArn, FullRepositoryId: 'my-org/web', BranchName: 'main' });
+  });
+
+  test('a GitLab subgroup owner is accepted; a malformed connection ARN, owner or repo fails synth naming it', () => {
+    expect(() => PipelineSource.connection({ connectionArn: CODECONNECTIONS, owner: 'group/subgroup', repo: 'web' })).not.toThrow();
+    expect(() => PipelineSource.connection({ connectionArn: 'arn:aws:codeconnections:us-east-1:111122223333:web', owner: 'o', repo: 'r' }))
+      .toThrow('connectionArn "arn:aws:codeconnections:us-east-1:111122223333:web" is not a connection ARN');
+    expect(() => PipelineSource.connection({ connectionArn: CODECONNECTIONS, owner: 'my org', repo: 'web' })).toThrow('owner "my org"');
+    expect(() => PipelineSource.connection({ connectionArn: CODECONNECTIONS, owner: 'my-org', repo: 'my-org/web' })).toThrow('repo "my-org/web" is not a repository name');
   });
 });
