@@ -5,9 +5,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 /** Options of the Lambda functions that run the library's bundled handlers (`ImageSigner`, `ImageVerifier`). */
 export interface HandlerFunctionOptions {
   /**
-   * The Node.js runtime. The handlers are bundled for Node.js 20 and later.
+   * The Node.js runtime: Node.js 22 or later (nodejs20.x is deprecated by Lambda and refused).
    *
-   * @default lambda.Runtime.NODEJS_22_X
+   * @default lambda.Runtime.NODEJS_24_X
    */
   readonly runtime?: lambda.Runtime;
 

@@ -7,10 +7,17 @@ import { assetDirectory } from './assets';
 import { acknowledge } from './nag';
 import { HandlerFunctionOptions } from '../handler-options';
 
-/** The runtime the bundled handlers are built and tested for. */
-export const DEFAULT_RUNTIME = lambda.Runtime.NODEJS_22_X;
-/** The oldest Node.js major version the bundles target (esbuild `target: node20`). */
-const MINIMUM_NODE_VERSION = 20;
+/**
+ * The default runtime: the newest Node.js runtime of aws-cdk-lib 2.276 (also with an older aws-cdk-lib that does not
+ * name it yet).
+ */
+export const DEFAULT_RUNTIME = lambda.Runtime.ALL.find((runtime) => runtime.name === 'nodejs24.x')
+  ?? new lambda.Runtime('nodejs24.x', lambda.RuntimeFamily.NODEJS, { supportsInlineCode: true });
+/**
+ * The oldest Node.js major version accepted: nodejs20.x is deprecated by Lambda (2026-04-30; functions on it can no
+ * longer be created from 2027-02-01).
+ */
+const MINIMUM_NODE_VERSION = 22;
 
 export interface HandlerFunctionConfig {
   /** The bundle under `assets/` (`sign-handler`, `verify-handler`). */
@@ -43,7 +50,10 @@ export function createHandlerFunction(scope: Construct, config: HandlerFunctionC
   const runtime = options.runtime ?? DEFAULT_RUNTIME;
   const nodeVersion = /^nodejs(\d+)/.exec(runtime.name)?.[1];
   if (runtime.family !== lambda.RuntimeFamily.NODEJS || (nodeVersion !== undefined && Number(nodeVersion) < MINIMUM_NODE_VERSION)) {
-    throw new Error(`runtime: ${runtime.name} is not a Node.js ${MINIMUM_NODE_VERSION} or later runtime; the bundled handlers need Node.js ${MINIMUM_NODE_VERSION} or later`);
+    throw new Error(
+      `runtime: ${runtime.name} is not a Node.js ${MINIMUM_NODE_VERSION} or later runtime (nodejs20.x is deprecated by Lambda); ` +
+        `use ${DEFAULT_RUNTIME.name} (the default) or nodejs22.x`,
+    );
   }
 
   const role = new iam.Role(scope, 'ServiceRole', {

@@ -84,7 +84,7 @@ function pipelineAction(template: Template, stageName: string): any {
 }
 
 describe('ImageSigner function', () => {
-  test('defaults: the pre-bundled sign handler on ARM64, nodejs22.x, 512 MiB, 2 minutes, with its own log group kept a year', () => {
+  test('defaults: the pre-bundled sign handler on ARM64, nodejs24.x, 512 MiB, 2 minutes, with its own log group kept a year', () => {
     const { stack, signer } = fixture();
     const template = Template.fromStack(stack);
     const props = functionProperties(template);
@@ -92,8 +92,7 @@ describe('ImageSigner function', () => {
     expect(props.Code.S3Key).toBe(assetKey('sign-handler'));
     expect(props.Code.S3Key).not.toBe(assetKey('verify-handler'));
     expect(props.Handler).toBe('index.handler');
-    expect(props.Runtime).toBe('nodejs22.x');
-    expect(props.Runtime).not.toBe(lambda.Runtime.NODEJS_20_X.name);
+    expect(props.Runtime).toBe('nodejs24.x');
     expect(props.Architectures).toEqual(['arm64']);
     expect(props.MemorySize).toBe(512);
     expect(props.Timeout).toBe(120);
@@ -116,13 +115,11 @@ describe('ImageSigner function', () => {
     expect(stack.resolve(signer.logGroup.logGroupName)).toEqual({ Ref: logGroupId });
   });
 
-  test('the default runtime is acknowledged for AwsSolutions-L1 with a reason naming the newer runtime', () => {
+  test('the default runtime is the newest Node.js runtime aws-cdk-lib offers, so AwsSolutions-L1 has nothing to acknowledge', () => {
     const { stack } = fixture();
-    const [fn] = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
-    const l1 = nagSuppressions(fn).filter((s) => s.id === 'AwsSolutions-L1');
-    expect(l1).toHaveLength(1);
-    expect(l1[0].reason).toContain('nodejs22.x');
-    expect(l1[0].reason).toContain(lambda.Runtime.NODEJS_LATEST.name);
+    const [fn] = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')) as any[];
+    expect(fn.Properties.Runtime).toBe(lambda.Runtime.NODEJS_LATEST.name);
+    expect(nagSuppressions(fn).filter((s) => s.id === 'AwsSolutions-L1')).toEqual([]);
   });
 
   test('overrides: runtime, architecture, memory, timeout, log retention and removal, name and description', () => {
@@ -151,9 +148,11 @@ describe('ImageSigner function', () => {
     template.hasResource('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Delete' });
   });
 
-  test('nodejs20.x is still accepted when chosen explicitly', () => {
-    const { stack } = fixture({ runtime: lambda.Runtime.NODEJS_20_X });
-    expect(functionProperties(Template.fromStack(stack)).Runtime).toBe('nodejs20.x');
+  test('nodejs20.x (deprecated by Lambda) and older runtimes are refused naming the runtime; nodejs22.x is accepted', () => {
+    for (const runtime of [lambda.Runtime.NODEJS_20_X, lambda.Runtime.NODEJS_18_X]) {
+      expect(() => fixture({ runtime })).toThrow(`runtime: ${runtime.name} is not a Node.js 22 or later runtime (nodejs20.x is deprecated by Lambda)`);
+    }
+    expect(functionProperties(Template.fromStack(fixture({ runtime: lambda.Runtime.NODEJS_22_X }).stack)).Runtime).toBe('nodejs22.x');
   });
 
   test('environment: the signing profiles (owner only across accounts), the repository URIs and the manifest format', () => {
@@ -198,8 +197,8 @@ describe('ImageSigner props errors', () => {
     ['fractional memory', () => ({ memorySize: 256.5 }), /memorySize: 256.5 MiB is outside/],
     ['timeout under a second', () => ({ timeout: Duration.millis(500) }), /timeout: .* is outside what Lambda accepts \(1 second to 15 minutes\)/],
     ['timeout over 15 minutes', () => ({ timeout: Duration.minutes(16) }), /timeout: 16 minutes is outside/],
-    ['a Python runtime', () => ({ runtime: lambda.Runtime.PYTHON_3_12 }), /runtime: python3.12 is not a Node.js 20 or later runtime/],
-    ['an old Node.js runtime', () => ({ runtime: lambda.Runtime.NODEJS_18_X }), /runtime: nodejs18.x is not a Node.js 20 or later runtime/],
+    ['a Python runtime', () => ({ runtime: lambda.Runtime.PYTHON_3_12 }), /runtime: python3.12 is not a Node.js 22 or later runtime/],
+    ['an old Node.js runtime', () => ({ runtime: lambda.Runtime.NODEJS_18_X }), /runtime: nodejs18.x is not a Node.js 22 or later runtime/],
   ])('%s', (_name, override, message) => {
     const stack = newStack();
     const profile = new NotationSigningProfile(stack, 'Profile');

@@ -57,14 +57,14 @@ function fingerprints(pem: string): string[] {
 }
 
 describe('ImageVerifier function', () => {
-  test('defaults: the pre-bundled verify handler on ARM64, nodejs22.x, 512 MiB, 2 minutes, its own log group', () => {
+  test('defaults: the pre-bundled verify handler on ARM64, nodejs24.x, 512 MiB, 2 minutes, its own log group', () => {
     const { stack, verifier, trustPolicy } = fixture();
     const template = Template.fromStack(stack);
     const props = functionProperties(template);
 
     expect(props.Code.S3Key).toBe(assetKey('verify-handler'));
     expect(props.Handler).toBe('index.handler');
-    expect(props.Runtime).toBe('nodejs22.x');
+    expect(props.Runtime).toBe('nodejs24.x');
     expect(props.Architectures).toEqual(['arm64']);
     expect(props.MemorySize).toBe(512);
     expect(props.Timeout).toBe(120);
@@ -78,7 +78,7 @@ describe('ImageVerifier function', () => {
     expect(verifier.grantPrincipal).toBe(verifier.role);
     expect(verifier.function.role).toBe(verifier.role);
     const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(nagSuppressions(fn).map((s) => s.id)).toEqual(['AwsSolutions-L1']);
+    expect(nagSuppressions(fn).map((s) => s.id)).toEqual([]);
   });
 
   test('overrides: runtime, architecture, memory, timeout, log retention and removal, name and description', () => {
@@ -232,7 +232,7 @@ describe('ImageVerifier props errors', () => {
   test.each<[string, Partial<ImageVerifierProps>, RegExp]>([
     ['memory', { memorySize: 100 }, /memorySize: 100 MiB is outside what Lambda accepts/],
     ['timeout', { timeout: Duration.minutes(20) }, /timeout: 20 minutes is outside what Lambda accepts/],
-    ['runtime', { runtime: lambda.Runtime.JAVA_21 }, /runtime: java21 is not a Node.js 20 or later runtime/],
+    ['runtime', { runtime: lambda.Runtime.JAVA_21 }, /runtime: java21 is not a Node.js 22 or later runtime/],
   ])('function option %s', (_name, props, message) => {
     expect(() => fixture(props)).toThrow(message);
   });
