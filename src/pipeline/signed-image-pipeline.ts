@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
@@ -25,6 +25,11 @@ import { TrustPolicy, VerificationLevel } from '../trust-policy';
 
 /** The image the Build stage pushed, pinned to the digest the registry returned: what the Sign stage signs and the gate verifies. */
 export const PIPELINE_IMAGE_URI = '#{Build.IMAGE_URI}@#{Build.IMAGE_DIGEST}';
+
+/** CodeBuild's maximum build timeout, in minutes. */
+const MAX_BUILD_MINUTES = 480;
+/** CodePipeline's limit on a manual approval's `CustomData`. */
+const MAX_APPROVAL_TEXT = 1000;
 
 /** The variable namespace of the Deploy stage's verify gate. */
 export const VERIFY_GATE_NAMESPACE = 'DeployGate';
@@ -89,7 +94,8 @@ export interface ScanGateOptions {
   /** The lowest severity that blocks signing. */
   readonly severity: ScanSeverity;
   /**
-   * How long to wait for the scan to complete before failing.
+   * How long to wait for the scan to complete before failing: at most 470 minutes (the gate's build gets 10 minutes
+   * more, and CodeBuild runs a build for 480 minutes at most).
    * @default Duration.minutes(10)
    */
   readonly maxWait?: Duration;
@@ -105,7 +111,7 @@ export interface ReleaseApprovalOptions {
    */
   readonly notificationTopic?: sns.ITopic;
   /**
-   * Shown to the approver.
+   * Shown to the approver: at most 1000 characters (CodePipeline's limit on a manual approval's `CustomData`).
    * @default a description of the image to approve
    */
   readonly additionalInformation?: string;
@@ -204,6 +210,12 @@ export class SignedImagePipeline extends Construct {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.removalPolicy = removalPolicy;
     const deploy = props.deploy ?? DeployTarget.none();
+    const approvalText = props.approval?.additionalInformation;
+    if (approvalText !== undefined && !Token.isUnresolved(approvalText) && approvalText.length > MAX_APPROVAL_TEXT) {
+      throw new Error(
+        `SignedImagePipeline: approval.additionalInformation is ${approvalText.length} characters; CodePipeline shows at most ${MAX_APPROVAL_TEXT}`,
+      );
+    }
     if (props.signingProfiles && props.signingProfiles.length === 0) {
       throw new Error('SignedImagePipeline: signingProfiles must not be empty (omit it to create one profile)');
     }
@@ -435,6 +447,12 @@ export class SignedImagePipeline extends Construct {
     const order = [ScanSeverity.CRITICAL, ScanSeverity.HIGH, ScanSeverity.MEDIUM, ScanSeverity.LOW];
     const blocking = order.slice(0, order.indexOf(options.severity) + 1);
     const maxWait = options.maxWait ?? Duration.minutes(10);
+    if (!maxWait.isUnresolved() && maxWait.toMinutes({ integral: false }) > MAX_BUILD_MINUTES - 10) {
+      throw new Error(
+        `SignedImagePipeline: scanGate.maxWait ${maxWait.toHumanString()} is longer than ${MAX_BUILD_MINUTES - 10} minutes: the scan gate's ` +
+          `build runs for maxWait plus 10 minutes, and CodeBuild's maximum build timeout is ${MAX_BUILD_MINUTES} minutes`,
+      );
+    }
     const project = new codebuild.PipelineProject(this, 'ScanGate', {
       description: `Blocks signing while the image has ECR scan findings at or above ${options.severity}`,
       buildSpec: codebuild.BuildSpec.fromObject(scanGateBuildSpec()),

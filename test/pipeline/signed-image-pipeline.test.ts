@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
@@ -12,6 +12,7 @@ import {
   EksDeployTarget,
   NotationSigningProfile,
   PipelineSource,
+  ScanSeverity,
   SignedImagePipeline,
   SignedImagePipelineProps,
 } from '../../src';
@@ -370,6 +371,24 @@ describe('SignedImagePipeline inputs', () => {
     expect(() => new SignedImagePipeline(stack, 'Quote', { source: s3Source(stack), imageBuild: { buildArgs: { NAME: "it's" } } }))
       .toThrow('build argument "NAME" may not contain quotes or newlines');
     expect(() => DeployTarget.ecs({ service: ecsService(stack), containerName: '' })).toThrow('containerName must not be empty');
+  });
+
+  test('limits become synth errors naming the prop: scan gate wait over 470 minutes, approval text over 1000 characters', () => {
+    const stack = newStack();
+    const release = new NotationSigningProfile(stack, 'Release');
+    expect(() => new SignedImagePipeline(stack, 'LongScan', { source: s3Source(stack), scanGate: { severity: ScanSeverity.HIGH, maxWait: Duration.hours(8) } }))
+      .toThrow('scanGate.maxWait 8 hours is longer than 470 minutes');
+    expect(() => new SignedImagePipeline(stack, 'LongText', {
+      source: s3Source(stack),
+      approval: { releaseSigningProfile: release, additionalInformation: 'x'.repeat(1001) },
+    })).toThrow('approval.additionalInformation is 1001 characters; CodePipeline shows at most 1000');
+    const ok = newStack();
+    new SignedImagePipeline(ok, 'Pipeline', {
+      source: s3Source(ok),
+      scanGate: { severity: ScanSeverity.HIGH, maxWait: Duration.minutes(470) },
+      approval: { releaseSigningProfile: new NotationSigningProfile(ok, 'Release'), additionalInformation: 'x'.repeat(1000) },
+    });
+    Template.fromStack(ok).hasResourceProperties('AWS::CodeBuild::Project', { TimeoutInMinutes: 480 });
   });
 });
 
