@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Tags, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { actionsOn, nagSuppressions, newStack, policyStatements, resourcesOf } from './support';
