@@ -14,13 +14,10 @@ export interface ListSignaturesOptions {
  */
 export async function listSignatures(
   repository: OciRepository,
-  subject: Descriptor,
+  subject: Pick<Descriptor, 'digest'>,
   options: ListSignaturesOptions = {},
 ): Promise<Descriptor[]> {
-  const referrers = await repository.referrers(
-    { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
-    MediaType.NOTARY_SIGNATURE,
-  );
+  const referrers = await repository.referrers({ digest: subject.digest }, MediaType.NOTARY_SIGNATURE);
   // Stores filter on the artifactType already; filtering again keeps a lax store from feeding us other artifacts.
   const signatures = referrers.filter((referrer) => referrer.artifactType === MediaType.NOTARY_SIGNATURE);
   return options.maxSignatures === undefined ? signatures : signatures.slice(0, Math.max(0, options.maxSignatures));

@@ -5,10 +5,12 @@ import { signingJobArn } from './aws-signer-identity';
 import { parseCertificate } from './certificate';
 import { buildPayload } from './payload';
 import { SignatureManifestFormat } from './signature-manifest';
+import { orderByLikelyTrust, thumbprints } from './signature-order';
 import { SignatureStore } from './signature-store';
 import { Signer } from './signer';
 import { EffectiveVerification, ParsedEnvelope, TrustAnchors } from './types';
 import { verifySignature } from './verify-signature';
+import { isValidDigest } from '../oci/digest';
 import { RegistryError } from '../oci/errors';
 import { MediaType } from '../oci/media-types';
 import { OciRepository } from '../oci/repository';
@@ -70,10 +72,13 @@ export async function signImage(request: SignImageRequest): Promise<SignImageRes
   const userMetadata = checkUserMetadata(request.userMetadata ?? {});
   const now = request.now ?? new Date();
 
+  // For a digest, the existing signatures are listed while the manifest is resolved.
+  const listing = !request.force && isValidDigest(tagOrDigest) ? store.listSignatures({ digest: tagOrDigest }) : undefined;
+  listing?.catch(() => undefined);
   const target = await store.resolve(tagOrDigest);
 
   if (!request.force) {
-    const existing = await findReusableSignature(store, target, signer, userMetadata, now);
+    const existing = await findReusableSignature(store, target, listing ?? store.listSignatures(target), signer, userMetadata, now);
     if (existing) return { target, signatureDigest: existing, reused: true, referrersIndexedByStore: false };
   }
 
@@ -171,12 +176,14 @@ async function checkOwnSignature(
 async function findReusableSignature(
   store: SignatureStore,
   target: Descriptor,
+  listing: Promise<Descriptor[]>,
   signer: Signer,
   userMetadata: Record<string, string>,
   now: Date,
 ): Promise<string | undefined> {
   const margin = Math.min(REUSE_MARGIN_MS, ((signer.signatureValiditySeconds ?? Infinity) * 1000) / 2);
-  const signatures = await store.listSignatures(target, { maxSignatures: MAX_REUSE_CANDIDATES });
+  // The signer's own chain first; the annotation only orders the candidates, each is verified in full.
+  const signatures = orderByLikelyTrust(await listing, thumbprints(signer.trust.trustAnchors)).slice(0, MAX_REUSE_CANDIDATES);
   for (const signature of signatures) {
     let envelope: ParsedEnvelope | undefined;
     try {

@@ -59,7 +59,7 @@ export class SignatureStore {
     return { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size };
   }
 
-  listSignatures(subject: Descriptor, options?: ListSignaturesOptions): Promise<Descriptor[]> {
+  listSignatures(subject: Pick<Descriptor, 'digest'>, options?: ListSignaturesOptions): Promise<Descriptor[]> {
     return listSignatures(this.repository, subject, options);
   }
 
@@ -81,9 +81,12 @@ export class SignatureStore {
    */
   async pushSignature(request: PushSignatureRequest): Promise<PushedSignature> {
     const { subject, signed, format } = request;
-    const envelope = await this.repository.pushBlob(signed.envelope, signed.mediaType);
     const configMediaType = format === 'legacy' ? MediaType.NOTARY_SIGNATURE : MediaType.OCI_EMPTY;
-    const config = await this.repository.pushBlob(new TextEncoder().encode('{}'), configMediaType);
+    // The two blobs do not depend on each other; the manifest that names them goes last.
+    const [envelope, config] = await Promise.all([
+      this.repository.pushBlob(signed.envelope, signed.mediaType),
+      this.repository.pushBlob(new TextEncoder().encode('{}'), configMediaType),
+    ]);
     if (config.digest !== EMPTY_JSON_DIGEST) throw new Error(`the store answered digest ${config.digest} for the empty config blob`);
     const manifest = buildSignatureManifest({
       subject,

@@ -4,7 +4,8 @@
  */
 import { InvalidEnvelopeError } from './jws';
 import { InvalidSignatureManifestError } from './signature-manifest';
-import { ResolvedDigestMismatchError, SignatureStore } from './signature-store';
+import { namesTrustedCertificate, orderByLikelyTrust, thumbprints } from './signature-order';
+import { FetchedSignature, ResolvedDigestMismatchError, SignatureStore } from './signature-store';
 import {
   effectiveVerification,
   NoApplicableTrustPolicyError,
@@ -32,8 +33,10 @@ import {
   InvalidReferenceError,
   RegistryError,
 } from '../oci/errors';
+import { isValidDigest } from '../oci/digest';
 import { RequestFailedError, ResponseBodyError } from '../oci/http';
 import { OciRepository } from '../oci/repository';
+import { Descriptor } from '../oci/types';
 
 /** notation's `--max-signatures` default. */
 export const DEFAULT_MAX_SIGNATURES = 100;
@@ -121,6 +124,9 @@ async function verify(request: VerifyImageRequest, state: { digest: string; leve
   // A policy handed over as a value may not have been validated: validate it before trusting its shape.
   const policy = parseTrustPolicy(request.policy);
 
+  // For a digest the referrers can be listed while the manifest is resolved (one round trip for both), unless
+  // the statement for it is level skip, which fetches nothing; a tag must be resolved first.
+  const listing = isValidDigest(tagOrDigest) ? listEarly(store, policy, request.scope, displayReference, tagOrDigest) : undefined;
   const target = await store.resolve(tagOrDigest, displayReference);
   state.digest = target.digest;
   const artifactReference = pinnedReference(displayReference, tagOrDigest, target.digest);
@@ -149,7 +155,11 @@ async function verify(request: VerifyImageRequest, state: { digest: string; leve
   }
 
   const trustAnchors = trustAnchorsFor(statement, request.stores);
-  const signatures = await store.listSignatures(target, { maxSignatures: request.maxSignatures ?? DEFAULT_MAX_SIGNATURES });
+  const listed = await (listing ?? store.listSignatures(target));
+  // Likely-trusted signatures first; the limit counts attempts in that order, so a flood of untrusted signatures
+  // can neither delay the trusted one nor push it past the limit.
+  const trusted = thumbprints([...trustAnchors.ca, ...trustAnchors.signingAuthority]);
+  const signatures = orderByLikelyTrust(listed, trusted).slice(0, Math.max(0, request.maxSignatures ?? DEFAULT_MAX_SIGNATURES));
   if (signatures.length === 0) {
     return outcome({
       error: {
@@ -161,10 +171,11 @@ async function verify(request: VerifyImageRequest, state: { digest: string; leve
 
   const reasons: string[] = [];
   let last: { digest: string; results: CheckResult[] } | undefined;
-  for (const signature of signatures) {
+  const prefetch = new SignaturePrefetch(store, signatures, target, request.maxEnvelopeBytes, trusted);
+  for (const [index, signature] of signatures.entries()) {
     let result: SignatureVerification;
     try {
-      const { envelope, envelopeMediaType } = await store.fetchSignature(signature, target, request.maxEnvelopeBytes);
+      const { envelope, envelopeMediaType } = await prefetch.fetch(index);
       result = await verifySignature({
         envelope,
         envelopeMediaType,
@@ -198,6 +209,63 @@ async function verify(request: VerifyImageRequest, state: { digest: string; leve
       message: `signature verification failed for all the signatures associated with ${artifactReference}:\n${reasons.map((reason) => `  ${reason}`).join('\n')}`,
     },
   });
+}
+
+/**
+ * Starts listing the signatures of `digest` before it is resolved; undefined when the statement for it says level
+ * skip or cannot be chosen yet (that error is then reported after the resolution, as before).
+ */
+function listEarly(
+  store: SignatureStore,
+  policy: TrustPolicyDocument,
+  scope: string,
+  displayReference: string,
+  digest: string,
+): Promise<Descriptor[]> | undefined {
+  try {
+    if (effectiveVerification(selectStatement(policy, scope, pinnedReference(displayReference, digest, digest))).level === 'skip') return undefined;
+  } catch {
+    return undefined;
+  }
+  const listing = store.listSignatures({ digest });
+  listing.catch(() => undefined);
+  return listing;
+}
+
+/** Signature manifests and envelopes fetched ahead of their verification, at most this many at a time. */
+const PREFETCH_WINDOW = 4;
+
+/**
+ * Fetches signatures ahead of the one being verified, so that untrusted ones cost one round trip together rather
+ * than two each. A signature that names a trusted certificate is expected to verify: nothing is fetched ahead of
+ * it, so a verification that succeeds sends no request it does not need.
+ */
+class SignaturePrefetch {
+  private readonly started = new Map<number, Promise<FetchedSignature>>();
+
+  constructor(
+    private readonly store: SignatureStore,
+    private readonly signatures: readonly Descriptor[],
+    private readonly target: Descriptor,
+    private readonly maxEnvelopeBytes: number | undefined,
+    private readonly trusted: ReadonlySet<string>,
+  ) {}
+
+  fetch(index: number): Promise<FetchedSignature> {
+    const ahead = namesTrustedCertificate(this.signatures[index], this.trusted) ? 1 : PREFETCH_WINDOW;
+    for (let next = index; next < Math.min(index + ahead, this.signatures.length); next++) this.start(next);
+    return this.start(index);
+  }
+
+  private start(index: number): Promise<FetchedSignature> {
+    let fetching = this.started.get(index);
+    if (!fetching) {
+      fetching = this.store.fetchSignature(this.signatures[index], this.target, this.maxEnvelopeBytes);
+      fetching.catch(() => undefined);
+      this.started.set(index, fetching);
+    }
+    return fetching;
+  }
 }
 
 /** Errors that say nothing about the signature but about reaching the store: they end verification. */

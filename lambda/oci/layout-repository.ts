@@ -111,7 +111,7 @@ export class OciLayoutRepository implements OciRepository {
     return { descriptor: { mediaType, digest, size: bytes.byteLength }, referrersIndexedByStore: true };
   }
 
-  async referrers(subject: Descriptor, artifactType?: string): Promise<Descriptor[]> {
+  async referrers(subject: Pick<Descriptor, 'digest'>, artifactType?: string): Promise<Descriptor[]> {
     this.checkDigest(subject.digest);
     const index = await this.readIndex();
     const seen = new Set<string>();

@@ -294,20 +294,23 @@ export class RegistryRepository implements OciRepository {
     return listed.some((referrer) => referrer.digest === digest);
   }
 
-  async referrers(subject: Descriptor, artifactType?: string): Promise<Descriptor[]> {
+  async referrers(subject: Pick<Descriptor, 'digest'>, artifactType?: string): Promise<Descriptor[]> {
     parseDigest(subject.digest);
-    if (this.referrersApi !== 'unsupported') {
-      const listed = await this.referrersFromApi(subject.digest, artifactType);
-      // An empty list may come from a registry that has the API but did not index a push (no OCI-Subject), whose
-      // clients then kept the tag schema index: read it too, which costs a request only when nothing was listed.
-      if (listed && listed.length > 0) {
-        this.referrersApi = 'supported';
-        return listed;
-      }
-      this.referrersApi = listed ? 'supported' : 'unsupported';
+    const fromTagIndex = async () => filterByArtifactType((await this.readReferrersTagIndex(referrersTag(subject.digest), PULL)).index.manifests, artifactType);
+    if (this.referrersApi === 'unsupported') return fromTagIndex();
+    // While it is not known whether the registry has the referrers API, the tag index is read at the same time as
+    // the API is probed: one round trip either way, for one request that may go unused.
+    const tagIndex = this.referrersApi === 'auto' ? fromTagIndex() : undefined;
+    tagIndex?.catch(() => undefined);
+    const listed = await this.referrersFromApi(subject.digest, artifactType);
+    // An empty list may come from a registry that has the API but did not index a push (no OCI-Subject), whose
+    // clients then kept the tag schema index: read it too, which costs a request only when nothing was listed.
+    if (listed && listed.length > 0) {
+      this.referrersApi = 'supported';
+      return listed;
     }
-    const { index } = await this.readReferrersTagIndex(referrersTag(subject.digest), PULL);
-    return filterByArtifactType(index.manifests, artifactType);
+    this.referrersApi = listed ? 'supported' : 'unsupported';
+    return tagIndex ?? fromTagIndex();
   }
 
   /** Lists referrers with the referrers API; undefined when the registry does not have it. */

@@ -46,6 +46,6 @@ export interface OciRepository {
    * retried so that concurrent pushes lose no entry).
    */
   pushManifest(bytes: Uint8Array, mediaType: string, tag?: string): Promise<PushManifestResult>;
-  /** Lists the manifests whose `subject` is `subject`, filtered by artifactType when given. */
-  referrers(subject: Descriptor, artifactType?: string): Promise<Descriptor[]>;
+  /** Lists the manifests whose `subject` is `subject` (by digest), filtered by artifactType when given. */
+  referrers(subject: Pick<Descriptor, 'digest'>, artifactType?: string): Promise<Descriptor[]>;
 }
