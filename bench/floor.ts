@@ -84,30 +84,36 @@ function notarySignatures(manifests: readonly IndexEntry[]): IndexEntry[] {
   return manifests.filter((entry) => entry.artifactType === MediaType.NOTARY_SIGNATURE);
 }
 
-/**
- * Verifies `repository@digest` on a registry: the manifest, the referrers API (the tag schema index when
- * the registry answers 404), then each signature manifest and envelope until one verifies.
- */
-export async function floorVerifyRegistry(baseUrl: string, repository: string, digest: string, anchors: readonly Buffer[]): Promise<boolean> {
-  const repositoryUrl = `${baseUrl}/v2/${repository}`;
+/** The manifest of `digest` with its descriptor, read and hashed. */
+async function readTarget(repositoryUrl: string, digest: string): Promise<Target> {
   const manifestResponse = await get(`${repositoryUrl}/manifests/${digest}`, MANIFEST_ACCEPT);
   const manifest = await body(manifestResponse);
   checkDigest(manifest, digest);
-  const target: Target = { mediaType: (manifestResponse.headers.get('content-type') ?? '').split(';')[0], digest, size: manifest.byteLength };
+  return { mediaType: (manifestResponse.headers.get('content-type') ?? '').split(';')[0], digest, size: manifest.byteLength };
+}
 
-  const listing = await fetch(`${repositoryUrl}/referrers/${digest}?artifactType=${encodeURIComponent(MediaType.NOTARY_SIGNATURE)}`, {
-    headers: { accept: MediaType.OCI_INDEX },
-  });
-  let index: { manifests: IndexEntry[] };
-  if (listing.status === 404) {
-    await body(listing);
-    const tagIndex = await body(await get(`${repositoryUrl}/manifests/${digest.replace(':', '-')}`, `${MediaType.OCI_INDEX}, ${MANIFEST_ACCEPT}`));
-    index = JSON.parse(tagIndex.toString('utf8'));
-  } else {
-    index = JSON.parse((await body(listing)).toString('utf8'));
-  }
+/**
+ * The referrers of `digest`: the referrers API and the tag schema index asked at once (a client that has not
+ * learnt whether the registry has the API), the API's answer when it lists something.
+ */
+async function listReferrers(repositoryUrl: string, digest: string): Promise<IndexEntry[]> {
+  const [listing, tagIndex] = await Promise.all([
+    fetch(`${repositoryUrl}/referrers/${digest}?artifactType=${encodeURIComponent(MediaType.NOTARY_SIGNATURE)}`, { headers: { accept: MediaType.OCI_INDEX } }),
+    readTagIndex(`${repositoryUrl}/manifests/${digest.replace(':', '-')}`),
+  ]);
+  const listed = await body(listing);
+  const fromApi = listing.status === 404 ? [] : (JSON.parse(listed.toString('utf8')) as { manifests: IndexEntry[] }).manifests;
+  return fromApi.length > 0 ? fromApi : tagIndex.manifests;
+}
 
-  for (const signature of notarySignatures(index.manifests)) {
+/**
+ * Verifies `repository@digest` on a registry: the manifest, the referrers API and the tag schema index at once,
+ * then each signature manifest and envelope until one verifies.
+ */
+export async function floorVerifyRegistry(baseUrl: string, repository: string, digest: string, anchors: readonly Buffer[]): Promise<boolean> {
+  const repositoryUrl = `${baseUrl}/v2/${repository}`;
+  const [target, referrers] = await Promise.all([readTarget(repositoryUrl, digest), listReferrers(repositoryUrl, digest)]);
+  for (const signature of notarySignatures(referrers)) {
     const signatureManifest = await body(await get(`${repositoryUrl}/manifests/${signature.digest}`, MANIFEST_ACCEPT));
     checkDigest(signatureManifest, signature.digest);
     const layer = (JSON.parse(signatureManifest.toString('utf8')) as { layers: IndexEntry[] }).layers[0];
@@ -179,11 +185,10 @@ function buildEnvelope(target: Target, signer: FloorSigner): Buffer {
   );
 }
 
-/** HEAD, then (when absent) POST + PUT of a monolithic upload. */
-async function uploadBlob(repositoryUrl: string, bytes: Buffer): Promise<string> {
+/** HEAD (unless the bytes are `fresh`), then (when absent) POST + PUT of a monolithic upload. */
+async function uploadBlob(repositoryUrl: string, bytes: Buffer, fresh = false): Promise<string> {
   const digest = sha256(bytes);
-  const existing = await fetch(`${repositoryUrl}/blobs/${digest}`, { method: 'HEAD' });
-  if (existing.ok) return digest;
+  if (!fresh && (await fetch(`${repositoryUrl}/blobs/${digest}`, { method: 'HEAD' })).ok) return digest;
   const started = await fetch(`${repositoryUrl}/blobs/uploads/`, { method: 'POST', headers: { 'content-length': '0' } });
   await body(started);
   const location = new URL(started.headers.get('location') ?? '', `${repositoryUrl}/blobs/uploads/`);
@@ -201,29 +206,18 @@ async function readTagIndex(url: string): Promise<{ manifests: IndexEntry[] }> {
 }
 
 /**
- * Signs `repository@digest` with the library's requests: the manifest, the signature listing (referrers
- * API, or the tag schema index), the envelope and config uploads, the signature manifest, and on a
+ * Signs `repository@digest` with the library's requests: the manifest and the signature listing (referrers
+ * API and tag schema index) at once, the envelope and config uploads at once, the signature manifest, and on a
  * registry without the referrers API the tag schema index update (read, read again, write, read back;
  * without the library's settle wait between the write and the read back).
  */
 export async function floorSignRegistry(baseUrl: string, repository: string, digest: string, signer: FloorSigner): Promise<string> {
   const repositoryUrl = `${baseUrl}/v2/${repository}`;
-  const manifestResponse = await get(`${repositoryUrl}/manifests/${digest}`, MANIFEST_ACCEPT);
-  const manifest = await body(manifestResponse);
-  checkDigest(manifest, digest);
-  const target: Target = { mediaType: (manifestResponse.headers.get('content-type') ?? '').split(';')[0], digest, size: manifest.byteLength };
+  const [target] = await Promise.all([readTarget(repositoryUrl, digest), listReferrers(repositoryUrl, digest)]);
   const tagIndexUrl = `${repositoryUrl}/manifests/${digest.replace(':', '-')}`;
 
-  const listing = await fetch(`${repositoryUrl}/referrers/${digest}?artifactType=${encodeURIComponent(MediaType.NOTARY_SIGNATURE)}`, {
-    headers: { accept: MediaType.OCI_INDEX },
-  });
-  await body(listing);
-  const referrersApi = listing.status !== 404;
-  if (!referrersApi) await readTagIndex(tagIndexUrl);
-
   const envelope = buildEnvelope(target, signer);
-  const envelopeDigest = await uploadBlob(repositoryUrl, envelope);
-  await uploadBlob(repositoryUrl, Buffer.from('{}'));
+  const [envelopeDigest] = await Promise.all([uploadBlob(repositoryUrl, envelope, true), uploadBlob(repositoryUrl, Buffer.from('{}'))]);
   const signatureManifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,

@@ -6,7 +6,7 @@
  *   npm run bench -- --quick      # fewer samples, for trying changes
  *   npm run bench -- --no-synth   # without the example app synthesis
  *   npm run bench -- --bundle     # rebuild assets/ first even when it looks current
- *   npm run bench -- --only layout,bundles   # some suites: verify, layout, sign, scale, bundles, synth
+ *   npm run bench -- --only layout,bundles   # some suites: verify, layout, sign, latency, scale, bundles, synth
  *   npm run bench -- --cpu-prof   # also write .cpuprofile files of the fresh processes (bundles suite)
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchBundles, ensureBundles } from './bundles';
 import { addSignatures, createPki, openRegistry, pushRandomImage, startRegistries } from './fixtures';
+import { benchLatency } from './latency';
 import { consoleTable, currentLoad, describeMachine, Figure, figure, FigureInput, markdownTable, Machine } from './report';
 import { benchScale } from './scale';
 import { benchSign } from './sign';
@@ -24,7 +25,7 @@ import { benchLayoutVerify, benchRegistryVerify } from './verify';
 const argv = process.argv.slice(2);
 const args = new Set(argv);
 const quick = args.has('--quick');
-const SUITES = ['verify', 'layout', 'sign', 'scale', 'bundles', 'synth'] as const;
+const SUITES = ['verify', 'layout', 'sign', 'latency', 'scale', 'bundles', 'synth'] as const;
 const onlyIndex = argv.indexOf('--only');
 const only = new Set(onlyIndex >= 0 ? (argv[onlyIndex + 1] ?? '').split(',') : SUITES);
 for (const name of only) {
@@ -36,6 +37,7 @@ const COMMAND = 'npm run bench';
 const settings = {
   verify: { warmup: quick ? 10 : 30, samples: quick ? 60 : 200, throughputMs: quick ? 700 : 2000, concurrency: [1, 8, 32] },
   sign: { warmup: quick ? 3 : 5, samples: quick ? 15 : 40, tagSchemaSamples: quick ? 10 : 25 },
+  latency: { roundTripMs: 20, warmup: quick ? 2 : 5, samples: quick ? 15 : 40, untrusted: 100 },
   scale: { counts: [1, 10, 100], rounds: quick ? 2 : 4, repetitions: (count: number) => (count >= 100 ? 1 : count >= 10 ? 4 : 20) },
   bundleRuns: quick ? 4 : 10,
   /** Fresh processes per bundle other than the verify handler's. */
@@ -116,6 +118,7 @@ async function main(): Promise<void> {
     if (selected('verify')) await suite('verify on the registry', figures, machine, () => benchRegistryVerify(pki, hosts, settings.verify));
     if (selected('layout')) await suite('verify on an OCI layout', figures, machine, () => benchLayoutVerify(pki, layoutDirectory, settings.verify));
     if (selected('sign')) await suite('sign', figures, machine, () => benchSign(pki, hosts, settings.sign));
+    if (selected('latency')) await suite('verify and sign at 20 ms per request', figures, machine, () => benchLatency(pki, hosts, settings.latency));
     if (selected('scale')) await suite('signature count scale', figures, machine, () => benchScale(pki, hosts, settings.scale));
     if (selected('bundles')) {
       await suite('handler bundles', figures, machine, async () => {

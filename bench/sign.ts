@@ -47,8 +47,9 @@ async function signMode(
 
   // One signature first, so the empty config blob exists for both, as in every timed call.
   await library();
-  const libraryRequests = await recordRequests(library);
-  const floorRequests = await recordRequests(floor);
+  // Requests sent together may arrive in either order: compare them as sets.
+  const libraryRequests = (await recordRequests(library)).sort();
+  const floorRequests = (await recordRequests(floor)).sort();
   const same = libraryRequests.join('\n') === floorRequests.join('\n');
   if (!same) console.warn(`  sign requests differ:\n    library: ${libraryRequests.join(', ')}\n    floor:   ${floorRequests.join(', ')}`);
 

@@ -84,7 +84,8 @@ export class SignatureStore {
     const configMediaType = format === 'legacy' ? MediaType.NOTARY_SIGNATURE : MediaType.OCI_EMPTY;
     // The two blobs do not depend on each other; the manifest that names them goes last.
     const [envelope, config] = await Promise.all([
-      this.repository.pushBlob(signed.envelope, signed.mediaType),
+      // A new envelope cannot be in the store yet (signatures differ every time): no existence check.
+      this.repository.pushBlob(signed.envelope, signed.mediaType, { fresh: true }),
       this.repository.pushBlob(new TextEncoder().encode('{}'), configMediaType),
     ]);
     if (config.digest !== EMPTY_JSON_DIGEST) throw new Error(`the store answered digest ${config.digest} for the empty config blob`);

@@ -25,6 +25,7 @@ import {
   VerificationOutcome,
 } from './types';
 import { verifySignature } from './verify-signature';
+import { isValidDigest } from '../oci/digest';
 import {
   ContentTooLargeError,
   DigestMismatchError,
@@ -33,7 +34,6 @@ import {
   InvalidReferenceError,
   RegistryError,
 } from '../oci/errors';
-import { isValidDigest } from '../oci/digest';
 import { RequestFailedError, ResponseBodyError } from '../oci/http';
 import { OciRepository } from '../oci/repository';
 import { Descriptor } from '../oci/types';
@@ -253,7 +253,7 @@ class SignaturePrefetch {
 
   fetch(index: number): Promise<FetchedSignature> {
     const ahead = namesTrustedCertificate(this.signatures[index], this.trusted) ? 1 : PREFETCH_WINDOW;
-    for (let next = index; next < Math.min(index + ahead, this.signatures.length); next++) this.start(next);
+    for (let next = index; next < Math.min(index + ahead, this.signatures.length); next++) void this.start(next);
     return this.start(index);
   }
 

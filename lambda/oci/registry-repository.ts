@@ -20,7 +20,7 @@ import {
   withReferrer,
 } from './referrers';
 import { unexpectedResponse } from './registry-errors';
-import { DEFAULT_LIMITS, FetchOptions, OciRepository, PushManifestResult } from './repository';
+import { DEFAULT_LIMITS, FetchOptions, OciRepository, PushBlobOptions, PushManifestResult } from './repository';
 import { Descriptor, FetchedContent, ImageIndex } from './types';
 
 /** Whether the registry serves the OCI referrers API; `auto` learns it on first use (notary-formats 7d). */
@@ -165,10 +165,11 @@ export class RegistryRepository implements OciRepository {
     }, (error) => error instanceof ContentTooLargeError || error instanceof InvalidContentError);
   }
 
-  async pushBlob(bytes: Uint8Array, mediaType: string): Promise<Descriptor> {
+  async pushBlob(bytes: Uint8Array, mediaType: string, options: PushBlobOptions = {}): Promise<Descriptor> {
     const digest = sha256Digest(bytes);
     const descriptor: Descriptor = { mediaType, digest, size: bytes.byteLength };
     const what = `blob ${this.name}@${digest}`;
+    if (options.fresh) return this.upload(bytes, descriptor, what);
     const existing = await this.send('HEAD', this.blobUrl(digest), {}, PULL_PUSH);
     await discardBody(existing);
     if (existing.ok) return descriptor;
@@ -176,7 +177,10 @@ export class RegistryRepository implements OciRepository {
     // still holds the blob or not, and uploading it again is harmless, so that answer does not stop the push.
     const refusedAfterRedirect = existing.redirected && existing.status === 403;
     if (existing.status !== 404 && !refusedAfterRedirect) throw await this.unexpected(existing, `${what} (exists?)`);
+    return this.upload(bytes, descriptor, what);
+  }
 
+  private async upload(bytes: Uint8Array, descriptor: Descriptor, what: string): Promise<Descriptor> {
     // An upload whose session the registry no longer knows (a lost answer made the client send the last
     // request again) is started over once: the blob is content-addressed, uploading it again is harmless.
     for (let round = 1; ; round++) {
@@ -296,7 +300,10 @@ export class RegistryRepository implements OciRepository {
 
   async referrers(subject: Pick<Descriptor, 'digest'>, artifactType?: string): Promise<Descriptor[]> {
     parseDigest(subject.digest);
-    const fromTagIndex = async () => filterByArtifactType((await this.readReferrersTagIndex(referrersTag(subject.digest), PULL)).index.manifests, artifactType);
+    const fromTagIndex = async () => {
+      const { index } = await this.readReferrersTagIndex(referrersTag(subject.digest), PULL);
+      return filterByArtifactType(index.manifests, artifactType);
+    };
     if (this.referrersApi === 'unsupported') return fromTagIndex();
     // While it is not known whether the registry has the referrers API, the tag index is read at the same time as
     // the API is probed: one round trip either way, for one request that may go unused.

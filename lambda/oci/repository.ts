@@ -13,6 +13,14 @@ export interface FetchOptions {
   readonly maxBytes?: number;
 }
 
+export interface PushBlobOptions {
+  /**
+   * The bytes were just made (a new signature envelope) and the store cannot hold them yet: upload without
+   * asking first, which saves a round trip. Uploading a blob the store holds is harmless. @default false
+   */
+  readonly fresh?: boolean;
+}
+
 export interface PushManifestResult {
   readonly descriptor: Descriptor;
   /**
@@ -39,7 +47,7 @@ export interface OciRepository {
   /** Fetches a blob; the bytes are checked against the descriptor's digest and size. */
   fetchBlob(descriptor: Descriptor, options?: FetchOptions): Promise<Uint8Array>;
   /** Pushes a blob unless the store already holds it. */
-  pushBlob(bytes: Uint8Array, mediaType: string): Promise<Descriptor>;
+  pushBlob(bytes: Uint8Array, mediaType: string, options?: PushBlobOptions): Promise<Descriptor>;
   /**
    * Pushes a manifest by digest (or under `tag`). When the manifest has a `subject` and the store
    * does not index referrers itself, the referrers tag schema index is updated (read-modify-write,

@@ -41,7 +41,8 @@ async function holdingProxy(upstream: string): Promise<{ host: string; observed:
     inFlight.add(entry);
     observed.push(entry);
     setTimeout(() => {
-      const forward = httpRequest({ host: upstreamHost, port: Number(upstreamPort), method: request.method, path: request.url, headers: request.headers }, (answer) => {
+      const upstreamRequest = { host: upstreamHost, port: Number(upstreamPort), method: request.method, path: request.url, headers: request.headers };
+      const forward = httpRequest(upstreamRequest, (answer) => {
         response.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(response);
         answer.on('end', () => inFlight.delete(entry));
@@ -69,8 +70,15 @@ const policy = {
 };
 
 /** Pushes a signature by `chain` over `target`; `claimedThumbprints` replaces the chain's annotation (a liar). */
-async function pushSignature(repository: RegistryRepository, target: Descriptor, chain: TestChain, nonce: number, claimedThumbprints?: string): Promise<string> {
-  const { envelope } = await new LocalKeySigner({ key: chain.leaf.key, certificateChain: chain.chain }).sign(buildPayload(target, { nonce: String(nonce) }));
+async function pushSignature(
+  repository: RegistryRepository,
+  target: Descriptor,
+  chain: TestChain,
+  nonce: number,
+  claimedThumbprints?: string,
+): Promise<string> {
+  const signer = new LocalKeySigner({ key: chain.leaf.key, certificateChain: chain.chain });
+  const { envelope } = await signer.sign(buildPayload(target, { nonce: String(nonce) }));
   const layer = await repository.pushBlob(envelope, MediaType.JWS);
   await repository.pushBlob(new TextEncoder().encode('{}'), MediaType.OCI_EMPTY);
   const manifest = buildSignatureManifest({
