@@ -125,6 +125,13 @@ project.preCompileTask.spawn(bundle);
 // Package the JS target locally; the Python wheel is built by the release workflow (package:python).
 project.packageTask.reset();
 project.packageTask.spawn(project.tasks.tryFind('package:js')!);
+// The CLI alone, for `npm install -g signed-image-cli` without aws-cdk-lib (README "The signed-image CLI").
+project.packageTask.spawn(
+  project.addTask('package:cli', {
+    description: 'Build the dependency-free signed-image-cli package into dist/cli-package and run its bin',
+    steps: [{ exec: 'node scripts/cli-package.mjs' }, { exec: 'node dist/cli-package/bin/signed-image.js version' }],
+  }),
+);
 
 // Quick-start commands (README): the offline demo, and the full test run with its system dependency.
 project.addTask('test:setup', {

@@ -32,8 +32,12 @@ for (const [name, entry] of Object.entries(ENTRY_POINTS)) {
     entryPoints: [entry],
     outfile: join(outdir, 'index.js'),
     bundle: true,
-    minify: true,
-    sourcemap: true,
+    // Lambda bundles are minified with source maps, and the functions run with --enable-source-maps
+    // (src/private/handler-function.ts), so their stack traces name lambda/ sources and lines. The CLI bin cannot
+    // pass node flags portably from its shebang, so it ships unminified and without a map: its --debug traces
+    // name functions and lines of the shipped assets/cli/index.js itself.
+    minify: name !== 'cli',
+    sourcemap: name !== 'cli',
     sourcesContent: false,
     platform: 'node',
     target: 'node20',

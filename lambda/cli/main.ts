@@ -80,6 +80,10 @@ declare const __VERSION__: string | undefined;
 const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0';
 
 if (require.main === module) {
+  // The AWS SDK warns once per process that its releases after January 2027 need Node.js 22 (@aws-sdk/core
+  // submodules/client/emitWarningIfUnsupportedVersion.ts); on every CLI call that is noise, so the bin turns off
+  // that one warning with the SDK's own switch. Other warnings still print.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   void runCli(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -76,7 +76,9 @@ export function createHandlerFunction(scope: Construct, config: HandlerFunctionC
     timeout,
     role,
     logGroup,
-    environment: config.environment,
+    // The bundles are minified with source maps beside them (scripts/bundle.mjs): stack traces in the logs name
+    // the lambda/ sources and lines, as aws-lambda-nodejs does for `sourceMap: true`.
+    environment: { NODE_OPTIONS: '--enable-source-maps', ...config.environment },
     description: options.description ?? config.description,
     functionName: options.functionName,
   });

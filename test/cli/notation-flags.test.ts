@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { notationConfigDir } from '../../lambda/cli/notation-dir';
 import { listSignatures } from '../../lambda/notary/list-signatures';
 import { RegistryRepository } from '../../lambda/oci/registry-repository';
+import { Descriptor } from '../../lambda/oci/types';
 import { LocalKeySigner } from '../../lambda/signers/local-key';
 import { authRegistry, plainRegistry } from '../harness/env';
 import { runSignedImage } from '../util/cli';
@@ -40,6 +41,13 @@ async function authImage(): Promise<{ ref: string; digest: string; repository: R
   const repository = new RegistryRepository({ registry: host, repository: name, plainHttp: true, username, password });
   const image = await pushImage(repository, createRandomImage());
   return { ref: `${host}/${name}@${image.digest}`, digest: image.digest, repository };
+}
+
+async function plainImage(): Promise<{ ref: string; repository: RegistryRepository; image: Descriptor }> {
+  const name = `cli/plain-${randomBytes(4).toString('hex')}`;
+  const repository = new RegistryRepository({ registry: plainRegistry(), repository: name, plainHttp: true });
+  const image = await pushImage(repository, createRandomImage());
+  return { ref: `${plainRegistry()}/${name}@${image.digest}`, repository, image };
 }
 
 describe('notation\'s registry flags', () => {
@@ -108,6 +116,25 @@ describe('notation\'s registry flags', () => {
     const run = await runSignedImage(['list', `${plainRegistry()}/cli/tls@sha256:${'a'.repeat(64)}`]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('add --insecure-registry');
+  });
+
+  test.each([
+    ['PKCS#8 (BEGIN ENCRYPTED PRIVATE KEY)', 'pkcs8'],
+    ['SEC1 with a Proc-Type header', 'sec1'],
+  ] as const)('an encrypted private key (%s) is a usage error suggesting to decrypt it, never echoing the key; nothing is pushed', async (_, type) => {
+    const { repository, ref, image } = await plainImage();
+    const encrypted = createPrivateKey(chain.leaf.keyPem).export({ format: 'pem', type, cipher: 'aes-256-cbc', passphrase: 'a passphrase' }) as string;
+    const encryptedFile = join(mkdtempSync(join(tmpdir(), 'encrypted-')), 'key.pem');
+    writeFileSync(encryptedFile, encrypted);
+
+    const run = await runSignedImage(['sign', '--insecure-registry', '-k', encryptedFile, '-c', certFile, ref]);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`--key ${encryptedFile} is an encrypted private key: decrypt it first (openssl pkey -in ${encryptedFile} -out <file>)`);
+    const keyBody = encrypted.split('\n').filter((line) => /^[A-Za-z0-9+/=]{40,}$/.test(line));
+    expect(keyBody.length).toBeGreaterThan(0);
+    for (const line of keyBody) expect(run.stdout + run.stderr).not.toContain(line);
+    expect(await listSignatures(repository, image)).toEqual([]);
   });
 });
 

@@ -164,6 +164,7 @@ describe('ImageSigner function', () => {
     const variables = functionProperties(Template.fromStack(stack)).Environment.Variables;
 
     expect(variables).toEqual({
+      NODE_OPTIONS: '--enable-source-maps',
       SIGNING_PROFILES: stack.resolve(
         stack.toJsonString([
           { profileName: 'team_signer', profileArn: own.signingProfileArn },

@@ -109,7 +109,7 @@ describe('ImageVerifier function', () => {
   test('the trust policy travels in the environment; the built-in AWS Signer stores are left out of TRUST_STORES', () => {
     const { stack, trustPolicy } = fixture();
     const variables = functionProperties(Template.fromStack(stack)).Environment.Variables;
-    expect(variables).toEqual({ TRUST_POLICY: stack.resolve(trustPolicy.toJsonString()), TRUST_STORES: '{}' });
+    expect(variables).toEqual({ NODE_OPTIONS: '--enable-source-maps', TRUST_POLICY: stack.resolve(trustPolicy.toJsonString()), TRUST_STORES: '{}' });
     // The environment-agnostic stack trusts both AWS Signer roots, which the handler has built in.
     expect(Object.keys(trustPolicy.trustStores).sort()).toEqual(['signingAuthority:aws-signer-ts', 'signingAuthority:aws-us-gov-signer-ts']);
   });
