@@ -252,3 +252,15 @@ export function buildJwsEnvelope(request: JwsSigningRequest): Uint8Array {
   };
   return utf8(JSON.stringify(envelope));
 }
+
+/**
+ * Adds an unprotected header to a JWS envelope, e.g. the timestamp countersignature, which covers the signature
+ * and so can only be obtained after it (notation-core-go signature/jws/envelope.go timestampJWS). The protected
+ * header, payload and signature are left byte for byte.
+ */
+export function withUnprotectedHeader(envelope: Uint8Array, name: string, value: string): Uint8Array {
+  const json = parseJsonBytes(envelope, 'JWS envelope') as { header: Record<string, unknown> };
+  if (!isPlainObject(json) || !isPlainObject(json.header)) throw new InvalidEnvelopeError('signature envelope is not valid: unprotected "header" is missing');
+  json.header = { ...json.header, [name]: value };
+  return utf8(JSON.stringify(json));
+}

@@ -1,9 +1,11 @@
 /** A signer holding its own PEM key and certificate chain (notation's `--key`/`--cert`). */
 import { createPrivateKey, KeyObject, X509Certificate } from 'node:crypto';
+import { checkTimestampUrl, TimestampAuthority, timestampSignature } from './tsa-client';
 import { algorithmForKey } from '../notary/algorithms';
 import { signingProfileVersionArn } from '../notary/aws-signer-identity';
 import { validateCertificateChain } from '../notary/certificate-chain';
-import { AwsSigner, buildJwsEnvelope, Header } from '../notary/jws';
+import { encodeBase64 } from '../notary/encoding';
+import { AwsSigner, buildJwsEnvelope, Header, parseJwsEnvelope, withUnprotectedHeader } from '../notary/jws';
 import { SignedEnvelope, Signer, SignerTrust } from '../notary/signer';
 import { parseCertificateFile } from '../notary/trust-store';
 import { ParsedEnvelope } from '../notary/types';
@@ -32,6 +34,12 @@ export interface LocalKeySignerOptions {
   /** Signature validity. @default none (the signature does not expire) */
   readonly expirySeconds?: number;
   readonly signingAuthority?: SigningAuthorityShape;
+  /**
+   * Timestamp each signature at this RFC 3161 authority and put the token in the envelope's unprotected header
+   * (notation sign --timestamp-url/--timestamp-root-cert). Only for the notary.x509 scheme, as notation does.
+   * @default no timestamp
+   */
+  readonly timestampAuthority?: TimestampAuthority;
   /** Clock for signing times (tests). @default the current time */
   readonly clock?: () => Date;
 }
@@ -58,6 +66,11 @@ export class LocalKeySigner implements Signer {
       ? `signing profile ${options.signingAuthority.signingProfileVersionArn}`
       : `key "${certificates[0].subject}"`;
     this.signatureValiditySeconds = options.expirySeconds;
+    if (options.timestampAuthority) {
+      if (options.signingAuthority) throw new Error('timestamping applies to the notary.x509 signing scheme only, as in notation');
+      checkTimestampUrl(options.timestampAuthority.url);
+      if (options.timestampAuthority.rootCertificates.length === 0) throw new Error('timestamping needs at least one TSA root certificate');
+    }
     // The chain's own root: its signatures are this key's when they chain there with this very leaf.
     const root = this.chain[this.chain.length - 1];
     const profileVersion = options.signingAuthority?.signingProfileVersionArn;
@@ -96,11 +109,18 @@ export class LocalKeySigner implements Signer {
         : undefined,
       signingAgent: authority ? undefined : SIGNING_AGENT,
     });
-    return { envelope, mediaType: MediaType.JWS, signingJobArn: jobArn };
+    const tsa = this.options.timestampAuthority;
+    if (!tsa) return { envelope, mediaType: MediaType.JWS, signingJobArn: jobArn };
+    // The token covers the primitive signature under the signature algorithm's hash (notation-core-go timestampJWS).
+    const { signature } = parseJwsEnvelope(envelope);
+    const token = await timestampSignature(tsa, signature, algorithmForKey(this.key).hash, certificates);
+    return { envelope: withUnprotectedHeader(envelope, Header.timestampSignature, encodeBase64(token)), mediaType: MediaType.JWS };
   }
 
   /** The same leaf certificate, and in AWS Signer's shape the same profile version. */
   isSameIdentity(envelope: ParsedEnvelope): boolean {
+    // Asked to timestamp, a signature without a timestamp is not the one wanted.
+    if (this.options.timestampAuthority && !envelope.timestampToken) return false;
     const leaf = envelope.certificateChain[0];
     if (leaf === undefined || !Buffer.from(leaf).equals(Buffer.from(this.chain[0]))) return false;
     const authority = this.options.signingAuthority;

@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { isSelfSigned, parseCertificate } from '../../notary/certificate';
 import { signImage, SignRequestError } from '../../notary/sign-image';
 import { SignatureManifestFormat } from '../../notary/signature-manifest';
 import { Signer } from '../../notary/signer';
+import { parseCertificateFile } from '../../notary/trust-store';
 import { LocalKeySigner } from '../../signers/local-key';
+import { checkTimestampUrl, TimestampAuthority } from '../../signers/tsa-client';
 import { CliLog, configDirFor } from '../common-options';
 import { CliContext } from '../context';
 import { parseDuration } from '../duration';
@@ -26,6 +29,8 @@ interface SignOptions extends RegistryCliOptions {
   readonly force?: boolean;
   readonly signatureFormat: string;
   readonly signatureManifest: SignatureManifestFormat;
+  readonly timestampUrl?: string;
+  readonly timestampRootCert?: string;
 }
 
 /**
@@ -52,6 +57,8 @@ export function registerSign(program: Command, { io }: CliContext): void {
       .option('-e, --expiry <duration>', 'signature validity, e.g. 24h or 30d (local key only)')
       .option('-m, --user-metadata <key=value>', '{key}={value} pairs that are added to the signature payload (repeatable)', collectUserMetadata)
       .option('--force', 'sign even when a valid signature by the same identity exists')
+      .option('--timestamp-url <url>', 'RFC 3161 Timestamping Authority (TSA) server URL (local key only; requires --timestamp-root-cert)')
+      .option('--timestamp-root-cert <file>', 'filepath of timestamp authority root certificate')
       .addOption(new Option('--signature-format <format>', 'signature envelope format, options: "jws", "cose"').default('jws'))
       .addOption(
         new Option('--signature-manifest <form>', 'signature manifest form: OCI 1.1 image manifest with artifactType, or the legacy form')
@@ -140,6 +147,11 @@ function awsSignerWithoutExpiry(profile: string, options: SignOptions, io: CliIo
   if (options.expiry !== undefined) {
     throw new CliError('--expiry is not supported with AWS Signer: the signing profile sets the signature validity', ExitCode.USAGE);
   }
+  if (options.timestampUrl !== undefined || options.timestampRootCert !== undefined) {
+    // notation timestamps only notary.x509 signatures (notation-core-go timestampJWS); AWS Signer's
+    // notary.x509.signingAuthority envelopes carry an authentic signing time instead.
+    throw new CliError('--timestamp-url is not supported with AWS Signer: its signatures carry an authentic signing time', ExitCode.USAGE);
+  }
   return awsSigner(profile, io.env, options.pluginConfig, configDirFor(options, io));
 }
 
@@ -157,9 +169,36 @@ function localSigner(keyFile: string, certFile: string, options: SignOptions, ke
     throw new CliError(`${keyWhat} ${keyFile} is an encrypted private key: decrypt it first (openssl pkey -in ${keyFile} -out <file>); signed-image does not prompt for passphrases`, ExitCode.USAGE);
   }
   try {
-    return new LocalKeySigner({ key, certificateChain: read(certFile, certWhat), expirySeconds });
+    const certificateChain = read(certFile, certWhat);
+    return new LocalKeySigner({ key, certificateChain, expirySeconds, timestampAuthority: timestampAuthority(options, read) });
   } catch (error) {
     if (error instanceof CliError) throw error;
     throw new CliError(`${keyWhat} ${keyFile} / ${certWhat} ${certFile}: ${(error as Error).message}`, ExitCode.USAGE);
   }
+}
+
+/** --timestamp-url with --timestamp-root-cert: one root certificate, PEM or DER (notation internal/x509 NewRootCertPool). */
+function timestampAuthority(options: SignOptions, read: (file: string, what: string) => Buffer): TimestampAuthority | undefined {
+  const { timestampUrl: url, timestampRootCert: file } = options;
+  if (url === undefined && file === undefined) return undefined;
+  if (!url) throw new CliError('timestamping: tsa url cannot be empty (--timestamp-url)', ExitCode.USAGE);
+  if (!file) throw new CliError('timestamping: tsa root certificate path cannot be empty (--timestamp-root-cert)', ExitCode.USAGE);
+  try {
+    checkTimestampUrl(url);
+  } catch (error) {
+    throw new CliError(`--timestamp-url: ${(error as Error).message}`, ExitCode.USAGE);
+  }
+  const fail = (reason: string): never => {
+    throw new CliError(`--timestamp-root-cert ${file}: ${reason}`, ExitCode.USAGE);
+  };
+  let certificates: Uint8Array[] = [];
+  try {
+    certificates = parseCertificateFile(read(file, '--timestamp-root-cert'), file);
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    fail((error as Error).message);
+  }
+  if (certificates.length !== 1) fail(`found ${certificates.length} certificates; expecting a single x509 root certificate in PEM or DER format`);
+  if (!isSelfSigned(parseCertificate(certificates[0], file))) fail('the certificate is not a root certificate; expecting a single x509 root certificate in PEM or DER format');
+  return { url, rootCertificates: certificates };
 }
