@@ -17,8 +17,6 @@ export interface TimestampAuthority {
   readonly url: string;
   /** DER root certificates the TSA's chain must lead to (notation's `--timestamp-root-cert`). */
   readonly rootCertificates: readonly Uint8Array[];
-  /** @default globalThis.fetch */
-  readonly fetch?: typeof fetch;
 }
 
 /** Checks a TSA URL as tspclient-go NewHTTPTimestamper does; throws naming it. */
@@ -50,7 +48,7 @@ export async function timestampSignature(
   };
   let response: Response;
   try {
-    response = await (authority.fetch ?? fetch)(authority.url, {
+    response = await fetch(authority.url, {
       method: 'POST',
       headers: { 'content-type': 'application/timestamp-query' },
       body: toArrayBuffer(request.der),
