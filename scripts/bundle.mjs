@@ -16,7 +16,6 @@ const ENTRY_POINTS = {
   'verify-handler': 'lambda/handlers/verify.ts',
   'deploy-check-handler': 'lambda/handlers/deploy-check.ts',
   'ecs-enforcement-handler': 'lambda/handlers/ecs-enforcement.ts',
-  'trust-policy-rules': 'lambda/notary/trust-policy.ts',
   'cli': 'lambda/cli/main.ts',
 };
 

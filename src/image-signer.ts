@@ -12,6 +12,7 @@ import { HandlerFunctionOptions, ImagePipelineActionOptions } from './handler-op
 import { grantUnscoped } from './private/grants';
 import { createHandlerFunction } from './private/handler-function';
 import { userParameters } from './private/pipeline-action';
+import { SIGN_PARAMETERS } from './shared/handler-parameters';
 import { INotationSigningProfile } from './signing-profile';
 
 /** How signatures are stored in the registry (Notary Project signature manifest formats). */
@@ -37,9 +38,6 @@ const SIGNER_ECR_ACTIONS = [
   'ecr:CompleteLayerUpload',
   'ecr:PutImage',
 ];
-
-/** The sign handler's parameters besides `imageUri` and `userMetadata` (it refuses any other field). */
-const SIGN_PARAMETERS = ['force', 'signingProfileArn', 'buildId', 'pipelineExecutionId', 'sourceRevision'];
 
 /** Properties of an `ImageSigner`. */
 export interface ImageSignerProps extends HandlerFunctionOptions {

@@ -7,11 +7,12 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { HandlerFunctionOptions, ImagePipelineActionOptions } from './handler-options';
-import { AWS_SIGNER_ROOT_PEM, AWS_US_GOV_SIGNER_ROOT_PEM } from './private/aws-signer-roots';
 import { grantUnscoped } from './private/grants';
 import { createHandlerFunction } from './private/handler-function';
 import { userParameters } from './private/pipeline-action';
 import { withPlaceholders } from './private/placeholders';
+import { AWS_SIGNER_TRUST_STORES } from './shared/aws-signer';
+import { VERIFY_PARAMETERS } from './shared/handler-parameters';
 import { TrustPolicy } from './trust-policy';
 
 /**
@@ -25,10 +26,9 @@ const VERIFIER_ECR_ACTIONS = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']
  * The named trust stores the verify handler has built in (the AWS Signer roots, under the names AWS's notation
  * installer uses). They are left out of `TRUST_STORES` to keep the function's environment small.
  */
-const BUILT_IN_TRUST_STORES: Readonly<Record<string, string>> = {
-  'signingAuthority:aws-signer-ts': AWS_SIGNER_ROOT_PEM,
-  'signingAuthority:aws-us-gov-signer-ts': AWS_US_GOV_SIGNER_ROOT_PEM,
-};
+const BUILT_IN_TRUST_STORES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.values(AWS_SIGNER_TRUST_STORES).map((store) => [`signingAuthority:${store.name}`, store.pem]),
+);
 
 /** Lambda refuses environments larger than 4 KB (names and values together). */
 const LAMBDA_ENVIRONMENT_LIMIT = 4096;
@@ -175,7 +175,7 @@ export class ImageVerifier extends Construct implements iam.IGrantable {
     return new codepipeline_actions.LambdaInvokeAction({
       actionName: options.actionName,
       lambda: this.function,
-      userParameters: { ...userParameters(options, []), ...(handOff ? { containerName: handOff.containerName } : {}) },
+      userParameters: { ...userParameters(options, VERIFY_PARAMETERS), ...(handOff ? { containerName: handOff.containerName } : {}) },
       inputs: handOff ? [handOff.input] : undefined,
       outputs: handOff ? [handOff.output] : undefined,
       variablesNamespace: options.variablesNamespace ?? 'Verify',

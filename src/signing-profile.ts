@@ -3,11 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as signer from 'aws-cdk-lib/aws-signer';
 import { Construct } from 'constructs';
 import { grantRevocationStatus } from './private/grants';
+import { NOTATION_PLATFORM_ID, SIGNING_PROFILE_NAME } from './shared/aws-signer';
 
-/** AWS Signer's signing platform for Notation (Notary Project) signatures of OCI artifacts. */
-const NOTATION_PLATFORM_ID = 'Notation-OCI-SHA384-ECDSA';
-/** AWS Signer profile names (API `PutSigningProfile`): letters, digits and underscores, 2 to 64 characters. */
-const PROFILE_NAME = /^[a-zA-Z0-9_]{2,64}$/;
 /** AWS Signer's default and longest signature validity: 135 months. */
 const MAX_VALIDITY_MONTHS = 135;
 /** 135 months in whole days (135 × 365.2425 / 12 = 4108.98): longer validities are refused by Signer. */
@@ -264,7 +261,7 @@ export class NotationSigningProfile extends NotationSigningProfileBase {
 }
 
 function validateProfileName(name: string, prop: string): void {
-  if (!PROFILE_NAME.test(name)) {
+  if (!SIGNING_PROFILE_NAME.test(name)) {
     throw new Error(`${prop}: signing profile name "${name}" is invalid: AWS Signer profile names are 2 to 64 letters, digits or underscores (^[a-zA-Z0-9_]{2,64}$)`);
   }
 }

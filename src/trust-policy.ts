@@ -3,10 +3,10 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { KyvernoManifestOptions } from './kyverno-manifests';
-import { trustPolicyRules } from './private/assets';
-import { AWS_SIGNER_ROOT_PEM, AWS_US_GOV_SIGNER_ROOT_PEM } from './private/aws-signer-roots';
 import { renderKyvernoManifests } from './private/kyverno';
 import { withPlaceholders } from './private/placeholders';
+import { AWS_SIGNER_TRUST_STORES, AwsSignerTrustStore, awsSignerTrustStore } from './shared/aws-signer';
+import { TRUST_STORE_NAME, validateTrustPolicyDocument } from './shared/trust-policy';
 import { INotationSigningProfile } from './signing-profile';
 
 /** Notary Project verification levels: what each level does with each check (notation's trust policy `level`). */
@@ -168,12 +168,6 @@ interface StatementConfig {
   readonly prop: string;
 }
 
-/** The AWS Signer trust stores by partition (the names AWS's notation installer creates). */
-const PARTITION_STORES: Readonly<Record<string, { name: string; pem: string }>> = {
-  'aws': { name: 'aws-signer-ts', pem: AWS_SIGNER_ROOT_PEM },
-  'aws-us-gov': { name: 'aws-us-gov-signer-ts', pem: AWS_US_GOV_SIGNER_ROOT_PEM },
-};
-const TRUST_STORE_NAME = /^[a-zA-Z0-9_.-]+$/;
 const KUBERNETES_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
@@ -194,9 +188,9 @@ export class TrustPolicy extends Construct {
     super(scope, id);
 
     this.partition = stackPartition(Stack.of(this));
-    if (this.partition !== undefined && !(this.partition in PARTITION_STORES)) {
+    if (this.partition !== undefined && !awsSignerTrustStore(this.partition)) {
       throw new Error(
-        `TrustPolicy: there is no AWS Signer root certificate for partition "${this.partition}" (known: ${Object.keys(PARTITION_STORES).join(', ')})`,
+        `TrustPolicy: there is no AWS Signer root certificate for partition "${this.partition}" (known: ${Object.keys(AWS_SIGNER_TRUST_STORES).join(', ')})`,
       );
     }
 
@@ -352,8 +346,8 @@ export class TrustPolicy extends Construct {
   }
 
   /** The named stores of a statement: the partition's AWS Signer root, or both roots when the partition is a token. */
-  private storesOf(props: TrustPolicyStatementBaseProps): { name: string; pem: string }[] {
-    const known = this.partition !== undefined ? [PARTITION_STORES[this.partition]] : Object.values(PARTITION_STORES);
+  private storesOf(props: TrustPolicyStatementBaseProps): AwsSignerTrustStore[] {
+    const known = this.partition !== undefined ? [AWS_SIGNER_TRUST_STORES[this.partition]] : Object.values(AWS_SIGNER_TRUST_STORES);
     if (props.trustStoreName === undefined) return known;
     // One named store holding the root (or roots) of the partition(s) the stack may deploy to.
     return [{ name: props.trustStoreName, pem: known.map((store) => store.pem).join('\n') }];
@@ -364,7 +358,7 @@ export class TrustPolicy extends Construct {
     const resolved = Stack.of(this).resolve(document);
     const hasTokens = JSON.stringify(resolved) !== JSON.stringify(document);
     try {
-      trustPolicyRules().validateTrustPolicyDocument(JSON.stringify(withPlaceholders(document, (token) => Stack.of(this).resolve(token))));
+      validateTrustPolicyDocument(JSON.stringify(withPlaceholders(document, (token) => Stack.of(this).resolve(token))));
       return [];
     } catch (error) {
       const message = (error as Error).message;

@@ -42,6 +42,8 @@ import {
 import { errorFields, Logger } from './log';
 import { buildProvenance, checkPayloadSize, parseBuildReference, PROVENANCE_PREFIX, ProvenanceAnnotation } from './provenance';
 import { openImage, PLAIN_HTTP_HOSTS_ENV, plainHttpRegistries } from './registry';
+import { SIGNING_PROFILE_NAME } from '../../src/shared/aws-signer';
+import { IMAGE_PARAMETERS, SIGN_PARAMETERS } from '../../src/shared/handler-parameters';
 import { RESERVED_METADATA_PREFIX, signImage } from '../notary/sign-image';
 import { SignatureManifestFormat } from '../notary/signature-manifest';
 import { parseCertificateFile } from '../notary/trust-store';
@@ -68,7 +70,6 @@ export interface SignConfig {
   readonly signerRoots?: readonly Uint8Array[];
 }
 
-const PROFILE_NAME = /^[a-zA-Z0-9_]{2,64}$/;
 const ACCOUNT = /^[0-9]{12}$/;
 const MAX_PROFILES = 20;
 
@@ -93,7 +94,7 @@ export function loadSignConfig(env: Readonly<Record<string, string | undefined>>
     const where = `SIGNING_PROFILES[${index}]`;
     if (!isPlainObject(entry)) throw new ConfigurationError(`${where} must be an object`);
     const { profileName, profileOwner, profileArn } = entry;
-    if (typeof profileName !== 'string' || !PROFILE_NAME.test(profileName)) {
+    if (typeof profileName !== 'string' || !SIGNING_PROFILE_NAME.test(profileName)) {
       throw new ConfigurationError(`${where}.profileName must be a signing profile name (2 to 64 letters, digits or underscores)`);
     }
     if (profileOwner !== undefined && (typeof profileOwner !== 'string' || !ACCOUNT.test(profileOwner))) {
@@ -179,7 +180,7 @@ export interface SignResult {
   readonly skipped?: string;
 }
 
-const SIGN_FIELDS = ['imageUri', 'userMetadata', 'force', 'signingProfileArn', 'buildId', 'pipelineExecutionId', 'sourceRevision'];
+const SIGN_FIELDS = [...IMAGE_PARAMETERS, ...SIGN_PARAMETERS];
 
 interface SignRequest {
   readonly reference: ReturnType<Parameters['imageUri']>;

@@ -40,7 +40,8 @@ import {
 } from './job';
 import { Logger } from './log';
 import { openImage, PLAIN_HTTP_HOSTS_ENV, plainHttpRegistries } from './registry';
-import { parseTrustPolicy, TRUST_STORE_NAME, TRUST_STORE_TYPES, TrustPolicyDocument } from '../notary/trust-policy';
+import { IMAGE_PARAMETERS, VERIFY_PARAMETERS } from '../../src/shared/handler-parameters';
+import { parseTrustPolicy, TRUST_STORE_NAME, TRUST_STORE_TYPES, TrustPolicyDocument } from '../../src/shared/trust-policy';
 import { readTrustStoreFile, withBuiltInTrustStores } from '../notary/trust-store';
 import { NamedTrustStores, VerificationOutcome } from '../notary/types';
 import { DEFAULT_MAX_SIGNATURES, verifyImage } from '../notary/verify-image';
@@ -113,7 +114,8 @@ export function loadVerifyConfig(env: Readonly<Record<string, string | undefined
   return { policy, stores: merged, maxSignatures, plainHttp: plainHttpRegistries(env[PLAIN_HTTP_HOSTS_ENV], log) };
 }
 
-const VERIFY_FIELDS = ['imageUri', 'userMetadata', 'containerName'];
+// `containerName` comes from the action's image hand-off (ImageVerifier sets it), never from additionalParameters.
+const VERIFY_FIELDS = [...IMAGE_PARAMETERS, ...VERIFY_PARAMETERS, 'containerName'];
 
 /** A verification, and the repository it was for (`<registry>/<repository>`, the gate's `IMAGE_URI`). */
 export interface VerifyResult {

@@ -1,9 +1,10 @@
 /** AWS Signer trusted identities, as the AWS Signer Notation plugin matches them (notary-formats 8d). */
 import { AwsSigner } from './jws';
 import { ParsedEnvelope } from './types';
+import { SIGNING_PROFILE_NAME_CHARACTERS } from '../../src/shared/aws-signer';
 
 const WILDCARD_MESSAGE = 'The AWSSigner plugin does not support wildcard identity in the trust policy.';
-const PROFILE_VERSION_RESOURCE = /^\/signing-profiles\/[a-zA-Z0-9_]{2,64}\/[a-zA-Z0-9]+$/;
+const PROFILE_VERSION_RESOURCE = new RegExp(`^/signing-profiles/${SIGNING_PROFILE_NAME_CHARACTERS}/[a-zA-Z0-9]+$`);
 const JOB_RESOURCE = /^\/signing-jobs\/[a-zA-Z0-9-]+$/;
 
 /** Whether the envelope was made by AWS Signer (or in its shape), to be verified with the plugin's rules. */

@@ -4,9 +4,16 @@
  */
 import { lstatSync, readdirSync, readFileSync, Stats } from 'node:fs';
 import { join } from 'node:path';
-import { parseTrustPolicy, TRUST_STORE_NAME, TRUST_STORE_TYPES, TrustPolicyDocument, TrustPolicyError, TrustStoreError } from './trust-policy';
+import { TrustStoreError } from './trust-policy';
 import { readTrustStoreFile } from './trust-store';
 import { NamedTrustStores } from './types';
+import {
+  parseTrustPolicy,
+  TRUST_STORE_NAME,
+  TRUST_STORE_TYPES,
+  TrustPolicyDocument,
+  TrustPolicyError,
+} from '../../src/shared/trust-policy';
 
 export const TRUST_POLICY_FILES = ['trustpolicy.oci.json', 'trustpolicy.json'] as const;
 const TRUST_POLICY_LINK = 'https://notaryproject.dev/docs/quickstart/#create-a-trust-policy';

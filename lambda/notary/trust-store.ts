@@ -4,8 +4,10 @@
  * stores.
  */
 import { X509Certificate } from 'node:crypto';
-import { AWS_SIGNER_TRUST_STORES, TrustStoreError, TrustStoreType } from './trust-policy';
+import { TrustStoreError } from './trust-policy';
 import { NamedTrustStores } from './types';
+import { AWS_SIGNER_TRUST_STORES, awsSignerTrustStore } from '../../src/shared/aws-signer';
+import { TrustStoreType } from '../../src/shared/trust-policy';
 
 export { TrustStoreError } from './trust-policy';
 
@@ -138,11 +140,9 @@ export function withBuiltInTrustStores(stores: NamedTrustStores, builtIns: Named
 
 /** The AWS Signer root certificates as the named stores the AWS Signer installer creates. */
 export function awsSignerTrustStores(): NamedTrustStores {
-  const [commercial, govCloud] = AWS_SIGNER_TRUST_STORES;
-  return new Map([
-    [commercial, awsSignerRoots('aws') as Uint8Array[]],
-    [govCloud, awsSignerRoots('aws-us-gov') as Uint8Array[]],
-  ]);
+  return new Map(
+    Object.entries(AWS_SIGNER_TRUST_STORES).map(([partition, store]) => [`signingAuthority:${store.name}`, awsSignerRoots(partition) as Uint8Array[]]),
+  );
 }
 
 /**
@@ -150,43 +150,6 @@ export function awsSignerTrustStores(): NamedTrustStores {
  * undefined for a partition whose root AWS does not publish.
  */
 export function awsSignerRoots(partition: string): Uint8Array[] | undefined {
-  if (partition === 'aws') return pemToDer(AWS_SIGNER_ROOT_PEM, 'built-in AWS Signer root');
-  if (partition === 'aws-us-gov') return pemToDer(AWS_US_GOV_SIGNER_ROOT_PEM, 'built-in AWS Signer GovCloud root');
-  return undefined;
+  const store = awsSignerTrustStore(partition);
+  return store && pemToDer(store.pem, `built-in AWS Signer root of partition ${partition}`);
 }
-
-// The AWS Signer Notation roots, published by AWS (aws-signer-notation-root.cert and
-// aws-us-gov-signer-notation-root.cert on d2hvyiie56hcat.cloudfront.net). SHA-256 90:A8:7D:05:…:47:3F and
-// 67:36:53:AB:…:C3:E8; the trust store tests pin both fingerprints.
-const AWS_SIGNER_ROOT_PEM = `-----BEGIN CERTIFICATE-----
-MIICWTCCAd6gAwIBAgIRAMq5Lmt4rqnUdi8qM4eIGbYwCgYIKoZIzj0EAwMwbDEL
-MAkGA1UEBhMCVVMxDDAKBgNVBAoMA0FXUzEVMBMGA1UECwwMQ3J5cHRvZ3JhcGh5
-MQswCQYDVQQIDAJXQTErMCkGA1UEAwwiQVdTIFNpZ25lciBDb2RlIFNpZ25pbmcg
-Um9vdCBDQSBHMTAgFw0yMjEwMjcyMTMzMjJaGA8yMTIyMTAyNzIyMzMyMlowbDEL
-MAkGA1UEBhMCVVMxDDAKBgNVBAoMA0FXUzEVMBMGA1UECwwMQ3J5cHRvZ3JhcGh5
-MQswCQYDVQQIDAJXQTErMCkGA1UEAwwiQVdTIFNpZ25lciBDb2RlIFNpZ25pbmcg
-Um9vdCBDQSBHMTB2MBAGByqGSM49AgEGBSuBBAAiA2IABM9+dM9WXbVyNOIP08oN
-IQW8DKKdBxP5nYNegFPLfGP0f7+0jweP8LUv1vlFZqVDep5ONus9IxwtIYBJLd36
-5Q3Z44Xnm4PY/wSI5xRvB/m+/B2PHc7Smh0P5s3Dt25oVKNCMEAwDwYDVR0TAQH/
-BAUwAwEB/zAdBgNVHQ4EFgQUONhd3abPX87l4YWKxjysv28QwAYwDgYDVR0PAQH/
-BAQDAgGGMAoGCCqGSM49BAMDA2kAMGYCMQCd32GnYU2qFCtKjZiveGfs+gCBlPi2
-Hw0zU52LXIFC2GlcvwcekbiM6w0Azlr9qvMCMQDl4+Os0yd+fVlYMuovvxh8xpjQ
-NPJ9zRGyYa7+GNs64ty/Z6bzPHOKbGo4In3KKJo=
------END CERTIFICATE-----`;
-
-const AWS_US_GOV_SIGNER_ROOT_PEM = `-----BEGIN CERTIFICATE-----
-MIICdDCCAfqgAwIBAgIRANXkpKrZj0L324qGaqRhW/cwCgYIKoZIzj0EAwMwejEL
-MAkGA1UEBhMCVVMxDDAKBgNVBAoMA0FXUzEVMBMGA1UECwwMQ3J5cHRvZ3JhcGh5
-MQswCQYDVQQIDAJXQTE5MDcGA1UEAwwwQVdTIFNpZ25lciBDb2RlIFNpZ25pbmcg
-R292Q2xvdWQgKFVTKSBSb290IENBIEcxMCAXDTI0MDMwNjIzMzgyOFoYDzIxMjQw
-MzA3MDAzODI4WjB6MQswCQYDVQQGEwJVUzEMMAoGA1UECgwDQVdTMRUwEwYDVQQL
-DAxDcnlwdG9ncmFwaHkxCzAJBgNVBAgMAldBMTkwNwYDVQQDDDBBV1MgU2lnbmVy
-IENvZGUgU2lnbmluZyBHb3ZDbG91ZCAoVVMpIFJvb3QgQ0EgRzEwdjAQBgcqhkjO
-PQIBBgUrgQQAIgNiAARog54ObzWaGU6fAOcL4Af+P93l2t8Dl9hVD2n0eSSfmPq1
-3jtXgjcpXZIjMfoiWQPJTvyAB3opRyvO3grvUaWxRnjtwB/Pusj4tzhnaN+b80eJ
-iRn6AzrI9vBssd1ZyRKjQjBAMA8GA1UdEwEB/wQFMAMBAf8wHQYDVR0OBBYEFJF4
-zoYzTyn/5s8EleoNvek9QeE6MA4GA1UdDwEB/wQEAwIBhjAKBggqhkjOPQQDAwNo
-ADBlAjEA8tcKeLPxBB0mRmfkJn5+hgYxZaRGQatO5mxmjkB/DNIfJ1WeEE3tbCHr
-pNJL32FUAjBQY82UNV5yJrKFHOxuiQ+athQZUHLvWvAIXKExt9wvLdtKzfpag8BI
-o2A2A4nk0jk=
------END CERTIFICATE-----⏎`;

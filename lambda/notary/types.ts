@@ -1,14 +1,14 @@
+import { CheckAction, CheckType, VerificationLevelName } from '../../src/shared/trust-policy';
 import { Descriptor } from '../oci/types';
 
 /** Notary signing schemes. */
 export type SigningScheme = 'notary.x509' | 'notary.x509.signingAuthority';
 
-/** The verification checks that a trust policy level enforces, logs or skips. */
-export type CheckType = 'integrity' | 'authenticity' | 'authenticTimestamp' | 'expiry' | 'revocation';
+// The trust policy's vocabulary is shared with the constructs (src/shared/trust-policy.ts).
+export type { CheckAction, CheckType, VerificationLevelName };
+
 /** What a result entry reports: a check a level governs, or the required user metadata (always enforced). */
 export type ResultType = CheckType | 'userMetadata';
-export type CheckAction = 'enforce' | 'log' | 'skip';
-export type VerificationLevelName = 'strict' | 'permissive' | 'audit' | 'skip';
 
 /** The signed content of a Notary payload. */
 export interface NotaryPayload {

@@ -6,15 +6,7 @@ import { InvalidEnvelopeError } from './jws';
 import { InvalidSignatureManifestError } from './signature-manifest';
 import { namesTrustedCertificate, orderByLikelyTrust, thumbprints } from './signature-order';
 import { FetchedSignature, ResolvedDigestMismatchError, SignatureStore } from './signature-store';
-import {
-  effectiveVerification,
-  NoApplicableTrustPolicyError,
-  parseTrustPolicy,
-  selectStatement,
-  TrustPolicyDocument,
-  TrustStoreError,
-  trustAnchorsFor,
-} from './trust-policy';
+import { effectiveVerification, NoApplicableTrustPolicyError, selectStatement, trustAnchorsFor, TrustStoreError } from './trust-policy';
 import {
   CheckResult,
   CheckType,
@@ -25,6 +17,7 @@ import {
   VerificationOutcome,
 } from './types';
 import { verifySignature } from './verify-signature';
+import { parseTrustPolicy, TrustPolicyDocument } from '../../src/shared/trust-policy';
 import { isValidDigest } from '../oci/digest';
 import {
   ContentTooLargeError,

@@ -10,8 +10,8 @@ import { validateCertificateChain } from './certificate-chain';
 import { parseJwsEnvelope } from './jws';
 import { sameContent } from './payload';
 import { verifyTimestamp } from './timestamp';
-import { isSubsetDN, parseDistinguishedName } from './trust-policy';
 import { CheckResult, CheckType, ParsedEnvelope, SignatureVerification, SignatureVerificationInput } from './types';
+import { isSubsetDN, parseDistinguishedName } from '../../src/shared/distinguished-name';
 import { MediaType } from '../oci/media-types';
 
 const X509_SUBJECT = 'x509.subject:';

@@ -1,10 +1,9 @@
 /** Revocation of AWS Signer signatures through `GetRevocationStatus`, as the AWS Signer plugin checks it. */
 import { GetRevocationStatusCommand, SignerClient } from '@aws-sdk/client-signer';
+import { NOTATION_PLATFORM_ID } from '../../src/shared/aws-signer';
 import { signingJobArn, signingProfileVersionArn } from '../notary/aws-signer-identity';
 import { parseCertificate, tbsSha384 } from '../notary/certificate';
 import { ParsedEnvelope, RevocationChecker } from '../notary/types';
-
-export const NOTATION_PLATFORM_ID = 'Notation-OCI-SHA384-ECDSA';
 
 /**
  * `certificateHashes` for GetRevocationStatus: for each certificate, hex SHA-384 of its TBSCertificate

@@ -1,12 +1,12 @@
 /** Signing with AWS Signer: one `SignPayload` call returns the whole Notary JWS envelope. */
 import { SignerClient, SignPayloadCommand } from '@aws-sdk/client-signer';
+import { SIGNING_PROFILE_NAME } from '../../src/shared/aws-signer';
 import { parseSignerArn, signingProfileVersionArn } from '../notary/aws-signer-identity';
 import { SignedEnvelope, Signer, SignerTrust } from '../notary/signer';
 import { awsSignerRoots } from '../notary/trust-store';
 import { ParsedEnvelope } from '../notary/types';
 import { MediaType } from '../oci/media-types';
 
-const PROFILE_NAME = /^[a-zA-Z0-9_]{2,64}$/;
 const ACCOUNT = /^[0-9]{12}$/;
 /** `SignPayload`'s `payload`: length 1 to 4096 (AWS Signer API reference, SignPayload request parameters). */
 export const MAX_SIGN_PAYLOAD_BYTES = 4096;
@@ -62,7 +62,7 @@ export function parseSigningProfileArn(profileArn: string): SigningProfile {
   if (segments.length !== 3) {
     throw new Error(`"${profileArn}" is not an AWS Signer signing profile ARN (arn:aws:signer:<region>:<account>:/signing-profiles/<name>)`);
   }
-  if (!PROFILE_NAME.test(segments[2])) {
+  if (!SIGNING_PROFILE_NAME.test(segments[2])) {
     throw new Error(`signing profile name "${segments[2]}" is not valid: 2 to 64 letters, digits or underscores`);
   }
   if (!ACCOUNT.test(arn.account)) throw new Error(`signing profile ARN "${profileArn}" does not name a 12-digit AWS account`);

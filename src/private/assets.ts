@@ -18,26 +18,3 @@ export function assetDirectory(name: string): string {
   }
   return directory;
 }
-
-/** The rules module of the trust policy engine (`assets/trust-policy-rules/index.js`), loaded at synth time. */
-export interface TrustPolicyRules {
-  /** Throws an error whose message names the statement and the field when the policy JSON is invalid. */
-  validateTrustPolicyDocument(json: string): void;
-}
-
-let rules: TrustPolicyRules | undefined;
-
-/** Loads the bundled trust policy rules once (they are plain JavaScript, bundled from lambda/notary/trust-policy.ts). */
-export function trustPolicyRules(): TrustPolicyRules {
-  if (!rules) {
-    const entry = path.join(assetDirectory('trust-policy-rules'), 'index.js');
-    // The rules are bundled JavaScript outside the jsii module: load them at run time.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const loaded = require(entry) as Partial<TrustPolicyRules>;
-    if (typeof loaded.validateTrustPolicyDocument !== 'function') {
-      throw new Error(`${entry} does not export validateTrustPolicyDocument(json): rebuild it with \`npx projen bundle\``);
-    }
-    rules = loaded as TrustPolicyRules;
-  }
-  return rules;
-}

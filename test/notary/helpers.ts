@@ -1,16 +1,12 @@
 /** Shared helpers of the notary engine tests: trust policy statements, targets and signing. */
 import { createHash } from 'node:crypto';
 import { buildPayload } from '../../lambda/notary/payload';
-import {
-  effectiveVerification,
-  parseTrustPolicy,
-  SignatureVerificationSettings,
-  TrustPolicyStatement,
-} from '../../lambda/notary/trust-policy';
+import { effectiveVerification } from '../../lambda/notary/trust-policy';
 import { CheckResult, CheckType, EffectiveVerification, SignatureVerification } from '../../lambda/notary/types';
 import { MediaType } from '../../lambda/oci/media-types';
 import { Descriptor } from '../../lambda/oci/types';
 import { LocalKeySigner, LocalKeySignerOptions } from '../../lambda/signers/local-key';
+import { parseTrustPolicy, SignatureVerificationSettings, TrustPolicyStatement } from '../../src/shared/trust-policy';
 import { createIntermediate, createLeaf, createRoot, KeySpec, TestChain } from '../util/pki';
 
 export const LEVELS = ['strict', 'permissive', 'audit'] as const;

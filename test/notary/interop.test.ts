@@ -25,13 +25,14 @@ import {
   SignatureManifestFormat,
   THUMBPRINT_ANNOTATION,
 } from '../../lambda/notary/signature-manifest';
-import { effectiveVerification, TrustPolicyStatement, trustAnchorsFor } from '../../lambda/notary/trust-policy';
+import { effectiveVerification, trustAnchorsFor } from '../../lambda/notary/trust-policy';
 import { parseCertificateFile } from '../../lambda/notary/trust-store';
 import { SignatureVerification } from '../../lambda/notary/types';
 import { verifySignature } from '../../lambda/notary/verify-signature';
 import { EMPTY_JSON_DIGEST, MediaType } from '../../lambda/oci/media-types';
 import { Descriptor } from '../../lambda/oci/types';
 import { LocalKeySigner } from '../../lambda/signers/local-key';
+import { TrustPolicyStatement } from '../../src/shared/trust-policy';
 import { TestChain } from '../util/pki';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'notation-go');

@@ -15,7 +15,6 @@ import { canonicalJson, encodeBase64, encodeBase64Url, utf8 } from '../../lambda
 import { buildJwsEnvelope, Header } from '../../lambda/notary/jws';
 import { buildPayload } from '../../lambda/notary/payload';
 import { buildSignatureManifest } from '../../lambda/notary/signature-manifest';
-import { parseTrustPolicy, TrustPolicyDocument } from '../../lambda/notary/trust-policy';
 import { ResultType, VerificationOutcome } from '../../lambda/notary/types';
 import { verifyImage } from '../../lambda/notary/verify-image';
 import { sha256Digest } from '../../lambda/oci/digest';
@@ -25,6 +24,7 @@ import { RegistryRepository } from '../../lambda/oci/registry-repository';
 import { OciRepository } from '../../lambda/oci/repository';
 import { Descriptor } from '../../lambda/oci/types';
 import { LocalKeySigner } from '../../lambda/signers/local-key';
+import { parseTrustPolicy, TrustPolicyDocument } from '../../src/shared/trust-policy';
 import { plainRegistry } from '../harness/env';
 import { createRandomImage, pushImage, TestImage } from '../util/images';
 import { createIntermediate, createLeaf, createRoot, TestCertificate } from '../util/pki';

@@ -31,7 +31,7 @@ import { Header } from '../../lambda/notary/jws';
 import { buildPayload } from '../../lambda/notary/payload';
 import { buildSignatureManifest } from '../../lambda/notary/signature-manifest';
 import { verifyTimestamp } from '../../lambda/notary/timestamp';
-import { effectiveVerification, parseTrustPolicy, SignatureVerificationSettings, trustAnchorsFor } from '../../lambda/notary/trust-policy';
+import { effectiveVerification, trustAnchorsFor } from '../../lambda/notary/trust-policy';
 import { SignatureVerification } from '../../lambda/notary/types';
 import { verifyImage } from '../../lambda/notary/verify-image';
 import { verifySignature } from '../../lambda/notary/verify-signature';
@@ -40,6 +40,7 @@ import { OciLayoutRepository } from '../../lambda/oci/layout-repository';
 import { MediaType } from '../../lambda/oci/media-types';
 import { Descriptor } from '../../lambda/oci/types';
 import { LocalKeySigner } from '../../lambda/signers/local-key';
+import { parseTrustPolicy, SignatureVerificationSettings } from '../../src/shared/trust-policy';
 import { createRandomImage, pushImage } from '../util/images';
 import { createIntermediate, createLeaf, createRoot, createTsaLeaf, TestCertificate } from '../util/pki';
 

@@ -1,17 +1,18 @@
 import {
   effectiveVerification,
-  isSubsetDN,
-  parseDistinguishedName,
   NoApplicableTrustPolicyError,
-  parseTrustPolicy,
   selectStatement,
+  trustAnchorsFor,
+  TrustStoreError,
+} from '../../lambda/notary/trust-policy';
+import { isSubsetDN, parseDistinguishedName } from '../../src/shared/distinguished-name';
+import {
+  parseTrustPolicy,
   TrustPolicyDocument,
   TrustPolicyError,
   TrustPolicyStatement,
-  TrustStoreError,
-  trustAnchorsFor,
   validateTrustPolicyDocument,
-} from '../../lambda/notary/trust-policy';
+} from '../../src/shared/trust-policy';
 
 /** The example of the reference, section 5a. */
 const SECTION_5A = {

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { loadConfigDir } from '../../lambda/notary/config-dir';
-import { TrustPolicyError } from '../../lambda/notary/trust-policy';
 import {
   awsSignerTrustStores,
   parseCertificateFile,
@@ -13,6 +12,7 @@ import {
   TrustStoreError,
   withBuiltInTrustStores,
 } from '../../lambda/notary/trust-store';
+import { TrustPolicyError } from '../../src/shared/trust-policy';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 

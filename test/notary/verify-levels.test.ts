@@ -6,11 +6,12 @@
 import { LEVELS, policyStatement, randomTarget, resultOf, signTarget } from './helpers';
 import { AwsSigner, buildJwsEnvelope, Header } from '../../lambda/notary/jws';
 import { buildPayload } from '../../lambda/notary/payload';
-import { effectiveVerification, SignatureVerificationSettings, trustAnchorsFor } from '../../lambda/notary/trust-policy';
+import { effectiveVerification, trustAnchorsFor } from '../../lambda/notary/trust-policy';
 import { CheckAction, CheckType, ParsedEnvelope, RevocationChecker, SignatureVerification } from '../../lambda/notary/types';
 import { verifySignature } from '../../lambda/notary/verify-signature';
 import { MediaType } from '../../lambda/oci/media-types';
 import { Descriptor } from '../../lambda/oci/types';
+import { SignatureVerificationSettings } from '../../src/shared/trust-policy';
 import { createIntermediate, createLeaf, createRoot, TestCertificate, TestChain } from '../util/pki';
 
 const DAY = 86400_000;

@@ -4,8 +4,9 @@ import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSy
 import { basename, join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { Command, Option } from 'commander';
+import { TRUST_STORE_TYPES } from '../../../src/shared/trust-policy';
 import { parseCertificate } from '../../notary/certificate';
-import { TRUST_STORE_TYPES, TrustStoreError } from '../../notary/trust-policy';
+import { TrustStoreError } from '../../notary/trust-policy';
 import { readTrustStoreFile } from '../../notary/trust-store';
 import { addCommonOptions, CommonCliOptions, configDirFor } from '../common-options';
 import { CliContext } from '../context';

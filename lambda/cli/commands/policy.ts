@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Command } from 'commander';
+import { parseTrustPolicy } from '../../../src/shared/trust-policy';
 import { loadTrustPolicy } from '../../notary/config-dir';
-import { parseTrustPolicy } from '../../notary/trust-policy';
 import { addCommonOptions, CommonCliOptions, configDirFor } from '../common-options';
 import { CliContext } from '../context';
 import { CliError, ExitCode } from '../io';

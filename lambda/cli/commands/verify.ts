@@ -1,7 +1,8 @@
 import { SignerClient } from '@aws-sdk/client-signer';
 import { Command, Option } from 'commander';
+import { TrustPolicyError } from '../../../src/shared/trust-policy';
 import { loadConfigDir } from '../../notary/config-dir';
-import { TrustPolicyError, TrustStoreError } from '../../notary/trust-policy';
+import { TrustStoreError } from '../../notary/trust-policy';
 import { withBuiltInTrustStores } from '../../notary/trust-store';
 import { VerificationOutcome } from '../../notary/types';
 import { verifyImage } from '../../notary/verify-image';

@@ -1,4 +1,18 @@
 /**
+ * AWS Signer facts the constructs (src/) and the engine (lambda/) share: the Notation platform, the profile name
+ * rule, and the Notation root certificates with the trust store names AWS's notation installer gives them.
+ * Pure constants, no imports: jsii compiles this file into lib/, and the lambda bundles inline it.
+ */
+
+/** The AWS Signer platform of Notation signatures of container images. */
+export const NOTATION_PLATFORM_ID = 'Notation-OCI-SHA384-ECDSA';
+
+/** The characters of an AWS Signer profile name (AWS Signer API reference, PutSigningProfile `profileName`). */
+export const SIGNING_PROFILE_NAME_CHARACTERS = '[a-zA-Z0-9_]{2,64}';
+/** An AWS Signer profile name: 2 to 64 letters, digits or underscores. */
+export const SIGNING_PROFILE_NAME = new RegExp(`^${SIGNING_PROFILE_NAME_CHARACTERS}$`);
+
+/**
  * AWS Signer Notation root certificates: the trust anchors of the `signingAuthority` trust store for signatures made
  * by AWS Signer (platform `Notation-OCI-SHA384-ECDSA`). Public certificates published by AWS at
  * https://d2hvyiie56hcat.cloudfront.net/aws-signer-notation-root.cert (partition `aws`) and
@@ -51,3 +65,24 @@ ADBlAjEA8tcKeLPxBB0mRmfkJn5+hgYxZaRGQatO5mxmjkB/DNIfJ1WeEE3tbCHr
 pNJL32FUAjBQY82UNV5yJrKFHOxuiQ+athQZUHLvWvAIXKExt9wvLdtKzfpag8BI
 o2A2A4nk0jk=
 -----END CERTIFICATE-----`;
+
+
+/** An AWS Signer trust store: its name (type `signingAuthority`) and root certificate. */
+export interface AwsSignerTrustStore {
+  readonly name: string;
+  readonly pem: string;
+}
+
+/** The AWS Signer trust stores by partition (the names AWS's notation installer creates). */
+export const AWS_SIGNER_TRUST_STORES: Readonly<Record<string, AwsSignerTrustStore>> = {
+  'aws': { name: 'aws-signer-ts', pem: AWS_SIGNER_ROOT_PEM },
+  'aws-us-gov': { name: 'aws-us-gov-signer-ts', pem: AWS_US_GOV_SIGNER_ROOT_PEM },
+};
+
+/** The AWS Signer trust store of a partition; undefined for a partition whose root AWS does not publish. */
+export function awsSignerTrustStore(partition: string): AwsSignerTrustStore | undefined {
+  return Object.prototype.hasOwnProperty.call(AWS_SIGNER_TRUST_STORES, partition) ? AWS_SIGNER_TRUST_STORES[partition] : undefined;
+}
+
+/** The AWS Signer trust stores as trust policy `trustStores` values (`signingAuthority:<name>`). */
+export const AWS_SIGNER_TRUST_STORE_KEYS: readonly string[] = Object.values(AWS_SIGNER_TRUST_STORES).map((store) => `signingAuthority:${store.name}`);
