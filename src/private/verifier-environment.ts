@@ -1,14 +1,13 @@
 import { Lazy, Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { AWS_SIGNER_ROOT_PEM, AWS_US_GOV_SIGNER_ROOT_PEM } from './aws-signer-roots';
 import { withPlaceholders } from './placeholders';
+import { AWS_SIGNER_TRUST_STORES } from '../shared/aws-signer';
 import { TrustPolicy } from '../trust-policy';
 
 /** The trust stores the bundled handlers have built in: left out of `TRUST_STORES` to keep the environment small. */
-const BUILT_IN_TRUST_STORES: Readonly<Record<string, string>> = {
-  'signingAuthority:aws-signer-ts': AWS_SIGNER_ROOT_PEM,
-  'signingAuthority:aws-us-gov-signer-ts': AWS_US_GOV_SIGNER_ROOT_PEM,
-};
+const BUILT_IN_TRUST_STORES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.values(AWS_SIGNER_TRUST_STORES).map((store) => [`signingAuthority:${store.name}`, store.pem]),
+);
 
 /** Lambda refuses environments larger than 4 KB (names and values together). */
 const LAMBDA_ENVIRONMENT_LIMIT = 4096;
