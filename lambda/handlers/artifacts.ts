@@ -8,7 +8,7 @@
 // lambda/ is bundled by esbuild, so its AWS SDK clients are devDependencies.
 // eslint-disable-next-line import/no-extraneous-dependencies
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { describeType, isPlainObject, ParameterError } from './job';
+import { describeType, isPlainObject, ParameterError } from './parameters';
 import { readZipEntry, writeZip, ZipError } from './zip';
 
 export interface ArtifactLocation {

@@ -13,7 +13,9 @@
 // eslint-disable-next-line import/no-extraneous-dependencies
 import { DescribeTasksCommand, ECSClient, ListTasksCommand, Task } from '@aws-sdk/client-ecs';
 import { awsClients } from './clients';
-import { JobResult, LambdaContext, Parameters, runHandler, WorkInput } from './job';
+import { LambdaContext } from './event';
+import { Parameters } from './parameters';
+import { JobResult, runHandler, WorkInput } from './runner';
 import { Logger } from './log';
 
 /** A task whose container does not run the signed digest, or has not reported one yet. */

@@ -26,7 +26,11 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 /* eslint-enable import/no-extraneous-dependencies */
 import { AwsClients, awsClients } from './clients';
 import { EnforcementEvent, LifecycleHookEvent, parseEnforcementEvent, TaskContainer, TaskStateChangeEvent } from './ecs-events';
-import { abortable, coldStartConfig, ConfigurationError, DeadlineGuard, Handler, HandlerOptions, isPlainObject, LambdaContext, truncateText } from './job';
+import { abortable, DeadlineGuard } from './deadline';
+import { LambdaContext } from './event';
+import { truncateText } from './job-reporter';
+import { isPlainObject } from './parameters';
+import { coldStartConfig, ConfigurationError, Handler, HandlerOptions } from './runner';
 import { errorFields, Logger } from './log';
 import { openImage } from './registry';
 import { VerdictCache } from './verdict-cache';

@@ -10,7 +10,7 @@
  *
  * Anything else is refused with a ParameterError naming the field. The events are never logged whole.
  */
-import { describeType, isPlainObject, ParameterError } from './job';
+import { describeType, isPlainObject, ParameterError } from './parameters';
 
 export interface LifecycleHookEvent {
   readonly kind: 'lifecycle-hook';

@@ -16,7 +16,7 @@
 // lambda/ is bundled by esbuild, so its AWS SDK clients are devDependencies.
 // eslint-disable-next-line import/no-extraneous-dependencies
 import { BatchGetBuildsCommand, CodeBuildClient } from '@aws-sdk/client-codebuild';
-import { ParameterError } from './job';
+import { ParameterError } from './parameters';
 import { buildPayload } from '../notary/payload';
 import { MediaType } from '../oci/media-types';
 import { MAX_SIGN_PAYLOAD_BYTES } from '../signers/aws-signer';

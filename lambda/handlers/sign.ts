@@ -25,20 +25,10 @@
  * only) profile is the selected one.
  */
 import { AwsClients, awsClients } from './clients';
-import {
-  abortable,
-  coldStartConfig,
-  ConfigurationError,
-  Handler,
-  HandlerOptions,
-  isPlainObject,
-  JobResult,
-  LambdaContext,
-  ParameterError,
-  Parameters,
-  runHandler,
-  WorkInput,
-} from './job';
+import { abortable } from './deadline';
+import { LambdaContext } from './event';
+import { isPlainObject, ParameterError, Parameters } from './parameters';
+import { coldStartConfig, ConfigurationError, Handler, HandlerOptions, JobResult, runHandler, WorkInput } from './runner';
 import { errorFields, Logger } from './log';
 import { buildProvenance, checkPayloadSize, parseBuildReference, PROVENANCE_PREFIX, ProvenanceAnnotation } from './provenance';
 import { openImage, PLAIN_HTTP_HOSTS_ENV, plainHttpRegistries } from './registry';

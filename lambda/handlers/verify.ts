@@ -24,20 +24,10 @@
 import { readArtifactFile, writeArtifact } from './artifacts';
 import { AwsClients, awsClients } from './clients';
 import { checkImageDefinitions, IMAGE_DEFINITIONS_FILE, ImageDefinition, MAX_IMAGE_DEFINITIONS_BYTES } from './image-definitions';
-import {
-  abortable,
-  coldStartConfig,
-  ConfigurationError,
-  Handler,
-  HandlerOptions,
-  isPlainObject,
-  JobResult,
-  LambdaContext,
-  ParameterError,
-  Parameters,
-  runHandler,
-  WorkInput,
-} from './job';
+import { abortable } from './deadline';
+import { LambdaContext } from './event';
+import { isPlainObject, ParameterError, Parameters } from './parameters';
+import { coldStartConfig, ConfigurationError, Handler, HandlerOptions, JobResult, runHandler, WorkInput } from './runner';
 import { Logger } from './log';
 import { openImage, PLAIN_HTTP_HOSTS_ENV, plainHttpRegistries } from './registry';
 import { IMAGE_PARAMETERS, VERIFY_PARAMETERS } from '../../src/shared/handler-parameters';
