@@ -1,4 +1,5 @@
 export * from './signing-profile';
+export * from './signer-revocation-status';
 export * from './trust-policy';
 export * from './kyverno-manifests';
 export * from './handler-options';

@@ -2,8 +2,8 @@ import { Duration, Fn, IResource, RemovalPolicy, Resource, Stack, Tags, Token } 
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as signer from 'aws-cdk-lib/aws-signer';
 import { Construct } from 'constructs';
-import { grantRevocationStatus } from './private/grants';
 import { NOTATION_PLATFORM_ID, SIGNING_PROFILE_NAME } from './shared/aws-signer';
+import { SignerRevocationStatus } from './signer-revocation-status';
 
 /** AWS Signer's default and longest signature validity: 135 months. */
 const MAX_VALIDITY_MONTHS = 135;
@@ -63,8 +63,10 @@ export interface INotationSigningProfile extends IResource {
   /**
    * Grants checking the revocation status of signatures (`signer:GetRevocationStatus`).
    *
-   * That API has no resource type, so the statement's resource is `*`; the construct acknowledges the resulting
-   * cdk-nag `AwsSolutions-IAM5[Resource::*]` finding with that reason.
+   * That API has no resource type, so the grant is not limited to this profile's signatures.
+   *
+   * @deprecated use `SignerRevocationStatus.grantRead(grantee)`, which grants the same without suggesting a
+   * scope to this profile
    */
   grantRevocationCheck(grantee: iam.IGrantable): iam.Grant;
 }
@@ -141,8 +143,9 @@ abstract class NotationSigningProfileBase extends Resource implements INotationS
     });
   }
 
+  /** @deprecated use `SignerRevocationStatus.grantRead(grantee)` */
   public grantRevocationCheck(grantee: iam.IGrantable): iam.Grant {
-    return grantRevocationStatus(grantee);
+    return SignerRevocationStatus.grantRead(grantee);
   }
 }
 

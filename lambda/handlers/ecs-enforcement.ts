@@ -38,7 +38,7 @@ import { loadVerifyConfig, VerifyConfig } from './verify';
 import { VerificationOutcome } from '../notary/types';
 import { verifyImage } from '../notary/verify-image';
 import { ImageReference, parseReference } from '../oci/reference';
-import { AwsSignerRevocationChecker } from '../signers/aws-revocation';
+import { AwsSignerRevocationChecker } from '../revocation/aws-signer';
 
 export type EnforcementMode = 'ENFORCE' | 'AUDIT';
 export type FailurePolicy = 'BLOCK' | 'ALLOW';

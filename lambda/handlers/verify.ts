@@ -35,7 +35,7 @@ import { parseTrustPolicy, TRUST_STORE_NAME, TRUST_STORE_TYPES, TrustPolicyDocum
 import { readTrustStoreFile, withBuiltInTrustStores } from '../notary/trust-store';
 import { NamedTrustStores, VerificationOutcome } from '../notary/types';
 import { DEFAULT_MAX_SIGNATURES, verifyImage } from '../notary/verify-image';
-import { AwsSignerRevocationChecker } from '../signers/aws-revocation';
+import { AwsSignerRevocationChecker } from '../revocation/aws-signer';
 
 export interface VerifyConfig {
   readonly policy: TrustPolicyDocument;

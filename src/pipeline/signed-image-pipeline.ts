@@ -14,7 +14,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DeployTarget, DeployTargetBindContext } from './deploy-target';
 import { PipelineSource } from './pipeline-source';
-import { pipelineWildcardGrants } from './pipeline-wildcard-grants';
+import { pipelineWildcardGrants } from '../private/pipeline-wildcard-grants';
 import { ImageSigner } from '../image-signer';
 import { ImageVerifier } from '../image-verifier';
 import { imageBuildSpec, scanGateBuildSpec } from '../private/buildspecs';

@@ -14,11 +14,6 @@ export const UNSCOPED_ACTIONS: Readonly<Record<string, string>> = {
   'codepipeline:PutJobFailureResult': 'codepipeline:PutJobFailureResult has no resource type (CodePipeline requires "*")',
 };
 
-/** `signer:GetRevocationStatus` on `*`, with the cdk-nag finding acknowledged on the policy it lands in. */
-export function grantRevocationStatus(grantee: iam.IGrantable): iam.Grant {
-  return grantUnscoped(grantee, ['signer:GetRevocationStatus']);
-}
-
 /**
  * Grants actions that have no resource type on `Resource: "*"` and acknowledges `AwsSolutions-IAM5[Resource::*]`
  * on the IAM policy resources of the principal with the reason of each action. A synth-time check then warns when

@@ -10,7 +10,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { expectLeastPrivilege, newStack, policyStatements, resourcesOf, UNSCOPED_ACTIONS } from './support';
-import { ImageSigner, ImageVerifier, NotationSigningProfile, TrustPolicy, VerificationLevel } from '../../src';
+import { ImageSigner, ImageVerifier, NotationSigningProfile, SignerRevocationStatus, TrustPolicy, VerificationLevel } from '../../src';
 
 const FOREIGN_PROFILE_ARN = 'arn:aws:signer:us-east-1:444455556666:/signing-profiles/central_signer';
 const BUILD_PROJECT_ARN = 'arn:aws:codebuild:us-east-1:111122223333:project/image-build';
@@ -45,7 +45,7 @@ function everyConstruct(stack: Stack = newStack()): Everything {
   signer.signOnPush(repository, { tagPattern: 'release-*' });
   const verifier = new ImageVerifier(stack, 'Verifier', { trustPolicy });
   const auditor = new iam.Role(stack, 'Auditor', { assumedBy: new iam.AccountRootPrincipal() });
-  profile.grantRevocationCheck(auditor);
+  SignerRevocationStatus.grantRead(auditor);
   verifier.grantInvoke(auditor);
   Aspects.of(stack).add(new AwsSolutionsChecks({ verbose: true, reports: true }));
   return { stack, profile, repository, signer, verifier, auditor };

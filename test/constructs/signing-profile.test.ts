@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy, Tags, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { actionsOn, nagSuppressions, newStack, policyStatements, resourcesOf } from './support';
-import { NotationSigningProfile } from '../../src';
+import { NotationSigningProfile, SignerRevocationStatus } from '../../src';
 
 const PROFILE_ARN = 'arn:aws:signer:eu-west-1:111122223333:/signing-profiles/release_signer';
 
@@ -100,11 +100,10 @@ describe('NotationSigningProfile', () => {
     expect(actionsOn(statements, stack.resolve(other.signingProfileArn))).toEqual([]);
   });
 
-  test('grantRevocationCheck: GetRevocationStatus on "*" with the cdk-nag finding acknowledged on that policy', () => {
+  test('SignerRevocationStatus.grantRead: GetRevocationStatus on "*" with the cdk-nag finding acknowledged on that policy', () => {
     const stack = newStack();
-    const profile = new NotationSigningProfile(stack, 'Profile');
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    profile.grantRevocationCheck(role);
+    SignerRevocationStatus.grantRead(role);
     const template = Template.fromStack(stack);
 
     expect(policyStatements(template)).toEqual([
@@ -113,6 +112,16 @@ describe('NotationSigningProfile', () => {
     const [policy] = Object.values(template.findResources('AWS::IAM::Policy'));
     expect(nagSuppressions(policy)).toEqual([
       { id: 'AwsSolutions-IAM5', reason: expect.stringContaining('signer:GetRevocationStatus'), applies_to: ['Resource::*'] },
+    ]);
+  });
+
+  test('grantRevocationCheck, deprecated, grants what SignerRevocationStatus.grantRead grants', () => {
+    const stack = newStack();
+    const profile = new NotationSigningProfile(stack, 'Profile');
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    profile.grantRevocationCheck(role);
+    expect(policyStatements(Template.fromStack(stack))).toEqual([
+      expect.objectContaining({ actions: ['signer:GetRevocationStatus'], resources: ['*'] }),
     ]);
   });
 

@@ -6,7 +6,7 @@ import { TrustStoreError } from '../../notary/trust-policy';
 import { withBuiltInTrustStores } from '../../notary/trust-store';
 import { VerificationOutcome } from '../../notary/types';
 import { verifyImage } from '../../notary/verify-image';
-import { AwsSignerRevocationChecker } from '../../signers/aws-revocation';
+import { AwsSignerRevocationChecker } from '../../revocation/aws-signer';
 import { configDirFor } from '../common-options';
 import { CliContext } from '../context';
 import { CliError, CliIo, ExitCode } from '../io';

@@ -2,8 +2,8 @@ import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { UNSCOPED_ACTIONS } from '../private/grants';
-import { WildcardGrant } from '../private/wildcard-grants';
+import { UNSCOPED_ACTIONS } from './grants';
+import { WildcardGrant } from './wildcard-grants';
 
 /** What the pipeline's wildcard grants may refer to. */
 export interface PipelineGrantScope {
