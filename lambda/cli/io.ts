@@ -18,7 +18,7 @@ export const ExitCode = {
 } as const;
 
 /**
- * Machine-readable error codes printed with `--output json` (DESIGN section 4): the verify codes, plus `usage`
+ * Machine-readable error codes printed with `--output json`: the verify codes, plus `usage`
  * for a wrong command line and `failed` for anything else.
  */
 export type CliErrorCode = VerificationErrorCode | 'usage' | 'failed';

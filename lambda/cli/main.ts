@@ -66,7 +66,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   }
 }
 
-/** `{"error": {"code", "message"}}` on stdout, the shape verify --output json uses (DESIGN section 4). */
+/** `{"error": {"code", "message"}}` on stdout, the shape verify --output json uses. */
 function printJsonError(io: CliIo, code: CliErrorCode, message: string): void {
   io.stdout(`${JSON.stringify({ error: { code, message } }, undefined, 2)}\n`);
 }

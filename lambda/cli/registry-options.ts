@@ -9,7 +9,7 @@ import { InvalidReferenceError } from '../oci/errors';
 import { openRepository, OpenedRepository } from '../oci/open-repository';
 import { parseReference } from '../oci/reference';
 
-/** The options every registry command takes (DESIGN section 4; notation's SecureFlagOpts). */
+/** The options every registry command takes (notation's SecureFlagOpts). */
 export interface RegistryCliOptions extends CommonCliOptions {
   readonly insecureRegistry?: boolean;
   readonly plainHttp?: boolean;

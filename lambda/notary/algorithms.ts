@@ -1,4 +1,4 @@
-/** Signature algorithms chosen from the signing key (notary-formats section 3c). */
+/** Signature algorithms chosen from the signing key (notaryproject/specifications specs/signature-specification.md, "Algorithm Selection"). */
 import { constants, KeyObject, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 
 export type JwsAlgorithm = 'ES256' | 'ES384' | 'ES512' | 'PS256' | 'PS384' | 'PS512';

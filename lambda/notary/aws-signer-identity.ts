@@ -1,4 +1,4 @@
-/** AWS Signer trusted identities, as the AWS Signer Notation plugin matches them (notary-formats 8d). */
+/** AWS Signer trusted identities, as the AWS Signer Notation plugin matches them (aws/aws-signer-notation-plugin, verifier). */
 import { AwsSigner } from './jws';
 import { ParsedEnvelope } from './types';
 import { SIGNING_PROFILE_NAME_CHARACTERS } from '../../src/shared/aws-signer';

@@ -1,4 +1,7 @@
-/** Certificate chain and certificate requirements of the Notary signature specification (notary-formats 3d). */
+/**
+ * Certificate chain and certificate requirements of the Notary signature specification
+ * (notaryproject/specifications specs/signature-specification.md, "Certificate Requirements").
+ */
 import { algorithmForKey } from './algorithms';
 import { isSelfSigned, OID, ParsedCertificate, parseCertificate, sameBytes } from './certificate';
 

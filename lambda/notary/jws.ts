@@ -1,4 +1,4 @@
-/** The JWS signature envelope `application/jose+json` (notary-formats section 3). */
+/** The JWS signature envelope `application/jose+json` (notaryproject/specifications specs/signature-envelope-jws.md). */
 import { KeyObject } from 'node:crypto';
 import { algorithmForKey, JWS_ALGORITHMS, JwsAlgorithm, signWith } from './algorithms';
 import { decodeBase64, decodeBase64Url, encodeBase64, encodeBase64Url, isPlainObject, parseJsonBytes, utf8 } from './encoding';

@@ -1,4 +1,4 @@
-/** The Notary payload `application/vnd.cncf.notary.payload.v1+json` (notary-formats section 2). */
+/** The Notary payload `application/vnd.cncf.notary.payload.v1+json` (notaryproject/specifications specs/signature-specification.md, "Payload"). */
 import { canonicalJson, isPlainObject, parseJsonBytes, utf8 } from './encoding';
 import { NotaryPayload } from './types';
 import { isValidDigest } from '../oci/digest';

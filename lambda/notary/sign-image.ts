@@ -1,5 +1,5 @@
 /**
- * Signs an image (DESIGN section 3): the one function the sign handler, the CLI and the pipeline share.
+ * Signs an image (docs/ARCHITECTURE.md, "The data flow of a digest"): the one function the sign handler, the CLI and the pipeline share.
  */
 import { signingJobArn } from './aws-signer-identity';
 import { parseCertificate } from './certificate';

@@ -1,4 +1,4 @@
-/** Notary signature manifests, OCI 1.1 and legacy forms (notary-formats section 1). */
+/** Notary signature manifests, OCI 1.1 and legacy forms (notaryproject/specifications specs/signature-specification.md, "Storage"). */
 import { createHash } from 'node:crypto';
 import { decodeBase64, isPlainObject, parseJsonBytes, utf8 } from './encoding';
 import { sameContent } from './payload';

@@ -1,5 +1,5 @@
 /**
- * RFC 3161 timestamp countersignatures (notary-formats 3b and 5e step 6): the TimeStampToken in the
+ * RFC 3161 timestamp countersignatures (specs/signature-specification.md and specs/signing-and-verification-workflow.md): the TimeStampToken in the
  * envelope's unprotected header proves when the primitive signature existed.
  */
 import { createHash, webcrypto } from 'node:crypto';

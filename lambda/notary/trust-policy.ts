@@ -44,7 +44,7 @@ export function selectStatement(doc: TrustPolicyDocument, scope: string, artifac
   throw new NoApplicableTrustPolicyError(artifactReference);
 }
 
-/** The statement's level with its overrides applied (section 5d); `custom` when an override is set. */
+/** The statement's level with its overrides applied (specs/trust-store-trust-policy.md); `custom` when an override is set. */
 export function effectiveVerification(statement: TrustPolicyStatement): EffectiveVerification {
   const { level, override, verifyTimestamp } = statement.signatureVerification;
   const overrides = Object.entries(override ?? {}) as [CheckType, CheckAction][];

@@ -53,7 +53,7 @@ export interface CheckResult {
   readonly message: string;
 }
 
-/** Machine-readable error codes (DESIGN section 4, CLI `--output json`). */
+/** Machine-readable error codes (CLI `--output json`; scripts read them, so they stay stable). */
 export type VerificationErrorCode =
   | 'invalid-reference'
   | 'invalid-trust-policy'

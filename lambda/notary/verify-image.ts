@@ -1,5 +1,6 @@
 /**
- * Image-level verification (DESIGN section 3, notary-formats 5c/5e): the loop notation's `Verify` runs
+ * Image-level verification (notaryproject/specifications specs/trust-store-trust-policy.md and
+ * specs/signing-and-verification-workflow.md): the loop notation's `Verify` runs
  * around the verification of one signature envelope.
  */
 import { InvalidEnvelopeError } from './jws';

@@ -1,5 +1,5 @@
 /**
- * Verification of one signature envelope against one artifact (notary-formats 5e): integrity,
+ * Verification of one signature envelope against one artifact (notaryproject/specifications specs/signing-and-verification-workflow.md): integrity,
  * authenticity with the trusted identity, expiry, authentic timestamp and revocation, each enforced,
  * logged or skipped as the trust policy level says. Pure apart from the revocation checker passed in.
  */

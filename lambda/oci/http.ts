@@ -1,6 +1,6 @@
 import { ContentTooLargeError } from './errors';
 
-/** Timeouts and retries of registry requests (DESIGN section 7). */
+/** Timeouts and retries of registry requests. */
 export interface HttpOptions {
   /** Per-attempt timeout, covering the headers and the body. @default 30000 */
   readonly timeoutMs?: number;

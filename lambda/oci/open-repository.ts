@@ -10,7 +10,7 @@ import { ImageReference, isValidTag, parseReference } from './reference';
 import { RegistryRepository } from './registry-repository';
 import { OciRepository } from './repository';
 
-/** Options shared by every command that reads or writes a registry (DESIGN section 4). */
+/** Options shared by every command that reads or writes a registry. */
 export interface OpenRepositoryOptions {
   /** HTTP instead of HTTPS. @default false */
   readonly plainHttp?: boolean;

@@ -2,7 +2,7 @@ import { parseDigest } from './digest';
 import { MediaType } from './media-types';
 import { Descriptor, ImageIndex } from './types';
 
-/** Pure helpers of referrer listing and the referrers tag schema (notary-formats 7b/7c). */
+/** Pure helpers of referrer listing and the referrers tag schema (OCI distribution-spec v1.1, "Referrers Tag Schema"). */
 
 /** The tag of the referrers tag schema index of `digest`: `<alg>-<hex>`, e.g. `sha256-b847…`. */
 export function referrersTag(digest: string): string {

@@ -23,7 +23,7 @@ import { unexpectedResponse } from './registry-errors';
 import { DEFAULT_LIMITS, FetchOptions, OciRepository, PushBlobOptions, PushManifestResult } from './repository';
 import { Descriptor, FetchedContent, ImageIndex } from './types';
 
-/** Whether the registry serves the OCI referrers API; `auto` learns it on first use (notary-formats 7d). */
+/** Whether the registry serves the OCI referrers API; `auto` learns it on first use (as oras-go's `Repository.Referrers`). */
 export type ReferrersApiSupport = 'auto' | 'supported' | 'unsupported';
 
 export interface ReferrersIndexOptions {

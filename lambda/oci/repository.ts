@@ -1,6 +1,6 @@
 import { Descriptor, FetchedContent } from './types';
 
-/** Default upper bounds on what is read from a store (DESIGN section 7). */
+/** Default upper bounds on what is read from a store. */
 export const DEFAULT_LIMITS = {
   /** Image and signature manifests, indexes. */
   manifestBytes: 4 * 1024 * 1024,

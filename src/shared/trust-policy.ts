@@ -59,7 +59,7 @@ export class TrustPolicyError extends Error {
 const CHECK_TYPES: readonly CheckType[] = ['integrity', 'authenticity', 'authenticTimestamp', 'expiry', 'revocation'];
 const CHECK_ACTIONS: readonly CheckAction[] = ['enforce', 'log', 'skip'];
 
-/** Section 5d: what each level does with each check. */
+/** What each level does with each check (specs/trust-store-trust-policy.md, "Signature Verification details"). */
 export const VERIFICATION_LEVELS: Readonly<Record<VerificationLevelName, Readonly<Record<CheckType, CheckAction>>>> = {
   strict: { integrity: 'enforce', authenticity: 'enforce', authenticTimestamp: 'enforce', expiry: 'enforce', revocation: 'enforce' },
   permissive: { integrity: 'enforce', authenticity: 'enforce', authenticTimestamp: 'log', expiry: 'log', revocation: 'log' },

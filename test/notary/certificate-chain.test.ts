@@ -1,5 +1,5 @@
 /**
- * Certificate chain and certificate requirements (notary-formats 3d): each rule has a failing case built
+ * Certificate chain and certificate requirements (specs/signature-specification.md, "Certificate Requirements"): each rule has a failing case built
  * from a generated certificate that breaks exactly that rule, next to the valid shapes that must pass.
  */
 import 'reflect-metadata';

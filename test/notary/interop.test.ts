@@ -1,7 +1,7 @@
 /**
  * Interoperability with notation: the verifier reaches notation-go's published outcomes on its own test
  * vectors (test/fixtures/notation-go, see SOURCE.md), and what this library signs has exactly the structure
- * notation writes and `notation verify` reads (notary-formats sections 1-3).
+ * notation writes and `notation verify` reads (specs/signature-specification.md, specs/signature-envelope-jws.md).
  */
 import { createHash, constants, verify as cryptoVerify, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';

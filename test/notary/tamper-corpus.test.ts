@@ -749,7 +749,7 @@ describe('the valid signature (control)', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------
-// COSE envelopes (notary-formats 3e): a real COSE_Sign1 over the same payload, which this verifier does not support.
+// COSE envelopes (specs/signature-envelope-cose.md): a real COSE_Sign1 over the same payload, which this verifier does not support.
 
 type Cbor = number | string | Uint8Array | readonly Cbor[] | Map<number | string, Cbor> | { readonly tag: number; readonly value: Cbor };
 

@@ -1,5 +1,6 @@
 /**
- * RFC 3161 timestamp countersignatures (notary-formats 3b, 3d and 5e step 6): tokens are made by a test TSA
+ * RFC 3161 timestamp countersignatures (specs/signature-specification.md and
+ * specs/signing-and-verification-workflow.md): tokens are made by a test TSA
  * with pkijs over the primitive signature of real envelopes, then checked by verifyTimestamp and, through a
  * trust policy with a `tsa:` store, by the authentic timestamp step of the verifier.
  */

@@ -14,7 +14,7 @@ import {
   validateTrustPolicyDocument,
 } from '../../src/shared/trust-policy';
 
-/** The example of the reference, section 5a. */
+/** The example trust policy of specs/trust-store-trust-policy.md. */
 const SECTION_5A = {
   version: '1.0',
   trustPolicies: [
@@ -35,7 +35,7 @@ const SECTION_5A = {
   ],
 };
 
-/** The AWS documentation's trust policy, section 8c. */
+/** The trust policy of the AWS Signer developer guide, "Verify an image" (image-verification). */
 const SECTION_8C =
   '{"version":"1.0","trustPolicies":[{"name":"aws-signer-tp","registryScopes":["*"],' +
   '"signatureVerification":{"level":"strict"},' +
@@ -69,12 +69,12 @@ function errorOf(input: unknown): TrustPolicyError {
 }
 
 describe('valid trust policies', () => {
-  test('the reference example (section 5a) is accepted, as text and as a value', () => {
+  test('the spec\'s example policy is accepted, as text and as a value', () => {
     expect(parseTrustPolicy(JSON.stringify(SECTION_5A)).trustPolicies.map((s) => s.name)).toEqual(['aws-signer-tp', 'x509']);
     expect(parseTrustPolicy(SECTION_5A)).toBe(SECTION_5A);
   });
 
-  test("the AWS documentation's policy (section 8c) is accepted by validateTrustPolicyDocument", () => {
+  test("the AWS documentation's policy is accepted by validateTrustPolicyDocument", () => {
     expect(() => validateTrustPolicyDocument(SECTION_8C)).not.toThrow();
   });
 
@@ -259,7 +259,7 @@ describe('effectiveVerification', () => {
     ['permissive', { integrity: 'enforce', authenticity: 'enforce', authenticTimestamp: 'log', expiry: 'log', revocation: 'log' }],
     ['audit', { integrity: 'enforce', authenticity: 'log', authenticTimestamp: 'log', expiry: 'log', revocation: 'log' }],
     ['skip', { integrity: 'skip', authenticity: 'skip', authenticTimestamp: 'skip', expiry: 'skip', revocation: 'skip' }],
-  ])('level %s follows the table of section 5d', (level, actions) => {
+  ])('level %s follows the spec\'s verification level table', (level, actions) => {
     expect(effectiveVerification(statementWith({ level }))).toEqual({ level, actions, verifyTimestamp: 'always' });
   });
 

@@ -1,7 +1,7 @@
 /**
- * Every verification check passes and fails at every level (notary-formats 5d, 5e): strict, permissive,
+ * Every verification check passes and fails at every level (specs/trust-store-trust-policy.md): strict, permissive,
  * audit and custom levels with overrides. The failing conditions are built from generated certificates and
- * real signatures; what each level does with a check comes from the table of section 5d written out below.
+ * real signatures; what each level does with a check comes from the spec's table of verification levels, written out below.
  */
 import { LEVELS, policyStatement, randomTarget, resultOf, signTarget } from './helpers';
 import { AwsSigner, buildJwsEnvelope, Header } from '../../lambda/notary/jws';
@@ -17,7 +17,7 @@ import { createIntermediate, createLeaf, createRoot, TestCertificate, TestChain 
 const DAY = 86400_000;
 const CHECKS: readonly CheckType[] = ['integrity', 'authenticity', 'authenticTimestamp', 'expiry', 'revocation'];
 
-/** Section 5d. */
+/** specs/trust-store-trust-policy.md, "Signature Verification details". */
 const LEVEL_TABLE: Record<(typeof LEVELS)[number], Record<CheckType, CheckAction>> = {
   strict: { integrity: 'enforce', authenticity: 'enforce', authenticTimestamp: 'enforce', expiry: 'enforce', revocation: 'enforce' },
   permissive: { integrity: 'enforce', authenticity: 'enforce', authenticTimestamp: 'log', expiry: 'log', revocation: 'log' },
@@ -269,7 +269,7 @@ const FAILING: readonly FailingCase[] = [
 ];
 
 describe.each(SETTINGS.map((setting) => [setting.label, setting] as const))('level %s', (_label, setting) => {
-  test('the trust policy gives the level of section 5d', () => {
+  test('the trust policy gives the level of the spec\'s verification level table', () => {
     const statement = policyStatement(setting.settings, ['ca:test'], ['*']);
     expect(effectiveVerification(statement).actions).toEqual(setting.actions);
     expect(effectiveVerification(statement).level).toBe(setting.settings.override ? 'custom' : setting.settings.level);
