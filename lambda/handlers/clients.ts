@@ -7,6 +7,7 @@
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ECRClient } from '@aws-sdk/client-ecr';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SignerClient } from '@aws-sdk/client-signer';
 /* eslint-enable import/no-extraneous-dependencies */
@@ -53,4 +54,19 @@ export function awsClients(): AwsClients {
 /** Replaces the clients (tests); `undefined` goes back to clients created on first use. */
 export function setAwsClients(clients: AwsClients | undefined): void {
   current = clients;
+}
+
+/** The clients of a handler that also calls ECS. */
+export interface EcsClients extends AwsClients {
+  /** ECS in the function's region. */
+  ecs(): ECSClient;
+}
+
+/**
+ * `base` plus an ECS client in the function's region, created on first use. A separate export, not part of
+ * `regionalClients`: esbuild leaves the ECS SDK out of every bundle that does not import this.
+ */
+export function withEcsClient(base: () => AwsClients = awsClients, region: string | undefined = process.env.AWS_REGION): () => EcsClients {
+  let ecs: ECSClient | undefined;
+  return () => ({ ...base(), ecs: () => (ecs ??= new ECSClient({ region })) });
 }

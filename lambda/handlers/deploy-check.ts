@@ -12,10 +12,10 @@
 // lambda/ is bundled by esbuild, so its AWS SDK clients are devDependencies.
 // eslint-disable-next-line import/no-extraneous-dependencies
 import { DescribeTasksCommand, ECSClient, ListTasksCommand, Task } from '@aws-sdk/client-ecs';
-import { awsClients } from './clients';
+import { EcsClients, withEcsClient } from './clients';
 import { LambdaContext } from './event';
 import { Parameters } from './parameters';
-import { JobResult, runHandler, WorkInput } from './runner';
+import { Handler, JobResult, runHandler, WorkInput } from './runner';
 import { Logger } from './log';
 
 /** A task whose container does not run the signed digest, or has not reported one yet. */
@@ -38,42 +38,46 @@ const DESCRIBE_BATCH = 100;
 /** Bounded: a service with more running tasks than this is checked on its first pages only, and says so. */
 const MAX_TASKS = 1000;
 
-let ecsClient: ECSClient | undefined;
-
-/** Replaces the ECS client (tests); `undefined` creates one on first use. */
-export function setEcsClient(client: ECSClient | undefined): void {
-  ecsClient = client;
+export interface DeployCheckHandlerOptions {
+  /** @default the clients of this execution environment, with an ECS client created on first use */
+  readonly clients?: () => EcsClients;
+  readonly logger?: Logger;
 }
 
-function ecs(): ECSClient {
-  ecsClient ??= new ECSClient({ region: process.env.AWS_REGION });
-  return ecsClient;
+/** A deploy-check handler. */
+export function createDeployCheckHandler(options: DeployCheckHandlerOptions = {}): Handler {
+  const logger = options.logger ?? new Logger();
+  const clients = options.clients ?? withEcsClient();
+  return (event, context) =>
+    runHandler<DeployCheckResult>(
+      {
+        name: 'deploy-check',
+        logger,
+        timeoutHint: 'that the ECS API answers',
+        codePipeline: () => clients().codePipeline(),
+        work: (input) => checkRunningImage(input, clients().ecs()),
+        jobResult: (result): JobResult => ({
+          ok: true,
+          outputVariables: { IMAGE_DIGEST: result.imageDigest, RUNNING_TASKS: String(result.runningTasks) },
+          summary:
+            `${result.runningTasks} running task(s) of ${result.service} run ${result.imageDigest}` +
+            (result.truncated ? ` (the service has more running tasks; the first ${result.runningTasks} were checked)` : ''),
+        }),
+      },
+      event,
+      context,
+    );
 }
 
-const logger = new Logger();
+let defaultHandler: Handler | undefined;
 
+/** The Lambda entry point. */
 export async function handler(event: unknown, context?: Partial<LambdaContext>): Promise<unknown> {
-  return runHandler<DeployCheckResult>(
-    {
-      name: 'deploy-check',
-      logger,
-      timeoutHint: 'that the ECS API answers',
-      codePipeline: () => awsClients().codePipeline(),
-      work: checkRunningImage,
-      jobResult: (result): JobResult => ({
-        ok: true,
-        outputVariables: { IMAGE_DIGEST: result.imageDigest, RUNNING_TASKS: String(result.runningTasks) },
-        summary:
-          `${result.runningTasks} running task(s) of ${result.service} run ${result.imageDigest}` +
-          (result.truncated ? ` (the service has more running tasks; the first ${result.runningTasks} were checked)` : ''),
-      }),
-    },
-    event,
-    context,
-  );
+  defaultHandler ??= createDeployCheckHandler();
+  return defaultHandler(event, context);
 }
 
-async function checkRunningImage(input: WorkInput): Promise<DeployCheckResult> {
+async function checkRunningImage(input: WorkInput, ecs: ECSClient): Promise<DeployCheckResult> {
   const parameters = new Parameters(input.parameters, input.source, ['imageUri', 'cluster', 'service', 'containerName']);
   const reference = parameters.imageUri();
   const cluster = parameters.requiredString('cluster', { maxLength: 1600, pattern: ARN_OR_NAME, expected: 'an ECS cluster name or ARN' });
@@ -86,7 +90,7 @@ async function checkRunningImage(input: WorkInput): Promise<DeployCheckResult> {
   let nextToken: string | undefined;
   do {
     const page = await callEcs(input, `list the running tasks of service ${service} in cluster ${cluster}`, () =>
-      ecs().send(new ListTasksCommand({ cluster, serviceName: service, desiredStatus: 'RUNNING', nextToken }), { abortSignal: input.signal }),
+      ecs.send(new ListTasksCommand({ cluster, serviceName: service, desiredStatus: 'RUNNING', nextToken }), { abortSignal: input.signal }),
     );
     taskArns.push(...(page.taskArns ?? []));
     nextToken = page.nextToken;
@@ -100,7 +104,7 @@ async function checkRunningImage(input: WorkInput): Promise<DeployCheckResult> {
   for (let i = 0; i < taskArns.length; i += DESCRIBE_BATCH) {
     const batch = taskArns.slice(i, i + DESCRIBE_BATCH);
     const page = await callEcs(input, `describe the tasks of service ${service} in cluster ${cluster}`, () =>
-      ecs().send(new DescribeTasksCommand({ cluster, tasks: batch }), { abortSignal: input.signal }),
+      ecs.send(new DescribeTasksCommand({ cluster, tasks: batch }), { abortSignal: input.signal }),
     );
     tasks.push(...(page.tasks ?? []));
     // A listed task ECS cannot describe is not known to run the signed image.

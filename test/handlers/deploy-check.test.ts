@@ -1,7 +1,7 @@
-import { DescribeTasksCommand, ECSClient, ListTasksCommand, Task } from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, ListTasksCommand, Task } from '@aws-sdk/client-ecs';
 import { captureConsole, expectCleanLogs, jobEvent, lambdaContext, mockAws, REGION, reportedFailure, reportedSuccess, SlowCall } from './support';
-import { setAwsClients } from '../../lambda/handlers/clients';
-import { handler, setEcsClient } from '../../lambda/handlers/deploy-check';
+import { withEcsClient } from '../../lambda/handlers/clients';
+import { createDeployCheckHandler } from '../../lambda/handlers/deploy-check';
 
 const CLUSTER = `arn:aws:ecs:${REGION}:111122223333:cluster/prod`;
 const SERVICE = 'web';
@@ -13,10 +13,8 @@ const OTHER = `sha256:${'b2'.repeat(32)}`;
 const aws = mockAws();
 let logs: ReturnType<typeof captureConsole>;
 
-beforeAll(() => {
-  setAwsClients(aws.clients());
-  setEcsClient(new ECSClient({ region: REGION }));
-});
+const handler = createDeployCheckHandler({ clients: withEcsClient(aws.clients, REGION) });
+
 beforeEach(() => {
   aws.reset();
   logs = captureConsole();
@@ -26,8 +24,6 @@ afterEach(() => {
   expectCleanLogs(logs.text());
 });
 afterAll(() => {
-  setAwsClients(undefined);
-  setEcsClient(undefined);
   aws.restore();
 });
 

@@ -18,7 +18,8 @@ import { GetObjectCommand, PutObjectCommand, PutObjectCommandInput } from '@aws-
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { ecsService, newStack, s3Source } from './support';
-import { handler as deployCheckHandler, setEcsClient } from '../../lambda/handlers/deploy-check';
+import { withEcsClient } from '../../lambda/handlers/clients';
+import { createDeployCheckHandler } from '../../lambda/handlers/deploy-check';
 import { createSignHandler } from '../../lambda/handlers/sign';
 import { createVerifyHandler } from '../../lambda/handlers/verify';
 import { listSignatures } from '../../lambda/notary/list-signatures';
@@ -177,7 +178,6 @@ beforeAll(async () => {
 });
 beforeEach(() => {
   aws.reset(fake);
-  setEcsClient(undefined);
 });
 afterAll(() => aws.restore());
 
@@ -274,7 +274,7 @@ async function pipelineRun() {
       ),
     gate: () => run(gateAction, createVerifyHandler({ env: verifyEnv(gateAction), clients: aws.clients })),
     verify: () => run(verifyAction, createVerifyHandler({ env: verifyEnv(verifyAction), clients: aws.clients })),
-    check: () => run(checkAction, deployCheckHandler),
+    check: () => run(checkAction, createDeployCheckHandler({ clients: withEcsClient(aws.clients) })),
     gateVariables: () => gateVariables,
     runningDigest: (digest: string) => {
       const taskArn = `arn:aws:ecs:us-east-1:${ACCOUNT}:task/apps/0123456789abcdef`;
