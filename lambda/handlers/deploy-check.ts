@@ -14,9 +14,9 @@
 import { DescribeTasksCommand, ECSClient, ListTasksCommand, Task } from '@aws-sdk/client-ecs';
 import { EcsClients, withEcsClient } from './clients';
 import { LambdaContext } from './event';
+import { Logger } from './log';
 import { Parameters } from './parameters';
 import { Handler, JobResult, runHandler, WorkInput } from './runner';
-import { Logger } from './log';
 
 /** A task whose container does not run the signed digest, or has not reported one yet. */
 export interface TaskMismatch {

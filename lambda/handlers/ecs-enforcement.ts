@@ -25,14 +25,14 @@ import { DescribeServiceRevisionsCommand, DescribeServiceRevisionsCommandOutput,
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 /* eslint-enable import/no-extraneous-dependencies */
 import { AwsClients, awsClients } from './clients';
-import { EnforcementEvent, LifecycleHookEvent, parseEnforcementEvent, TaskContainer, TaskStateChangeEvent } from './ecs-events';
 import { abortable, DeadlineGuard } from './deadline';
+import { EnforcementEvent, LifecycleHookEvent, parseEnforcementEvent, TaskContainer, TaskStateChangeEvent } from './ecs-events';
 import { LambdaContext } from './event';
 import { truncateText } from './job-reporter';
-import { isPlainObject } from './parameters';
-import { coldStartConfig, ConfigurationError, Handler, HandlerOptions } from './runner';
 import { errorFields, Logger } from './log';
+import { isPlainObject } from './parameters';
 import { openImage } from './registry';
+import { coldStartConfig, ConfigurationError, Handler, HandlerOptions } from './runner';
 import { VerdictCache } from './verdict-cache';
 import { loadVerifyConfig, VerifyConfig } from './verify';
 import { VerificationOutcome } from '../notary/types';

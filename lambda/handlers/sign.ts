@@ -27,11 +27,11 @@
 import { AwsClients, awsClients } from './clients';
 import { abortable } from './deadline';
 import { LambdaContext } from './event';
-import { isPlainObject, ParameterError, Parameters } from './parameters';
-import { coldStartConfig, ConfigurationError, Handler, HandlerOptions, JobResult, runHandler, WorkInput } from './runner';
 import { errorFields, Logger } from './log';
+import { isPlainObject, ParameterError, Parameters } from './parameters';
 import { buildProvenance, checkPayloadSize, parseBuildReference, PROVENANCE_PREFIX, ProvenanceAnnotation } from './provenance';
 import { openImage, PLAIN_HTTP_HOSTS_ENV, plainHttpRegistries } from './registry';
+import { coldStartConfig, ConfigurationError, Handler, HandlerOptions, JobResult, runHandler, WorkInput } from './runner';
 import { SIGNING_PROFILE_NAME } from '../../src/shared/aws-signer';
 import { IMAGE_PARAMETERS, SIGN_PARAMETERS } from '../../src/shared/handler-parameters';
 import { RESERVED_METADATA_PREFIX, signImage } from '../notary/sign-image';

@@ -23,13 +23,13 @@
  */
 import { readArtifactFile, writeArtifact } from './artifacts';
 import { AwsClients, awsClients } from './clients';
-import { checkImageDefinitions, IMAGE_DEFINITIONS_FILE, ImageDefinition, MAX_IMAGE_DEFINITIONS_BYTES } from './image-definitions';
 import { abortable } from './deadline';
 import { LambdaContext } from './event';
-import { isPlainObject, ParameterError, Parameters } from './parameters';
-import { coldStartConfig, ConfigurationError, Handler, HandlerOptions, JobResult, runHandler, WorkInput } from './runner';
+import { checkImageDefinitions, IMAGE_DEFINITIONS_FILE, ImageDefinition, MAX_IMAGE_DEFINITIONS_BYTES } from './image-definitions';
 import { Logger } from './log';
+import { isPlainObject, ParameterError, Parameters } from './parameters';
 import { openImage, PLAIN_HTTP_HOSTS_ENV, plainHttpRegistries } from './registry';
+import { coldStartConfig, ConfigurationError, Handler, HandlerOptions, JobResult, runHandler, WorkInput } from './runner';
 import { IMAGE_PARAMETERS, VERIFY_PARAMETERS } from '../../src/shared/handler-parameters';
 import { parseTrustPolicy, TRUST_STORE_NAME, TRUST_STORE_TYPES, TrustPolicyDocument } from '../../src/shared/trust-policy';
 import { readTrustStoreFile, withBuiltInTrustStores } from '../notary/trust-store';
