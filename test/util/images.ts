@@ -72,3 +72,30 @@ export async function pushReferrer(
   const layer = await repository.pushBlob(new Uint8Array(randomBytes(32)), MediaType.JWS);
   return repository.pushManifest(referrerManifest(subject, layer, options), MediaType.OCI_MANIFEST);
 }
+
+/** A multi-arch image: an OCI image index of one random image per platform. */
+export interface TestIndex {
+  readonly index: Descriptor;
+  /** The platform manifests, in the index's order. */
+  readonly children: readonly Descriptor[];
+}
+
+/**
+ * Pushes one random image per platform (default linux/amd64 and linux/arm64), then an OCI image index listing
+ * them with their platforms (by digest, or under `tag`).
+ */
+export async function pushIndex(
+  repository: OciRepository,
+  tag?: string,
+  platforms: readonly string[] = ['linux/amd64', 'linux/arm64'],
+): Promise<TestIndex> {
+  const children: Descriptor[] = [];
+  for (const platform of platforms) {
+    const [os, architecture] = platform.split('/');
+    const manifest = await pushImage(repository, createRandomImage());
+    children.push({ mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size, platform: { os, architecture } });
+  }
+  const bytes = new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OCI_INDEX, manifests: children }));
+  const { descriptor } = await repository.pushManifest(bytes, MediaType.OCI_INDEX, tag);
+  return { index: descriptor, children };
+}
