@@ -66,37 +66,40 @@ export async function signImageRecursively(request: SignImageRecursivelyRequest)
     }
   };
 
-  const walk = async (manifest: Descriptor, depth: number, seen: Set<string>): Promise<boolean> => {
-    if (!isIndexMediaType(manifest.mediaType)) return sign(manifest.digest);
-    let children: Descriptor[];
+  const walk = async (digest: string, depth: number, seen: Set<string>): Promise<boolean> => {
+    let children: Descriptor[] | undefined;
     try {
-      if (depth >= MAX_INDEX_NESTING) throw new Error(`image indexes nest deeper than ${MAX_INDEX_NESTING} levels`);
-      children = await indexChildren(request.repository, manifest);
+      children = await indexChildren(request.repository, digest);
+      if (children && depth >= MAX_INDEX_NESTING) throw new Error(`image indexes nest deeper than ${MAX_INDEX_NESTING} levels`);
     } catch (error) {
       if (depth === 0) throw error;
-      failed.push({ digest: manifest.digest, error });
+      failed.push({ digest, error });
       return false;
     }
     let allSigned = true;
-    for (const child of children) {
+    for (const child of children ?? []) {
       if (seen.has(child.digest)) continue;
       seen.add(child.digest);
-      if (!(await walk(child, depth + 1, seen))) allSigned = false;
+      if (!(await walk(child.digest, depth + 1, seen))) allSigned = false;
     }
     if (!allSigned) {
-      failed.push({ digest: manifest.digest, error: new Error('not signed because a manifest it lists is not signed') });
+      failed.push({ digest, error: new Error('not signed because a manifest it lists is not signed') });
       return false;
     }
-    return sign(manifest.digest);
+    return sign(digest);
   };
 
-  await walk(target, 0, new Set([target.digest]));
+  await walk(target.digest, 0, new Set([target.digest]));
   if (failed.length > 0) throw new PartialSigningError(target, signed, failed);
   return { target, results: signed };
 }
 
-/** The manifests an index lists, read (≤ 4 MiB) and validated; the index's digest is checked against its bytes. */
-export async function indexChildren(repository: OciRepository, index: Pick<Descriptor, 'digest'>): Promise<Descriptor[]> {
-  const { bytes } = await repository.fetchManifest(index.digest, { maxBytes: DEFAULT_LIMITS.manifestBytes });
-  return parseImageIndex(bytes, `index ${repository.name}@${index.digest}`).manifests;
+/**
+ * The manifests the index `digest` lists, read (≤ 4 MiB, its bytes checked against the digest) and validated;
+ * undefined when the manifest is not an index. The stored media type decides, not the one a parent listed.
+ */
+export async function indexChildren(repository: OciRepository, digest: string): Promise<Descriptor[] | undefined> {
+  const { descriptor, bytes } = await repository.fetchManifest(digest, { maxBytes: DEFAULT_LIMITS.manifestBytes });
+  if (!isIndexMediaType(descriptor.mediaType)) return undefined;
+  return parseImageIndex(bytes, `index ${repository.name}@${digest}`).manifests;
 }

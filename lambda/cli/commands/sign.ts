@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { isSelfSigned, parseCertificate } from '../../notary/certificate';
-import { signImage, SignRequestError } from '../../notary/sign-image';
+import { signImage, SignImageResult, SignRequestError } from '../../notary/sign-image';
+import { PartialSigningError, signImageRecursively } from '../../notary/sign-index';
 import { SignatureManifestFormat } from '../../notary/signature-manifest';
 import { Signer } from '../../notary/signer';
 import { parseCertificateFile } from '../../notary/trust-store';
@@ -27,6 +28,7 @@ interface SignOptions extends RegistryCliOptions {
   readonly expiry?: string;
   readonly userMetadata?: Record<string, string>;
   readonly force?: boolean;
+  readonly recursive?: boolean;
   readonly signatureFormat: string;
   readonly signatureManifest: SignatureManifestFormat;
   readonly timestampUrl?: string;
@@ -59,6 +61,7 @@ export function registerSign(program: Command, { io }: CliContext): void {
       .option('--force', 'sign even when a valid signature by the same identity exists')
       .option('--timestamp-url <url>', 'RFC 3161 Timestamping Authority (TSA) server URL (local key only; requires --timestamp-root-cert)')
       .option('--timestamp-root-cert <file>', 'filepath of timestamp authority root certificate')
+      .option('--recursive', 'for an image index: sign the index and every manifest it lists, each with its own signature')
       .addOption(new Option('--signature-format <format>', 'signature envelope format, options: "jws", "cose"').default('jws'))
       .addOption(
         new Option('--signature-manifest <form>', 'signature manifest form: OCI 1.1 image manifest with artifactType, or the legacy form')
@@ -79,37 +82,61 @@ export function registerSign(program: Command, { io }: CliContext): void {
     const signer = createSigner(options, io);
     const log = new CliLog(io, options);
     log.info(`Signing ${target.displayReference} with ${signer.description}`);
-    const result = await forReference(
-      target.displayReference,
-      async () => {
-        try {
-          return await signImage({
-            repository: target.repository,
-            tagOrDigest: target.tagOrDigest,
-            signer,
-            userMetadata: options.userMetadata,
-            force: options.force,
-            manifestFormat: options.signatureManifest,
-          });
-        } catch (error) {
-          if (error instanceof SignRequestError) throw new CliError(error.message, ExitCode.USAGE);
-          throw error;
-        }
-      },
-      options,
-    );
-    const pinned = `${target.repositoryName}@${result.target.digest}`;
-    if (target.tagOrDigest !== result.target.digest) {
-      // notation sign: a tag is resolved to a digest, and the digest is what is signed.
-      io.stderr(`Warning: Always sign the artifact using digest(@sha256:...) rather than a tag(:${target.tagOrDigest}) because tags are mutable and a tag reference can point to a different artifact than the one signed.\n`);
-    }
-    if (result.reused) {
-      io.stdout(`${pinned} already has a valid signature by ${signer.description}: ${result.signatureDigest} (use --force to sign again)\n`);
+    const request = {
+      repository: target.repository,
+      tagOrDigest: target.tagOrDigest,
+      signer,
+      userMetadata: options.userMetadata,
+      force: options.force,
+      manifestFormat: options.signatureManifest,
+    };
+    const usage = <T>(sign: () => Promise<T>) => async () => {
+      try {
+        return await sign();
+      } catch (error) {
+        if (error instanceof SignRequestError) throw new CliError(error.message, ExitCode.USAGE);
+        throw error;
+      }
+    };
+    const warnTag = (digest: string) => {
+      if (target.tagOrDigest !== digest) {
+        // notation sign: a tag is resolved to a digest, and the digest is what is signed.
+        io.stderr(`Warning: Always sign the artifact using digest(@sha256:...) rather than a tag(:${target.tagOrDigest}) because tags are mutable and a tag reference can point to a different artifact than the one signed.\n`);
+      }
+    };
+    const report = (result: SignImageResult) => {
+      const pinned = `${target.repositoryName}@${result.target.digest}`;
+      if (result.reused) {
+        io.stdout(`${pinned} already has a valid signature by ${signer.description}: ${result.signatureDigest} (use --force to sign again)\n`);
+        return;
+      }
+      io.stdout(`Successfully signed ${pinned}\n`);
+      io.stdout(`Pushed the signature to ${target.repositoryName}@${result.signatureDigest}\n`);
+      if (result.signingJobArn) io.stdout(`Signing job: ${result.signingJobArn}\n`);
+    };
+
+    if (!options.recursive) {
+      const result = await forReference(target.displayReference, usage(() => signImage(request)), options);
+      warnTag(result.target.digest);
+      report(result);
       return;
     }
-    io.stdout(`Successfully signed ${pinned}\n`);
-    io.stdout(`Pushed the signature to ${target.repositoryName}@${result.signatureDigest}\n`);
-    if (result.signingJobArn) io.stdout(`Signing job: ${result.signingJobArn}\n`);
+    const { target: index, results } = await forReference(
+      target.displayReference,
+      usage(async () => {
+        try {
+          return await signImageRecursively({ ...request, onSigned: report });
+        } catch (error) {
+          // What was signed is already on stdout; name what is left, and fail so that a pipeline stops here.
+          if (error instanceof PartialSigningError) throw new CliError(`${target.displayReference}: ${error.message}\nrun the same command again to sign the rest`);
+          throw error;
+        }
+      }),
+      options,
+    );
+    warnTag(index.digest);
+    const pushed = results.filter((result) => !result.reused).length;
+    io.stdout(`Signed ${target.repositoryName}@${index.digest} and the manifests it lists: ${results.length} signed (${pushed} new signature(s), ${results.length - pushed} kept)\n`);
   });
 }
 

@@ -6,6 +6,7 @@ import { TrustStoreError } from '../../notary/trust-policy';
 import { withBuiltInTrustStores } from '../../notary/trust-store';
 import { VerificationOutcome } from '../../notary/types';
 import { verifyImage } from '../../notary/verify-image';
+import { verifyImageRecursively } from '../../notary/verify-index';
 import { AwsSignerRevocationChecker } from '../../revocation/aws-signer';
 import { configDirFor } from '../common-options';
 import { CliContext } from '../context';
@@ -21,6 +22,7 @@ interface VerifyOptions extends RegistryCliOptions {
   readonly output: 'text' | 'json';
   readonly maxSignatures: string;
   readonly scope?: string;
+  readonly recursive?: boolean;
 }
 
 /**
@@ -37,6 +39,7 @@ export function registerVerify(program: Command, { io, setExitCode }: CliContext
       .option('-m, --user-metadata <key=value>', 'user defined {key}={value} pairs that must be present in the signature for successful verification (repeatable)', collectUserMetadata)
       .addOption(maxSignaturesOption())
       .option('--scope <scope>', 'trust policy scope for an --oci-layout artifact (required with --oci-layout, as in notation)')
+      .option('--recursive', 'for an image index: the index and every manifest it lists must verify')
       .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text')),
   ).action(async (reference: string, options: VerifyOptions) => {
     const maxSignatures = parseMaxSignatures(options.maxSignatures);
@@ -45,7 +48,7 @@ export function registerVerify(program: Command, { io, setExitCode }: CliContext
     }
     const config = loadConfig(configDirFor(options, io));
     const target = await openTarget(reference, options, io);
-    const outcome = await verifyImage({
+    const request = {
       repository: target.repository,
       tagOrDigest: target.tagOrDigest,
       displayReference: target.displayReference,
@@ -56,7 +59,19 @@ export function registerVerify(program: Command, { io, setExitCode }: CliContext
       maxSignatures,
       // Only AWS Signer signatures are checked this way; the client is made for the profile's region when needed.
       revocation: new AwsSignerRevocationChecker((region) => new SignerClient({ region })),
-    });
+    };
+    if (options.recursive) {
+      const recursive = await verifyImageRecursively(request);
+      setExitCode(recursive.verified ? ExitCode.OK : ExitCode.FAILURE);
+      if (options.output === 'json') {
+        io.stdout(`${JSON.stringify(recursive, undefined, 2)}\n`);
+        return;
+      }
+      if (recursive.digest && target.tagOrDigest !== recursive.digest) tagWarning(io, 'verify', target.tagOrDigest);
+      for (const outcome of recursive.outcomes) await printText(outcome, target.repositoryName, target, io);
+      return;
+    }
+    const outcome = await verifyImage(request);
     setExitCode(outcome.verified ? ExitCode.OK : ExitCode.FAILURE);
     if (options.output === 'json') {
       io.stdout(`${JSON.stringify(outcome, undefined, 2)}\n`);
