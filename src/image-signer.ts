@@ -64,6 +64,15 @@ export interface ImageSignerProps extends HandlerFunctionOptions {
    * @default SignatureManifestFormat.OCI_1_1
    */
   readonly manifestFormat?: SignatureManifestFormat;
+
+  /**
+   * Whether an image index (a multi-arch image) is signed together with every manifest it lists, each with its
+   * own signature, so that the index digest and each platform digest verify. An invocation's `recursive`
+   * parameter overrides it.
+   *
+   * @default true
+   */
+  readonly signIndexChildren?: boolean;
 }
 
 /** Options of `ImageSigner.signOnPush`. */
@@ -117,6 +126,7 @@ export class ImageSigner extends Construct implements iam.IGrantable {
         SIGNING_PROFILES: stack.toJsonString(profiles),
         ALLOWED_REPOSITORIES: Lazy.string({ produce: () => stack.toJsonString(this.repositoryList.map((repository) => repository.repositoryUri)) }),
         SIGNATURE_MANIFEST_FORMAT: props.manifestFormat ?? SignatureManifestFormat.OCI_1_1,
+        SIGN_INDEX_CHILDREN: String(props.signIndexChildren ?? true),
       },
       options: props,
     });

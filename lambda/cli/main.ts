@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerCert } from './commands/cert';
+import { registerCopy } from './commands/copy';
 import { registerInspect } from './commands/inspect';
 import { registerKey } from './commands/key';
 import { registerList } from './commands/list';
@@ -38,6 +39,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   registerVerify(program, context);
   registerList(program, context);
   registerInspect(program, context);
+  registerCopy(program, context);
   registerCert(program, context);
   registerKey(program, context);
   registerPolicy(program, context);

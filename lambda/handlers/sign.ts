@@ -9,6 +9,7 @@
  * - `ALLOWED_REPOSITORIES`: JSON array of repository URIs (`<registry>/<repository>`) this function may
  *   sign in; any other image is refused (defense in depth next to the role's ECR permissions).
  * - `SIGNATURE_MANIFEST_FORMAT`: `oci-1.1` (default) or `legacy`.
+ * - `SIGN_INDEX_CHILDREN`: `true` (default) or `false`: whether an image index is signed with every manifest it lists.
  * - `REGISTRY_PLAIN_HTTP_HOSTS`: tests and local runs only, see registry.ts.
  *
  * Parameters (UserParameters JSON of a CodePipeline job, or the event of a direct invocation):
@@ -17,7 +18,8 @@
  * `profileArn` of one of the SIGNING_PROFILES: sign with that profile only; SignedImagePipeline passes it so
  * that each Sign action signs with one profile in turn; an ARN that is not configured fails the invocation
  * before anything is read or signed), `buildId` (CodeBuild build id or ARN), `pipelineExecutionId`,
- * `sourceRevision`. An EventBridge "ECR Image Action" push event is accepted as a direct invocation too.
+ * `sourceRevision`, `recursive` (for an image index: sign the index and every manifest it lists, each with
+its own signature, platform manifests first; default SIGN_INDEX_CHILDREN). An EventBridge "ECR Image Action" push event is accepted as a direct invocation too.
  *
  * Job output variables: `IMAGE_DIGEST`, `SIGNATURE_DIGEST` (the last profile's signature),
  * `SIGNATURES` (every profile's signature digest, comma-separated, in profile order) and `SIGNING_JOB_ARN`
@@ -34,7 +36,8 @@ import { openImage, PLAIN_HTTP_HOSTS_ENV, plainHttpRegistries } from './registry
 import { coldStartConfig, ConfigurationError, Handler, HandlerOptions, JobResult, runHandler, WorkInput } from './runner';
 import { SIGNING_PROFILE_NAME } from '../../src/shared/aws-signer';
 import { IMAGE_PARAMETERS, SIGN_PARAMETERS } from '../../src/shared/handler-parameters';
-import { RESERVED_METADATA_PREFIX, signImage } from '../notary/sign-image';
+import { RESERVED_METADATA_PREFIX } from '../notary/sign-image';
+import { signImageRecursively } from '../notary/sign-index';
 import { SignatureManifestFormat } from '../notary/signature-manifest';
 import { parseCertificateFile } from '../notary/trust-store';
 import { MediaType } from '../oci/media-types';
@@ -55,6 +58,8 @@ export interface SignConfig {
   /** Normalised `<registry>/<repository>` names. */
   readonly allowedRepositories: ReadonlySet<string>;
   readonly manifestFormat: SignatureManifestFormat;
+  /** Sign an image index with every manifest it lists unless a request says otherwise. */
+  readonly signIndexChildren: boolean;
   readonly plainHttp: ReadonlySet<string>;
   /** The roots AWS Signer's envelopes must chain to. @default AWS's published root of each profile's partition */
   readonly signerRoots?: readonly Uint8Array[];
@@ -128,7 +133,11 @@ export function loadSignConfig(env: Readonly<Record<string, string | undefined>>
   if (format !== 'oci-1.1' && format !== 'legacy') {
     throw new ConfigurationError(`SIGNATURE_MANIFEST_FORMAT must be "oci-1.1" or "legacy", got "${format.slice(0, 50)}"`);
   }
-  return { profiles, allowedRepositories, manifestFormat: format, plainHttp: plainHttpRegistries(env[PLAIN_HTTP_HOSTS_ENV], log), signerRoots };
+  const children = env.SIGN_INDEX_CHILDREN?.trim() || 'true';
+  if (children !== 'true' && children !== 'false') {
+    throw new ConfigurationError(`SIGN_INDEX_CHILDREN must be "true" or "false", got "${children.slice(0, 50)}"`);
+  }
+  return { profiles, allowedRepositories, manifestFormat: format, signIndexChildren: children === 'true', plainHttp: plainHttpRegistries(env[PLAIN_HTTP_HOSTS_ENV], log), signerRoots };
 }
 
 /**
@@ -152,6 +161,11 @@ export interface ProfileSignature {
   /** True when an existing valid signature by this profile over the same annotations was kept. */
   readonly reused: boolean;
   readonly signingJobArn?: string;
+  /**
+   * For an image index signed with its manifests: every manifest's signature, the listed manifests first and
+   * the index last (the index's is `signatureDigest`).
+   */
+  readonly manifests?: readonly { readonly digest: string; readonly signatureDigest: string; readonly reused: boolean }[];
 }
 
 /** What a direct invocation returns. */
@@ -178,6 +192,8 @@ interface SignRequest {
   readonly profiles: readonly SigningProfileConfig[];
   readonly annotations: Record<string, string>;
   readonly force: boolean;
+  /** Sign an image index with every manifest it lists. */
+  readonly recursive: boolean;
   readonly build?: ReturnType<typeof parseBuildReference>;
 }
 
@@ -195,6 +211,7 @@ export function parseSignParameters(values: Record<string, unknown>, source: Wor
     ],
   });
   const force = parameters.optionalBoolean('force') ?? false;
+  const recursive = parameters.optionalBoolean('recursive') ?? config.signIndexChildren;
   const profiles = selectProfiles(parameters, config.profiles);
   const buildId = parameters.optionalString('buildId', { maxLength: 512 });
   const build = buildId === undefined ? undefined : parseBuildReference(buildId);
@@ -221,7 +238,7 @@ export function parseSignParameters(values: Record<string, unknown>, source: Wor
   if (pipelineExecutionId) annotations[ProvenanceAnnotation.PIPELINE_EXECUTION_ID] = pipelineExecutionId;
   if (sourceRevision) annotations[ProvenanceAnnotation.SOURCE_REVISION] = sourceRevision;
   checkPayloadSize(annotations, `${source}: userMetadata and the provenance parameters`);
-  return { reference, profiles, annotations, force, build };
+  return { reference, profiles, annotations, force, recursive, build };
 }
 
 /** The configured profile `signingProfileArn` names, or every configured profile when it is absent. */
@@ -306,19 +323,25 @@ async function signWithProfiles(input: WorkInput, config: SignConfig, clients: A
       input.signal,
     );
     try {
-      const result = await signImage({
+      // An image index is signed with every manifest it lists unless `recursive` is false; the index comes last.
+      const { results } = await signImageRecursively({
         repository,
         tagOrDigest: digest,
         signer,
         userMetadata: annotations,
         force: request.force,
         manifestFormat: config.manifestFormat,
+        recursive: request.recursive,
       });
+      const result = results[results.length - 1];
       signatures.push({
         profileArn: profile.profileArn,
         signatureDigest: result.signatureDigest,
         reused: result.reused,
         signingJobArn: result.signingJobArn,
+        ...(results.length > 1
+          ? { manifests: results.map((signed) => ({ digest: signed.target.digest, signatureDigest: signed.signatureDigest, reused: signed.reused })) }
+          : {}),
       });
       log.info(result.reused ? 'kept the existing signature' : 'signed', {
         profileArn: profile.profileArn,

@@ -20,6 +20,10 @@
  * deploy exactly the image verified here (checked before any registry call), and the job writes the checked file as
  * its output artifact, the one the deploy action deploys. So what is deployed is what was verified, whatever the
  * build wrote.
+ *
+ * An image index verifies only when the index and every manifest it lists verify (each under its own signature,
+ * as the ImageSigner signs an index): ECS and the kubelet report the index digest of a multi-arch tag, while
+ * nodes pull a platform manifest. A platform manifest verifies on its own.
  */
 import { readArtifactFile, writeArtifact } from './artifacts';
 import { AwsClients, awsClients } from './clients';
@@ -34,7 +38,8 @@ import { IMAGE_PARAMETERS, VERIFY_PARAMETERS } from '../../src/shared/handler-pa
 import { parseTrustPolicy, TRUST_STORE_NAME, TRUST_STORE_TYPES, TrustPolicyDocument } from '../../src/shared/trust-policy';
 import { readTrustStoreFile, withBuiltInTrustStores } from '../notary/trust-store';
 import { NamedTrustStores, VerificationOutcome } from '../notary/types';
-import { DEFAULT_MAX_SIGNATURES, verifyImage } from '../notary/verify-image';
+import { DEFAULT_MAX_SIGNATURES } from '../notary/verify-image';
+import { verifyImageRecursively } from '../notary/verify-index';
 import { AwsSignerRevocationChecker } from '../revocation/aws-signer';
 
 export interface VerifyConfig {
@@ -109,8 +114,11 @@ const VERIFY_FIELDS = [...IMAGE_PARAMETERS, ...VERIFY_PARAMETERS, 'containerName
 
 /** A verification, and the repository it was for (`<registry>/<repository>`, the gate's `IMAGE_URI`). */
 export interface VerifyResult {
+  /** The image's outcome, or, when a manifest an index lists did not verify, that manifest's. */
   readonly outcome: VerificationOutcome;
   readonly repositoryUri: string;
+  /** For an image index: the index's outcome, then each listed manifest's. */
+  readonly manifests?: readonly VerificationOutcome[];
 }
 
 /**
@@ -158,7 +166,7 @@ async function verify(input: WorkInput, config: VerifyConfig, clients: AwsClient
   const opened = openImage(reference, { clients, plainHttp: config.plainHttp });
   input.step(`verifying ${opened.displayReference}`);
   const started = Date.now();
-  const outcome = await verifyImage({
+  const { outcomes } = await verifyImageRecursively({
     repository: abortable(opened.repository, input.signal),
     tagOrDigest: opened.tagOrDigest,
     displayReference: opened.displayReference,
@@ -170,7 +178,8 @@ async function verify(input: WorkInput, config: VerifyConfig, clients: AwsClient
     maxSignatures: config.maxSignatures,
   });
   if (input.signal.aborted) throw input.signal.reason;
-  for (const result of outcome.results) {
+  const outcome = outcomes.find((candidate) => !candidate.verified) ?? outcomes[0];
+  for (const result of outcomes.flatMap((candidate) => candidate.results)) {
     if (!result.ok && result.action === 'log') log.warn(`${result.type} check failed (logged, not enforced): ${result.message}`, { check: result.type });
   }
   log.info(outcome.verified ? 'verified' : 'not verified', {
@@ -187,11 +196,11 @@ async function verify(input: WorkInput, config: VerifyConfig, clients: AwsClient
     await writeArtifact(clients.artifactStore, input.artifacts, output, [[IMAGE_DEFINITIONS_FILE, Buffer.from(JSON.stringify(definitions))]]);
     log.info(`handed on ${IMAGE_DEFINITIONS_FILE} as output artifact ${output.name}`);
   }
-  return { outcome, repositoryUri };
+  return { outcome, repositoryUri, ...(outcomes.length > 1 ? { manifests: outcomes } : {}) };
 }
 
 /** The job outcome: output variables when verified; notation's message otherwise. */
-export function verifyJobResult({ outcome, repositoryUri }: VerifyResult): JobResult {
+export function verifyJobResult({ outcome, repositoryUri, manifests }: VerifyResult): JobResult {
   if (!outcome.verified) {
     return { ok: false, message: outcome.error?.message ?? `signature verification failed for ${outcome.reference}` };
   }
@@ -201,7 +210,7 @@ export function verifyJobResult({ outcome, repositoryUri }: VerifyResult): JobRe
   return {
     ok: true,
     outputVariables,
-    summary: `Verified ${outcome.reference} at level ${outcome.level}${outcome.signatureDigest ? ` by signature ${outcome.signatureDigest}` : ''}. ${checks}`,
+    summary: `Verified ${outcome.reference}${manifests ? ` and the ${manifests.length - 1} manifests it lists` : ''} at level ${outcome.level}${outcome.signatureDigest ? ` by signature ${outcome.signatureDigest}` : ''}. ${checks}`,
   };
 }
 
@@ -221,7 +230,7 @@ export function createVerifyHandler(options: VerifyHandlerOptions = {}): Handler
         codePipeline: () => clients().codePipeline(),
         work: (input) => verify(input, config(), clients()),
         jobResult: verifyJobResult,
-        directResult: (result) => result.outcome,
+        directResult: (result) => (result.manifests ? { ...result.outcome, manifests: result.manifests } : result.outcome),
       },
       event,
       context,

@@ -10,6 +10,8 @@ import { DEFAULT_LIMITS, OciRepository } from '../oci/repository';
 import { Descriptor } from '../oci/types';
 
 export interface SignImageRecursivelyRequest extends SignImageRequest {
+  /** False signs only the manifest `tagOrDigest` names, index or not (as notation does). @default true */
+  readonly recursive?: boolean;
   /** Called after each manifest is signed (or its signature reused), in signing order. */
   readonly onSigned?: (result: SignImageResult) => void;
 }
@@ -52,6 +54,12 @@ export async function signImageRecursively(request: SignImageRecursivelyRequest)
   const store = new SignatureStore(request.repository);
   // Resolve once and sign by digest from here on, so a tag moved meanwhile cannot mix two images.
   const target = await store.resolve(request.tagOrDigest);
+  // A single manifest is signed as signImage signs it, its errors unchanged.
+  if (request.recursive === false || !isIndexMediaType(target.mediaType)) {
+    const result = await signImage({ ...request, tagOrDigest: target.digest });
+    request.onSigned?.(result);
+    return { target, results: [result] };
+  }
   const signed: SignImageResult[] = [];
   const failed: { digest: string; error: unknown }[] = [];
   const sign = async (digest: string): Promise<boolean> => {

@@ -137,6 +137,23 @@ export class OciLayoutRepository implements OciRepository {
     return filterByArtifactType(found, artifactType);
   }
 
+  async hasBlob(digest: string): Promise<boolean> {
+    try {
+      await fs.stat(this.blobPath(digest));
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+  }
+
+  /** Listed in index.json (where referrers are found) and its blob present. */
+  async hasManifest(digest: string): Promise<boolean> {
+    this.checkDigest(digest);
+    const listed = (await this.readIndex()).manifests.some((entry) => entry.digest === digest);
+    return listed && (await this.hasBlob(digest));
+  }
+
   /** The tags in index.json, in order. */
   async tags(): Promise<string[]> {
     const index = await this.readIndex();

@@ -107,6 +107,49 @@ export class RegistryRepository implements OciRepository {
     });
   }
 
+  async hasBlob(digest: string): Promise<boolean> {
+    parseDigest(digest);
+    const response = await this.send('HEAD', this.blobUrl(digest), {}, PULL);
+    await discardBody(response);
+    // A blob store behind a redirect may refuse a HEAD on a URL signed for GET (S3 answers 403): say no, and
+    // the caller uploads the blob again, which is harmless (as pushBlob does).
+    if (response.ok || response.status === 404 || (response.redirected && response.status === 403)) return response.ok;
+    throw await this.unexpected(response, `blob ${this.name}@${digest} (exists?)`);
+  }
+
+  async hasManifest(digest: string): Promise<boolean> {
+    parseDigest(digest);
+    const response = await this.send('HEAD', this.manifestUrl(digest), { accept: MANIFEST_ACCEPT }, PULL);
+    await discardBody(response);
+    if (response.ok || response.status === 404) return response.ok;
+    throw await this.unexpected(response, `manifest ${this.name}@${digest} (exists?)`);
+  }
+
+  /**
+   * Cross-repository blob mount (distribution spec, "Mounting a blob from another repository"):
+   * `POST /v2/<name>/blobs/uploads/?mount=<digest>&from=<other name>`, 201 when mounted. Only for a repository of
+   * the same registry endpoint. A registry that does not mount (mounting off, no pull access to the source under
+   * this client's token, whose scope names this repository only) answers 202 with an upload session: that session
+   * is cancelled and false returned, so the caller uploads.
+   */
+  async mountBlob(blob: Descriptor, from: OciRepository): Promise<boolean> {
+    if (!(from instanceof RegistryRepository) || from.baseUrl !== this.baseUrl || from.options.repository === this.options.repository) return false;
+    parseDigest(blob.digest);
+    const what = `mount of blob ${blob.digest} from ${from.name} into ${this.name}`;
+    const startUrl = `${this.repositoryUrl()}/blobs/uploads/`;
+    const query = `?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(from.options.repository)}`;
+    const response = await this.send('POST', `${startUrl}${query}`, { 'content-length': '0' }, PULL_PUSH);
+    await discardBody(response);
+    if (response.status === 201) return true;
+    if (response.status !== 202) throw await this.unexpected(response, what);
+    const location = response.headers.get('location');
+    if (location) {
+      // Best effort: an abandoned session expires on the registry anyway.
+      await this.send('DELETE', new URL(location, startUrl).toString(), {}, PULL_PUSH).then(discardBody, () => undefined);
+    }
+    return false;
+  }
+
   /** Whether the referrers API is known to be supported, unsupported, or not yet probed. */
   get referrersApiSupport(): ReferrersApiSupport {
     return this.referrersApi;

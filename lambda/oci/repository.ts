@@ -56,4 +56,13 @@ export interface OciRepository {
   pushManifest(bytes: Uint8Array, mediaType: string, tag?: string): Promise<PushManifestResult>;
   /** Lists the manifests whose `subject` is `subject` (by digest), filtered by artifactType when given. */
   referrers(subject: Pick<Descriptor, 'digest'>, artifactType?: string): Promise<Descriptor[]>;
+  /** Whether the store holds the blob `digest`; false when it does not (or cannot say, so pushing is harmless). */
+  hasBlob(digest: string): Promise<boolean>;
+  /** Whether the store holds the manifest `digest` (for an OCI layout: listed in its index.json). */
+  hasManifest(digest: string): Promise<boolean>;
+  /**
+   * Makes the blob of `from` (another repository of the same store) part of this repository without moving its
+   * bytes; false when this store cannot, and the caller uploads it instead. Stores that never can omit it.
+   */
+  mountBlob?(blob: Descriptor, from: OciRepository): Promise<boolean>;
 }

@@ -8,7 +8,7 @@
 export const IMAGE_PARAMETERS: readonly string[] = ['imageUri', 'userMetadata'];
 
 /** The sign handler's parameters besides `IMAGE_PARAMETERS`. */
-export const SIGN_PARAMETERS: readonly string[] = ['force', 'signingProfileArn', 'buildId', 'pipelineExecutionId', 'sourceRevision'];
+export const SIGN_PARAMETERS: readonly string[] = ['force', 'recursive', 'signingProfileArn', 'buildId', 'pipelineExecutionId', 'sourceRevision'];
 
 /**
  * The verify handler's parameters besides `IMAGE_PARAMETERS` that an action's `additionalParameters` may carry (the

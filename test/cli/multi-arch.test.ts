@@ -117,3 +117,37 @@ describe('signed-image verify --recursive', () => {
     expect(flat.code).toBe(0);
   });
 });
+
+describe('signed-image copy', () => {
+  test('copies an index signed recursively with its signatures; verify --recursive passes at the destination; a rerun copies nothing', async () => {
+    const { repository, ref } = registryRepository('cli/copy-src');
+    const { index } = await pushIndex(repository, 'v1');
+    await runSignedImage(['sign', '--plain-http', '-k', keyFile, '-c', certFile, '--recursive', `${ref}@${index.digest}`]);
+    const destination = `${ref}-copy`;
+
+    const copy = await runSignedImage(['copy', '--plain-http', `${ref}:v1`, destination]);
+    const verify = await runSignedImage(['verify', '--plain-http', '--config-dir', configDir, '--recursive', `${destination}:v1`]);
+    const again = await runSignedImage(['copy', '--plain-http', `${ref}:v1`, destination]);
+
+    expect(copy.code).toBe(0);
+    // Same registry: every blob is mounted; manifests, signatures and the tag are pushed.
+    expect(copy.stderr.split('\n').filter((line) => line.startsWith('Mounted blob '))).toHaveLength(8);
+    expect(copy.stderr.split('\n').filter((line) => line.startsWith('Copied  signature '))).toHaveLength(3);
+    expect(copy.stdout).toBe(`Copied ${ref}@${index.digest} to ${destination}@${index.digest} (tag v1): 7 copied, 8 mounted, 0 already there, 0 bytes uploaded\n`);
+    expect(verify.code).toBe(0);
+    expect(verify.stdout.split('\n').filter(Boolean)).toHaveLength(3);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toBe('');
+    expect(again.stdout).toMatch(new RegExp(`^Nothing to copy: ${ref}@${index.digest} is at ${destination}@${index.digest} \\(tag v1\\): 0 copied, 0 mounted, \\d+ already there, 0 bytes uploaded\\n$`));
+  });
+
+  test('a destination digest other than the source digest is refused', async () => {
+    const { repository, ref } = registryRepository('cli/copy-digest');
+    const { index, children } = await pushIndex(repository);
+
+    const copy = await runSignedImage(['copy', '--plain-http', `${ref}@${index.digest}`, `${ref}-copy@${children[0].digest}`]);
+
+    expect(copy.code).toBe(1);
+    expect(copy.stderr).toContain(`the destination names digest ${children[0].digest}`);
+  });
+});

@@ -173,6 +173,7 @@ describe('ImageSigner function', () => {
       ),
       ALLOWED_REPOSITORIES: stack.resolve(stack.toJsonString([repository.repositoryUri])),
       SIGNATURE_MANIFEST_FORMAT: 'oci-1.1',
+      SIGN_INDEX_CHILDREN: 'true',
     });
     expect(signer.signingProfiles).toEqual([own, foreign]);
     expect(signer.repositories).toEqual([repository]);
@@ -181,6 +182,11 @@ describe('ImageSigner function', () => {
   test('manifestFormat LEGACY is passed to the handler', () => {
     const { stack } = fixture({ manifestFormat: SignatureManifestFormat.LEGACY });
     expect(functionProperties(Template.fromStack(stack)).Environment.Variables.SIGNATURE_MANIFEST_FORMAT).toBe('legacy');
+  });
+
+  test('signIndexChildren false is passed to the handler', () => {
+    const { stack } = fixture({ signIndexChildren: false });
+    expect(functionProperties(Template.fromStack(stack)).Environment.Variables.SIGN_INDEX_CHILDREN).toBe('false');
   });
 
   test('grantInvoke lets a principal invoke the function and its $LATEST version, nothing more', () => {

@@ -24,6 +24,7 @@ import { createSignHandler, SignResult } from '../../lambda/handlers/sign';
 import { listSignatures } from '../../lambda/notary/list-signatures';
 import { RegistryRepository } from '../../lambda/oci/registry-repository';
 import { Descriptor } from '../../lambda/oci/types';
+import { pushIndex } from '../util/images';
 
 const RELEASE = testProfile('release');
 const AUDIT = testProfile('audit_team', 'ZyXwVu9876');
@@ -525,5 +526,80 @@ describe('sign handler: logs', () => {
     expect(lines.some((line) => line.jobId === 'job-logs-bad' && line.outcome === 'failed')).toBe(true);
     const text = logs.text();
     expectCleanLogs(text, [...Object.values(AWS_SECRETS), parameters]);
+  });
+});
+
+describe('sign handler: multi-arch images', () => {
+  async function indexSetup(prefix: string, env: Record<string, string> = {}) {
+    const pushed = await pushTestImage(prefix);
+    const { index, children } = await pushIndex(pushed.repository, 'multi');
+    const sign = createSignHandler({ env: { ...signEnv([pushed.uri], [RELEASE]), ...env }, clients: aws.clients });
+    return { ...pushed, index, children, imageUri: `${pushed.uri}@${index.digest}`, sign };
+  }
+
+  test('an image index is signed with every manifest it lists by default, the index last; IMAGE_DIGEST is the index', async () => {
+    const { repository, index, children, imageUri, sign } = await indexSetup('handlers/sign-index');
+
+    await sign(jobEvent(JSON.stringify({ imageUri }), 'job-index'), lambdaContext());
+
+    const variables = reportedSuccess(aws.codePipeline, 'job-index').outputVariables!;
+    expect(variables.IMAGE_DIGEST).toBe(index.digest);
+    expect(await signatureDigests(repository, index)).toEqual([variables.SIGNATURE_DIGEST]);
+    for (const child of children) expect(await signatureDigests(repository, child)).toHaveLength(1);
+    const signedPayloads = signPayloadCalls().map((input) => JSON.parse(Buffer.from(input.payload as Uint8Array).toString()).targetArtifact.digest);
+    expect(signedPayloads).toEqual([children[0].digest, children[1].digest, index.digest]);
+  });
+
+  test('a direct invocation lists each manifest\'s signature', async () => {
+    const { index, children, imageUri, sign } = await indexSetup('handlers/sign-index-direct');
+
+    const result = (await sign({ imageUri }, lambdaContext())) as SignResult;
+
+    expect(result.signatures[0].manifests?.map((manifest) => [manifest.digest, manifest.reused])).toEqual([
+      [children[0].digest, false],
+      [children[1].digest, false],
+      [index.digest, false],
+    ]);
+    expect(result.signatures[0].manifests?.[2].signatureDigest).toBe(result.signatureDigest);
+  });
+
+  test('recursive false, or SIGN_INDEX_CHILDREN false (ImageSigner signIndexChildren), signs the index alone', async () => {
+    const byParameter = await indexSetup('handlers/sign-index-flat');
+    const byConfig = await indexSetup('handlers/sign-index-config', { SIGN_INDEX_CHILDREN: 'false' });
+
+    await byParameter.sign({ imageUri: byParameter.imageUri, recursive: false }, lambdaContext());
+    await byConfig.sign({ imageUri: byConfig.imageUri }, lambdaContext());
+
+    for (const { repository, index, children } of [byParameter, byConfig]) {
+      expect(await signatureDigests(repository, index)).toHaveLength(1);
+      expect(await signatureDigests(repository, children[0])).toEqual([]);
+    }
+  });
+
+  test('a signing failure on one platform manifest fails the job naming the unsigned digests; a rerun signs the rest', async () => {
+    const { repository, index, children, imageUri, sign } = await indexSetup('handlers/sign-index-partial');
+    let calls = 0;
+    aws.signer.on(SignPayloadCommand).callsFake(async (input: SignPayloadCommandInput) => {
+      if (++calls === 2) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      return fake.signPayload(input);
+    });
+
+    await sign(jobEvent(JSON.stringify({ imageUri }), 'job-partial'), lambdaContext());
+
+    const failure = reportedFailure(aws.codePipeline, 'job-partial');
+    expect(failure).toContain(`signed 1 of 3 manifests of index ${index.digest}`);
+    expect(failure).toContain(`${children[1].digest}: `);
+    expect(await signatureDigests(repository, index)).toEqual([]);
+
+    aws.reset(fake);
+    await sign(jobEvent(JSON.stringify({ imageUri }), 'job-rerun'), lambdaContext());
+    reportedSuccess(aws.codePipeline, 'job-rerun');
+    expect(signPayloadCalls()).toHaveLength(2);
+    for (const manifest of [index, ...children]) expect(await signatureDigests(repository, manifest)).toHaveLength(1);
+  });
+
+  test('SIGN_INDEX_CHILDREN other than true or false is a configuration error', async () => {
+    const { imageUri, sign } = await indexSetup('handlers/sign-index-bad', { SIGN_INDEX_CHILDREN: 'yes' });
+    await expect(sign({ imageUri }, lambdaContext())).rejects.toThrow('SIGN_INDEX_CHILDREN must be "true" or "false", got "yes"');
   });
 });

@@ -16,7 +16,9 @@ import {
 } from './support';
 import { createVerifyHandler } from '../../lambda/handlers/verify';
 import { signImage } from '../../lambda/notary/sign-image';
+import { signImageRecursively } from '../../lambda/notary/sign-index';
 import { VerificationOutcome } from '../../lambda/notary/types';
+import { pushIndex } from '../util/images';
 
 const RELEASE = testProfile('release');
 const AUDIT = testProfile('audit_team', 'ZyXwVu9876');
@@ -251,3 +253,59 @@ describe('verify handler: direct invocations', () => {
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('verify handler: multi-arch images', () => {
+  async function index(prefix: string, sign: 'all' | 'index' | 'children') {
+    const pushed = await pushTestImage(prefix);
+    const { index: target, children } = await pushIndex(pushed.repository, 'multi');
+    const signer = fake.signers.get('release')!;
+    if (sign === 'all') await signImageRecursively({ repository: pushed.repository, tagOrDigest: target.digest, signer });
+    if (sign === 'index') await signImage({ repository: pushed.repository, tagOrDigest: target.digest, signer });
+    if (sign === 'children') for (const child of children) await signImage({ repository: pushed.repository, tagOrDigest: child.digest, signer });
+    return { ...pushed, target, children, imageUri: `${pushed.uri}@${target.digest}` };
+  }
+
+  test('an index signed with its manifests passes the gate, IMAGE_DIGEST the index', async () => {
+    const { uri, target, imageUri } = await index('handlers/verify-index', 'all');
+
+    await verifyHandler()(jobEvent(JSON.stringify({ imageUri }), 'job-index'), lambdaContext());
+
+    const success = reportedSuccess(aws.codePipeline, 'job-index');
+    expect(success.outputVariables).toMatchObject({ VERIFIED: 'true', IMAGE_URI: uri, IMAGE_DIGEST: target.digest });
+    expect(success.executionDetails?.summary).toContain(`Verified ${imageUri} and the 2 manifests it lists at level strict`);
+  });
+
+  test('an index whose platform manifests are unsigned fails the gate, naming the first unsigned manifest', async () => {
+    const { uri, children, imageUri } = await index('handlers/verify-index-only', 'index');
+
+    await verifyHandler()(jobEvent(JSON.stringify({ imageUri }), 'job-index-only'), lambdaContext());
+
+    expect(reportedFailure(aws.codePipeline, 'job-index-only')).toBe(
+      `signature verification failed: no signature is associated with "${uri}@${children[0].digest}", make sure the artifact was signed successfully`,
+    );
+  });
+
+  test('signed platform manifests under an unsigned index fail the gate for the index, and pass for a platform manifest', async () => {
+    const { uri, children, imageUri } = await index('handlers/verify-children-only', 'children');
+
+    const forIndex = (await verifyHandler()({ imageUri }, lambdaContext())) as VerificationOutcome;
+    const forChild = (await verifyHandler()({ imageUri: `${uri}@${children[1].digest}` }, lambdaContext())) as VerificationOutcome & { manifests?: unknown };
+
+    expect(forIndex).toMatchObject({ verified: false, error: { code: 'no-signature' } });
+    expect(forChild.verified).toBe(true);
+    expect(forChild.manifests).toBeUndefined();
+  });
+
+  test('a direct invocation for an index lists every manifest\'s outcome', async () => {
+    const { target, children, imageUri } = await index('handlers/verify-index-direct', 'all');
+
+    const result = (await verifyHandler()({ imageUri }, lambdaContext())) as VerificationOutcome & { manifests: VerificationOutcome[] };
+
+    expect(result.verified).toBe(true);
+    expect(result.manifests.map((outcome) => [outcome.digest, outcome.verified])).toEqual([
+      [target.digest, true],
+      [children[0].digest, true],
+      [children[1].digest, true],
+    ]);
+  });
+});
