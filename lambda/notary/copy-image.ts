@@ -10,9 +10,9 @@
  * Resumable: what the destination holds is not copied again, so a second run copies nothing.
  */
 import { listSignatures } from './list-signatures';
-import { indexChildren, MAX_INDEX_NESTING } from './sign-index';
+import { MAX_INDEX_NESTING } from './sign-index';
 import { SignatureStore } from './signature-store';
-import { parseImageManifest } from '../oci/content';
+import { isIndexMediaType, parseImageIndex, parseImageManifest } from '../oci/content';
 import { isValidDigest } from '../oci/digest';
 import { DEFAULT_LIMITS, OciRepository } from '../oci/repository';
 import { Descriptor } from '../oci/types';
@@ -102,33 +102,34 @@ export async function copyImage(request: CopyImageRequest): Promise<CopyImageRes
     report({ kind: 'blob', digest: blob.digest, size: blob.size, action: 'copied' });
   };
 
-  /** Copies one manifest and what it refers to; `kind` says whether it is a signature manifest. */
-  const copyManifest = async (digest: string, depth: number, kind: 'manifest' | 'signature'): Promise<Descriptor> => {
+  /** Copies one image manifest or index and what it refers to, unless the destination holds it. */
+  const copyManifest = async (digest: string, depth: number): Promise<Descriptor> => {
     const { descriptor, bytes } = await source.fetchManifest(digest, { maxBytes: DEFAULT_LIMITS.manifestBytes });
     if (done.has(digest)) return descriptor;
     done.add(digest);
-    if (await destination.hasManifest(digest)) {
-      report({ kind, digest, size: descriptor.size, action: 'skipped' });
-      return descriptor;
-    }
-    const children = await indexChildren(source, digest);
-    if (children) {
+    const present = await destination.hasManifest(digest);
+    if (isIndexMediaType(descriptor.mediaType)) {
       if (depth >= MAX_INDEX_NESTING) throw new CopyImageError(`${source.name}@${digest}: image indexes nest deeper than ${MAX_INDEX_NESTING} levels`);
-      for (const child of children) await copyWithSignatures(child.digest, depth + 1);
-    } else {
+      // Walked even when the destination holds the index: its manifests may have gained signatures since.
+      for (const child of parseImageIndex(bytes, `index ${source.name}@${digest}`).manifests) await copyWithSignatures(child.digest, depth + 1);
+    } else if (!present) {
       const manifest = parseImageManifest(bytes, `manifest ${source.name}@${digest}`);
       for (const blob of [manifest.config, ...manifest.layers]) {
         if (blob.urls?.length) continue; // a foreign layer (Windows base images) is not in the registry to copy
         await copyBlob(blob);
       }
     }
-    await destination.pushManifest(bytes, descriptor.mediaType);
-    report({ kind, digest, size: descriptor.size, action: 'copied' });
+    if (present) {
+      report({ kind: 'manifest', digest, size: descriptor.size, action: 'skipped' });
+    } else {
+      await destination.pushManifest(bytes, descriptor.mediaType);
+      report({ kind: 'manifest', digest, size: descriptor.size, action: 'copied' });
+    }
     return descriptor;
   };
 
   const copyWithSignatures = async (digest: string, depth: number): Promise<void> => {
-    const subject = await copyManifest(digest, depth, 'manifest');
+    const subject = await copyManifest(digest, depth);
     const signatures = await listSignatures(source, subject, { maxSignatures: request.maxSignatures ?? DEFAULT_MAX_SIGNATURES });
     if (signatures.length === 0) return;
     // A signature manifest the destination holds but does not list (an interrupted tag schema update) is

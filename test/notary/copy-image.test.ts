@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { copyImage, CopyEvent, CopyImageError } from '../../lambda/notary/copy-image';
 import { listSignatures } from '../../lambda/notary/list-signatures';
+import { signImage } from '../../lambda/notary/sign-image';
 import { signImageRecursively } from '../../lambda/notary/sign-index';
 import { verifyImageRecursively } from '../../lambda/notary/verify-index';
 import { RegistryRepository } from '../../lambda/oci/registry-repository';
@@ -136,4 +137,23 @@ test('a destination digest other than the source digest is refused before anythi
   await expect(copyImage({ source, tagOrDigest: index.digest, destination, expectedDigest: children[0].digest })).rejects.toThrow(CopyImageError);
   expect(await destination.hasManifest(index.digest)).toBe(false);
   expect(await destination.hasBlob(children[0].digest)).toBe(false);
+});
+
+test('a signature added to a platform manifest after the copy is copied by the next run', async () => {
+  const source = repositoryOn(plainRegistry(), 'copy/later-src');
+  const destination = repositoryOn(plainRegistry(), 'copy/later-dst');
+  const { index, children } = await signedIndex(source);
+  await copyImage({ source, tagOrDigest: index.digest, destination });
+  const other = await createChain();
+  const otherSigner = new LocalKeySigner({ key: other.leaf.key, certificateChain: other.chain });
+  const added = await signImage({ repository: source, tagOrDigest: children[1].digest, signer: otherSigner });
+
+  const events: CopyEvent[] = [];
+  await copyImage({ source, tagOrDigest: index.digest, destination, onProgress: (event) => events.push(event) });
+
+  expect(events.filter((event) => event.action !== 'skipped').map((event) => [event.kind, event.digest])).toEqual([
+    ['blob', expect.stringMatching(/^sha256:/)], // the new envelope; the empty config is there already
+    ['signature', added.signatureDigest],
+  ]);
+  expect((await listSignatures(destination, children[1])).map((s) => s.digest)).toContain(added.signatureDigest);
 });
