@@ -345,7 +345,7 @@ describe('ImageSigner.pipelineAction', () => {
   });
 
   test.each<[string, Record<string, unknown>, RegExp]>([
-    ['an unknown parameter', { tag: 'latest' }, /additionalParameters.tag: unknown parameter; besides imageUri and userMetadata the handler accepts only force, signingProfileArn/],
+    ['an unknown parameter', { tag: 'latest' }, /additionalParameters.tag: unknown parameter; besides imageUri and userMetadata the handler accepts only force, recursive, signingProfileArn/],
     ['imageUri in additionalParameters', { imageUri: 'x' }, /additionalParameters.imageUri: pass imageUri as the action option "imageUri"/],
     ['userMetadata in additionalParameters', { userMetadata: {} }, /additionalParameters.userMetadata: pass userMetadata as the action option/],
     ['a signing profile the signer does not have', { signingProfileArn: FOREIGN_PROFILE_ARN }, /additionalParameters.signingProfileArn: .* is not one of this signer's signing profiles \(TestStack\/Profile\)/],
