@@ -7,9 +7,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { HandlerFunctionOptions } from './handler-options';
 import { ImageVerifier } from './image-verifier';
+import { validationError } from './private/errors';
 import { grantUnscoped } from './private/grants';
 import { createHandlerFunction } from './private/handler-function';
 import { environmentSizeProblems, trustPolicyEnvironment } from './private/verifier-environment';
@@ -162,17 +163,17 @@ export class EcsSignatureEnforcement extends Construct implements iam.IGrantable
   constructor(scope: Construct, id: string, props: EcsSignatureEnforcementProps) {
     super(scope, id);
     if (props.trustPolicy && props.verifier && props.trustPolicy !== props.verifier.trustPolicy) {
-      throw new Error('trustPolicy and verifier: give one of them (the verifier brings its trust policy)');
+      throw validationError('TrustPolicyAndVerifier', 'trustPolicy and verifier: give one of them (the verifier brings its trust policy)', this);
     }
     const trustPolicy = props.trustPolicy ?? props.verifier?.trustPolicy;
-    if (!trustPolicy) throw new Error('trustPolicy: give the trust policy images must verify under, or an existing verifier');
+    if (!trustPolicy) throw validationError('TrustPolicyMissing', 'trustPolicy: give the trust policy images must verify under, or an existing verifier', this);
     this.trustPolicy = trustPolicy;
     this.mode = props.mode ?? EnforcementMode.ENFORCE;
     const maxSignatures = props.maxSignatureAttempts;
     if (maxSignatures !== undefined && (!Number.isInteger(maxSignatures) || maxSignatures < 1)) {
-      throw new Error(`maxSignatureAttempts: ${maxSignatures} is not a whole number of at least 1`);
+      throw validationError('MaxSignatureAttemptsInvalid', `maxSignatureAttempts: ${maxSignatures} is not a whole number of at least 1`, this);
     }
-    const exemptions = (props.exemptions ?? []).map(validateExemption);
+    const exemptions = (props.exemptions ?? []).map((exemption, index) => validateExemption(this, exemption, index));
 
     const settings: { [key: string]: string } = {
       ENFORCEMENT_MODE: this.mode,
@@ -200,9 +201,11 @@ export class EcsSignatureEnforcement extends Construct implements iam.IGrantable
     props.notificationTopic?.grantPublish(this.role);
     const repositories = props.repositories ?? props.verifier?.repositories ?? trustPolicy.repositories;
     if (repositories.length === 0) {
-      throw new Error(
+      throw validationError(
+        'RepositoriesMissing',
         'repositories: give the ECR repositories the enforcement may read; the trust policy names none (its statements use ' +
           'registryScopes only), and without read access every verification fails',
+        this,
       );
     }
     for (const repository of repositories) this.addRepository(repository);
@@ -329,13 +332,13 @@ const DIGEST = /^sha256:[a-f0-9]{64}$/;
 /** `registry/path`, `path` or `name`: a repository without tag or digest. */
 const REPOSITORY = /^(?:[a-zA-Z0-9.-]+(?::\d{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 
-function validateExemption(exemption: EnforcementExemption, index: number): EnforcementExemption {
+function validateExemption(scope: IConstruct, exemption: EnforcementExemption, index: number): EnforcementExemption {
   const where = `exemptions[${index}]`;
   // A repository URI made in the app (a token) is checked by the function at cold start.
   if (!Token.isUnresolved(exemption.repository) && !REPOSITORY.test(exemption.repository)) {
-    throw new Error(`${where}.repository: "${exemption.repository}" is not a repository without tag or digest, e.g. public.ecr.aws/aws-observability/aws-for-fluent-bit`);
+    throw validationError('ExemptionRepositoryInvalid', `${where}.repository: "${exemption.repository}" is not a repository without tag or digest, e.g. public.ecr.aws/aws-observability/aws-for-fluent-bit`, scope);
   }
-  if (exemption.digest !== undefined && !DIGEST.test(exemption.digest)) throw new Error(`${where}.digest: "${exemption.digest}" is not a sha256 digest`);
-  if (exemption.reason.trim().length < 10) throw new Error(`${where}.reason: say why these images may run unverified (at least 10 characters)`);
+  if (exemption.digest !== undefined && !DIGEST.test(exemption.digest)) throw validationError('ExemptionDigestInvalid', `${where}.digest: "${exemption.digest}" is not a sha256 digest`, scope);
+  if (exemption.reason.trim().length < 10) throw validationError('ExemptionReasonMissing', `${where}.reason: say why these images may run unverified (at least 10 characters)`, scope);
   return { repository: exemption.repository, digest: exemption.digest, reason: exemption.reason.trim() };
 }

@@ -9,6 +9,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { HandlerFunctionOptions, ImagePipelineActionOptions } from './handler-options';
+import { validationError } from './private/errors';
 import { grantUnscoped } from './private/grants';
 import { createHandlerFunction } from './private/handler-function';
 import { userParameters } from './private/pipeline-action';
@@ -107,8 +108,8 @@ export class ImageSigner extends Construct implements iam.IGrantable {
 
   constructor(scope: Construct, id: string, props: ImageSignerProps) {
     super(scope, id);
-    if (props.signingProfiles.length === 0) throw new Error('signingProfiles: give at least one signing profile to sign with');
-    if (props.repositories.length === 0) throw new Error('repositories: give at least one ECR repository whose images the signer may sign');
+    if (props.signingProfiles.length === 0) throw validationError('SigningProfilesEmpty', 'signingProfiles: give at least one signing profile to sign with', this);
+    if (props.repositories.length === 0) throw validationError('RepositoriesEmpty', 'repositories: give at least one ECR repository whose images the signer may sign', this);
     this.signingProfiles = [...props.signingProfiles];
 
     const stack = Stack.of(this);
@@ -175,18 +176,22 @@ export class ImageSigner extends Construct implements iam.IGrantable {
    * namespace `Sign` unless another is given.
    */
   public pipelineAction(options: ImagePipelineActionOptions): codepipeline_actions.LambdaInvokeAction {
-    const parameters = userParameters(options, SIGN_PARAMETERS);
+    const parameters = userParameters(this, options, SIGN_PARAMETERS);
     const profileArn = parameters.signingProfileArn;
     if (profileArn !== undefined && !this.signingProfiles.some((profile) => profile.signingProfileArn === profileArn)) {
-      throw new Error(
+      throw validationError(
+        'SigningProfileUnknown',
         `additionalParameters.signingProfileArn: ${profileArn} is not one of this signer's signing profiles ` +
           `(${this.signingProfiles.map((profile) => profile.node.path).join(', ')})`,
+        this,
       );
     }
     if (parameters.buildId !== undefined && this.provenanceProjects.length === 0) {
-      throw new Error(
+      throw validationError(
+        'ProvenanceProjectMissing',
         'additionalParameters.buildId: the signer may not describe builds; give it the build project as provenanceProject ' +
           '(or call addProvenanceProject) so it can read the provenance',
+        this,
       );
     }
     return new codepipeline_actions.LambdaInvokeAction({
@@ -208,14 +213,16 @@ export class ImageSigner extends Construct implements iam.IGrantable {
     const stack = Stack.of(this);
     for (const [attribute, ours, theirs] of [['account', stack.account, repository.env.account], ['region', stack.region, repository.env.region]]) {
       if (!Token.isUnresolved(ours) && !Token.isUnresolved(theirs) && ours !== theirs) {
-        throw new Error(
+        throw validationError(
+          'SignOnPushOtherEnvironment',
           `signOnPush: repository ${repository.node.path} is in ${attribute} ${theirs}, but its push events reach only the event bus ` +
             `of ${attribute} ${theirs}, not this stack's (${ours}); sign it from a signer in its own ${attribute}`,
+          this,
         );
       }
     }
     if (options.tagPattern !== undefined && !Token.isUnresolved(options.tagPattern) && options.tagPattern.trim() === '') {
-      throw new Error('signOnPush: tagPattern is empty; give a tag wildcard such as "release-*", or leave it out to sign every tagged push');
+      throw validationError('SignOnPushTagPatternEmpty', 'signOnPush: tagPattern is empty; give a tag wildcard such as "release-*", or leave it out to sign every tagged push', this);
     }
     this.addRepository(repository);
     const id = `SignOnPush${Names.nodeUniqueId(repository.node)}`;

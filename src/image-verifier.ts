@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { HandlerFunctionOptions, ImagePipelineActionOptions } from './handler-options';
+import { validationError } from './private/errors';
 import { grantUnscoped } from './private/grants';
 import { createHandlerFunction } from './private/handler-function';
 import { userParameters } from './private/pipeline-action';
@@ -103,7 +104,7 @@ export class ImageVerifier extends Construct implements iam.IGrantable {
     super(scope, id);
     const maxSignatures = props.maxSignatureAttempts;
     if (maxSignatures !== undefined && (!Number.isInteger(maxSignatures) || maxSignatures < 1)) {
-      throw new Error(`maxSignatureAttempts: ${maxSignatures} is not a whole number of at least 1`);
+      throw validationError('MaxSignatureAttemptsInvalid', `maxSignatureAttempts: ${maxSignatures} is not a whole number of at least 1`, this);
     }
     this.trustPolicy = props.trustPolicy;
     const stack = Stack.of(this);
@@ -131,9 +132,11 @@ export class ImageVerifier extends Construct implements iam.IGrantable {
     ]);
     const repositories = props.repositories ?? this.trustPolicy.repositories;
     if (repositories.length === 0) {
-      throw new Error(
+      throw validationError(
+        'RepositoriesMissing',
         'repositories: give the ECR repositories the verifier may read; the trust policy names none (its statements use ' +
           'registryScopes only), and without read access every verification fails',
+        this,
       );
     }
     for (const repository of repositories) this.addRepository(repository);
@@ -170,12 +173,12 @@ export class ImageVerifier extends Construct implements iam.IGrantable {
   public pipelineAction(options: VerifierPipelineActionOptions): codepipeline_actions.LambdaInvokeAction {
     const handOff = options.imageDefinitions;
     if (handOff && !/^[A-Za-z0-9_-]{1,255}$/.test(handOff.containerName)) {
-      throw new Error(`imageDefinitions.containerName: "${handOff.containerName}" is not an ECS container name (1 to 255 letters, digits, "-" and "_")`);
+      throw validationError('ContainerNameInvalid', `imageDefinitions.containerName: "${handOff.containerName}" is not an ECS container name (1 to 255 letters, digits, "-" and "_")`, this);
     }
     return new codepipeline_actions.LambdaInvokeAction({
       actionName: options.actionName,
       lambda: this.function,
-      userParameters: { ...userParameters(options, VERIFY_PARAMETERS), ...(handOff ? { containerName: handOff.containerName } : {}) },
+      userParameters: { ...userParameters(this, options, VERIFY_PARAMETERS), ...(handOff ? { containerName: handOff.containerName } : {}) },
       inputs: handOff ? [handOff.input] : undefined,
       outputs: handOff ? [handOff.output] : undefined,
       variablesNamespace: options.variablesNamespace ?? 'Verify',

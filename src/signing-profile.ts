@@ -1,7 +1,8 @@
 import { Duration, Fn, IResource, RemovalPolicy, Resource, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as signer from 'aws-cdk-lib/aws-signer';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
+import { validationError } from './private/errors';
 import { NOTATION_PLATFORM_ID, SIGNING_PROFILE_NAME } from './shared/aws-signer';
 import { SignerRevocationStatus } from './signer-revocation-status';
 
@@ -178,17 +179,21 @@ export class NotationSigningProfile extends NotationSigningProfileBase {
     } else {
       const match = PROFILE_ARN.exec(arn);
       if (!match) {
-        throw new Error(
+        throw validationError(
+          'SigningProfileArnInvalid',
           `signingProfileArn "${arn}" is not an AWS Signer signing profile ARN: expected arn:<partition>:signer:<region>:<account>:/signing-profiles/<name>`,
+          scope,
         );
       }
       if (match[5] !== undefined) {
-        throw new Error(
+        throw validationError(
+          'SigningProfileVersionArnGiven',
           `signingProfileArn "${arn}" is a profile version ARN: pass the profile ARN (without "/${match[5]}") as signingProfileArn and this ARN as signingProfileVersionArn`,
+          scope,
         );
       }
       [, , region, account, name] = match;
-      validateProfileName(name, 'signingProfileArn');
+      validateProfileName(name, 'signingProfileArn', scope);
     }
 
     let versionArn = attrs.signingProfileVersionArn;
@@ -204,10 +209,10 @@ export class NotationSigningProfile extends NotationSigningProfileBase {
           versionFromArn === '' ||
           versionFromArn.includes('/')
         ) {
-          throw new Error(`signingProfileVersionArn "${versionArn}" is not a version of signingProfileArn "${arn}": expected ${arn}/<version>`);
+          throw validationError('SigningProfileVersionArnMismatch', `signingProfileVersionArn "${versionArn}" is not a version of signingProfileArn "${arn}": expected ${arn}/<version>`, scope);
         }
         if (version !== undefined && !Token.isUnresolved(version) && version !== versionFromArn) {
-          throw new Error(`signingProfileVersion "${version}" does not match signingProfileVersionArn "${versionArn}"`);
+          throw validationError('SigningProfileVersionMismatch', `signingProfileVersion "${version}" does not match signingProfileVersionArn "${versionArn}"`, scope);
         }
         version ??= versionFromArn;
       }
@@ -244,9 +249,9 @@ export class NotationSigningProfile extends NotationSigningProfileBase {
     super(scope, id);
 
     const profileName = props.signingProfileName;
-    if (profileName !== undefined && !Token.isUnresolved(profileName)) validateProfileName(profileName, 'signingProfileName');
+    if (profileName !== undefined && !Token.isUnresolved(profileName)) validateProfileName(profileName, 'signingProfileName', this);
 
-    this.signatureValidityPeriod = validityPeriod(props.signatureValidity);
+    this.signatureValidityPeriod = validityPeriod(props.signatureValidity, this);
     const resource = new signer.CfnSigningProfile(this, 'Resource', {
       platformId: NOTATION_PLATFORM_ID,
       profileName,
@@ -263,35 +268,41 @@ export class NotationSigningProfile extends NotationSigningProfileBase {
   }
 }
 
-function validateProfileName(name: string, prop: string): void {
+function validateProfileName(name: string, prop: string, scope: IConstruct): void {
   if (!SIGNING_PROFILE_NAME.test(name)) {
-    throw new Error(`${prop}: signing profile name "${name}" is invalid: AWS Signer profile names are 2 to 64 letters, digits or underscores (^[a-zA-Z0-9_]{2,64}$)`);
+    throw validationError('SigningProfileNameInvalid', `${prop}: signing profile name "${name}" is invalid: AWS Signer profile names are 2 to 64 letters, digits or underscores (^[a-zA-Z0-9_]{2,64}$)`, scope);
   }
 }
 
-function validityPeriod(validity: Duration | undefined): signer.CfnSigningProfile.SignatureValidityPeriodProperty {
+function validityPeriod(validity: Duration | undefined, scope: IConstruct): signer.CfnSigningProfile.SignatureValidityPeriodProperty {
   if (validity === undefined) return { type: 'MONTHS', value: MAX_VALIDITY_MONTHS };
   if (validity.isUnresolved()) return { type: 'DAYS', value: validity.toDays() };
   let days: number;
   try {
     days = validity.toDays({ integral: true });
   } catch {
-    throw new Error(
+    throw validationError(
+      'SignatureValidityNotDays',
       `signatureValidity: ${validity.toHumanString()} is not a whole number of days; AWS Signer takes the validity in days, months or years`,
+      scope,
     );
   }
-  if (days < 1) throw new Error(`signatureValidity: ${validity.toHumanString()} is shorter than 1 day, the shortest validity AWS Signer accepts`);
+  if (days < 1) throw validationError('SignatureValidityTooShort', `signatureValidity: ${validity.toHumanString()} is shorter than 1 day, the shortest validity AWS Signer accepts`, scope);
   if (days > MAX_VALIDITY_DAYS) {
-    throw new Error(
+    throw validationError(
+      'SignatureValidityTooLong',
       `signatureValidity: ${days} days is longer than ${MAX_VALIDITY_MONTHS} months (${MAX_VALIDITY_DAYS} days), the longest validity AWS Signer accepts`,
+      scope,
     );
   }
   return { type: 'DAYS', value: days };
 }
 
 function unknownVersion(profile: Construct, attribute: string): never {
-  throw new Error(
+  throw validationError(
+    'SigningProfileVersionUnknown',
     `${attribute} of the imported signing profile ${profile.node.path} is unknown: pass signingProfileVersionArn (or signingProfileVersion) ` +
       'to NotationSigningProfile.fromSigningProfileAttributes',
+    profile,
   );
 }

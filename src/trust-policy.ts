@@ -3,6 +3,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { KyvernoManifestOptions } from './kyverno-manifests';
+import { validationError } from './private/errors';
 import { renderKyvernoManifests } from './private/kyverno';
 import { withPlaceholders } from './private/placeholders';
 import { AWS_SIGNER_TRUST_STORES, AwsSignerTrustStore, awsSignerTrustStore } from './shared/aws-signer';
@@ -189,14 +190,16 @@ export class TrustPolicy extends Construct {
 
     this.partition = stackPartition(Stack.of(this));
     if (this.partition !== undefined && !awsSignerTrustStore(this.partition)) {
-      throw new Error(
+      throw validationError(
+        'PartitionUnknown',
         `TrustPolicy: there is no AWS Signer root certificate for partition "${this.partition}" (known: ${Object.keys(AWS_SIGNER_TRUST_STORES).join(', ')})`,
+        this,
       );
     }
 
     const policyName = props.policyName;
     if (policyName !== undefined && !Token.isUnresolved(policyName) && (!KUBERNETES_NAME.test(policyName) || policyName.length > 63)) {
-      throw new Error(`policyName "${props.policyName}" is invalid: use at most 63 lower-case letters, digits and "-", starting and ending with a letter or digit`);
+      throw validationError('PolicyNameInvalid', `policyName "${props.policyName}" is invalid: use at most 63 lower-case letters, digits and "-", starting and ending with a letter or digit`, this);
     }
     this.policyName =
       props.policyName ?? Names.uniqueResourceName(this, { maxLength: 63, separator: '-', allowedSpecialCharacters: '-' }).toLowerCase().replace(/^-+|-+$/g, '');
@@ -284,6 +287,7 @@ export class TrustPolicy extends Construct {
       );
     }
     return renderKyvernoManifests(
+      this,
       {
         policyName: this.policyName,
         trustStores: Object.entries(this.trustStores).map(([store, pem]) => ({ name: store.slice(store.indexOf(':') + 1), pem })),
@@ -302,22 +306,24 @@ export class TrustPolicy extends Construct {
 
   private addStatementConfig(config: StatementConfig): void {
     const { props, prop } = config;
-    if (!Token.isUnresolved(config.name) && config.name === '') throw new Error(`${prop}: the statement name must not be empty`);
+    if (!Token.isUnresolved(config.name) && config.name === '') throw validationError('StatementNameEmpty', `${prop}: the statement name must not be empty`, this);
     const level = levelOf(props);
     if (level === VerificationLevel.SKIP) {
       if (config.signingProfiles.length > 0) {
-        throw new Error(`${prop}: signingProfiles must be empty when level is VerificationLevel.SKIP (a skip statement trusts no identity)`);
+        throw validationError('SkipStatementProfiles', `${prop}: signingProfiles must be empty when level is VerificationLevel.SKIP (a skip statement trusts no identity)`, this);
       }
     } else if (config.signingProfiles.length === 0) {
-      throw new Error(`${prop}: signingProfiles must name at least one signing profile to trust (level "${level}")`);
+      throw validationError('StatementProfilesMissing', `${prop}: signingProfiles must name at least one signing profile to trust (level "${level}")`, this);
     }
     if ((props.registryScopes ?? []).length === 0 && (props.repositories ?? []).length === 0) {
-      throw new Error(
+      throw validationError(
+        'StatementScopeMissing',
         `${prop}: give registryScopes, repositories or both: the registry scopes the statement applies to (registryScopes: ['*'] for every repository)`,
+        this,
       );
     }
     if (props.trustStoreName !== undefined && !Token.isUnresolved(props.trustStoreName) && !TRUST_STORE_NAME.test(props.trustStoreName)) {
-      throw new Error(`${prop}: trustStoreName "${props.trustStoreName}" is invalid: trust store names are letters, digits, "_", "." and "-"`);
+      throw validationError('TrustStoreNameInvalid', `${prop}: trustStoreName "${props.trustStoreName}" is invalid: trust store names are letters, digits, "_", "." and "-"`, this);
     }
     this.statements.push(config);
   }

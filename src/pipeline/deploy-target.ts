@@ -11,6 +11,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { DEFAULT_KUBECTL_SHA256, DEFAULT_KUBECTL_VERSION, eksCheckBuildSpec, eksDeployBuildSpec } from '../private/buildspecs';
+import { unscopedValidationError, validationError } from '../private/errors';
 import { createHandlerFunction } from '../private/handler-function';
 import { acknowledgeWildcardGrants } from '../private/wildcard-grants';
 
@@ -101,17 +102,17 @@ export class EcsDeployTarget extends DeployTarget {
 
   constructor(public readonly options: EcsDeployTargetOptions) {
     super();
-    if (!options.containerName) throw new Error('DeployTarget.ecs: containerName must not be empty');
+    if (!options.containerName) throw unscopedValidationError('EcsContainerNameEmpty', 'DeployTarget.ecs: containerName must not be empty');
   }
 
   /** The function that checks the running tasks' digests (after `bind`). */
   public get deployCheckFunction(): lambda.Function {
-    if (!this.checkFunction) throw new Error('EcsDeployTarget: deployCheckFunction exists once the pipeline has bound the target');
+    if (!this.checkFunction) throw unscopedValidationError('EcsTargetNotBound', 'EcsDeployTarget: deployCheckFunction exists once the pipeline has bound the target');
     return this.checkFunction;
   }
 
   public bind(scope: Construct, context: DeployTargetBindContext): DeployTargetConfig {
-    if (this.checkFunction) throw new Error('EcsDeployTarget: a target deploys for one pipeline; create one per pipeline');
+    if (this.checkFunction) throw validationError('EcsTargetBoundTwice', 'EcsDeployTarget: a target deploys for one pipeline; create one per pipeline', scope);
     const { service, containerName } = this.options;
     this.checkFunction = createDeployCheckFunction(scope, service, context.removalPolicy);
     return {
@@ -217,20 +218,20 @@ export class EksDeployTarget extends DeployTarget {
   constructor(public readonly options: EksDeployTargetOptions) {
     super();
     for (const field of ['deployment', 'container'] as const) {
-      if (!options[field]) throw new Error(`DeployTarget.eks: ${field} must not be empty`);
+      if (!options[field]) throw unscopedValidationError('EksTargetFieldEmpty', `DeployTarget.eks: ${field} must not be empty`);
     }
     const { kubectlVersion, kubectlSha256 } = options;
     if (kubectlVersion !== undefined && !Token.isUnresolved(kubectlVersion) && !/^\d+\.\d+\.\d+$/.test(kubectlVersion)) {
-      throw new Error(`DeployTarget.eks: kubectlVersion "${kubectlVersion}" must be a release version such as "1.35.7"`);
+      throw unscopedValidationError('KubectlVersionInvalid', `DeployTarget.eks: kubectlVersion "${kubectlVersion}" must be a release version such as "1.35.7"`);
     }
     if (kubectlSha256 !== undefined && !Token.isUnresolved(kubectlSha256) && !/^[0-9a-f]{64}$/.test(kubectlSha256)) {
-      throw new Error(`DeployTarget.eks: kubectlSha256 "${kubectlSha256}" must be 64 lower-case hexadecimal digits`);
+      throw unscopedValidationError('KubectlSha256Invalid', `DeployTarget.eks: kubectlSha256 "${kubectlSha256}" must be 64 lower-case hexadecimal digits`);
     }
     if ((kubectlVersion === undefined) !== (kubectlSha256 === undefined)) {
-      throw new Error(`DeployTarget.eks: give kubectlVersion and kubectlSha256 together (the checksum of that version's linux/amd64 kubectl from dl.k8s.io), or neither for kubectl ${DEFAULT_KUBECTL_VERSION}`);
+      throw unscopedValidationError('KubectlVersionWithoutSha256', `DeployTarget.eks: give kubectlVersion and kubectlSha256 together (the checksum of that version's linux/amd64 kubectl from dl.k8s.io), or neither for kubectl ${DEFAULT_KUBECTL_VERSION}`);
     }
     if (options.vpc === undefined && (options.subnetSelection !== undefined || options.securityGroups !== undefined)) {
-      throw new Error('DeployTarget.eks: subnetSelection and securityGroups need vpc');
+      throw unscopedValidationError('EksNetworkWithoutVpc', 'DeployTarget.eks: subnetSelection and securityGroups need vpc');
     }
   }
 
@@ -245,7 +246,7 @@ export class EksDeployTarget extends DeployTarget {
   }
 
   public bind(scope: Construct, context: DeployTargetBindContext): DeployTargetConfig {
-    if (this.bound) throw new Error('EksDeployTarget: a target deploys for one pipeline; create one per pipeline');
+    if (this.bound) throw validationError('EksTargetBoundTwice', 'EksDeployTarget: a target deploys for one pipeline; create one per pipeline', scope);
     const deploy = this.project(scope, 'EksDeploy', 'Sets the Deployment image by digest', eksDeployBuildSpec(), context.removalPolicy);
     const check = this.project(scope, 'EksCheck', 'Checks that the pods run the signed digest', eksCheckBuildSpec(), context.removalPolicy);
     this.bound = { deploy, check };
@@ -268,7 +269,7 @@ export class EksDeployTarget extends DeployTarget {
   }
 
   private projects(): { deploy: codebuild.PipelineProject; check: codebuild.PipelineProject } {
-    if (!this.bound) throw new Error('EksDeployTarget: the projects exist once the pipeline has bound the target');
+    if (!this.bound) throw unscopedValidationError('EksTargetNotBound', 'EksDeployTarget: the projects exist once the pipeline has bound the target');
     return this.bound;
   }
 
@@ -316,7 +317,7 @@ export interface CustomDeployTargetOptions {
 export class CustomDeployTarget extends DeployTarget {
   constructor(public readonly options: CustomDeployTargetOptions) {
     super();
-    if (options.actions.length === 0) throw new Error('DeployTarget.custom: give at least one action');
+    if (options.actions.length === 0) throw unscopedValidationError('CustomTargetActionsEmpty', 'DeployTarget.custom: give at least one action');
   }
 
   public bind(_scope: Construct, _context: DeployTargetBindContext): DeployTargetConfig {

@@ -5,6 +5,7 @@ import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { unscopedValidationError } from '../private/errors';
 
 /** A connection's ARN, under either service prefix (AWS CodeConnections was AWS CodeStar Connections until 2024). */
 const CONNECTION_ARN = /^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[0-9a-f-]{36}$/;
@@ -50,17 +51,18 @@ export abstract class PipelineSource {
   public static connection(options: ConnectionSourceOptions): PipelineSource {
     const { connectionArn, owner, repo } = options;
     if (!Token.isUnresolved(connectionArn) && !CONNECTION_ARN.test(connectionArn)) {
-      throw new Error(
+      throw unscopedValidationError(
+        'ConnectionArnInvalid',
         `PipelineSource.connection: connectionArn "${connectionArn}" is not a connection ARN ` +
           '(arn:aws:codeconnections:<region>:<account>:connection/<id>, or the older codestar-connections prefix)',
       );
     }
     // GitLab owners may be groups with subgroups (group/subgroup); the repository is one path segment.
     if (!Token.isUnresolved(owner) && !/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(owner)) {
-      throw new Error(`PipelineSource.connection: owner "${owner}" is not a user, organisation or group name`);
+      throw unscopedValidationError('ConnectionOwnerInvalid', `PipelineSource.connection: owner "${owner}" is not a user, organisation or group name`);
     }
     if (!Token.isUnresolved(repo) && !/^[A-Za-z0-9_.-]+$/.test(repo)) {
-      throw new Error(`PipelineSource.connection: repo "${repo}" is not a repository name (letters, digits, ".", "_" and "-", without the owner)`);
+      throw unscopedValidationError('ConnectionRepoInvalid', `PipelineSource.connection: repo "${repo}" is not a repository name (letters, digits, ".", "_" and "-", without the owner)`);
     }
     return new (class extends PipelineSource {
       public readonly description = `${options.owner}/${options.repo}@${options.branch ?? 'main'}`;

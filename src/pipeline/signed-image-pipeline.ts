@@ -17,6 +17,7 @@ import { PipelineSource } from './pipeline-source';
 import { ImageSigner } from '../image-signer';
 import { ImageVerifier } from '../image-verifier';
 import { imageBuildSpec, scanGateBuildSpec } from '../private/buildspecs';
+import { validationError } from '../private/errors';
 import { acknowledge } from '../private/nag';
 import { pipelineWildcardGrants } from '../private/pipeline-wildcard-grants';
 import { acknowledgeWildcardGrants } from '../private/wildcard-grants';
@@ -212,12 +213,14 @@ export class SignedImagePipeline extends Construct {
     const deploy = props.deploy ?? DeployTarget.none();
     const approvalText = props.approval?.additionalInformation;
     if (approvalText !== undefined && !Token.isUnresolved(approvalText) && approvalText.length > MAX_APPROVAL_TEXT) {
-      throw new Error(
+      throw validationError(
+        'ApprovalTextTooLong',
         `SignedImagePipeline: approval.additionalInformation is ${approvalText.length} characters; CodePipeline shows at most ${MAX_APPROVAL_TEXT}`,
+        this,
       );
     }
     if (props.signingProfiles && props.signingProfiles.length === 0) {
-      throw new Error('SignedImagePipeline: signingProfiles must not be empty (omit it to create one profile)');
+      throw validationError('SigningProfilesEmpty', 'SignedImagePipeline: signingProfiles must not be empty (omit it to create one profile)', this);
     }
 
     this.repository = props.repository ?? this.createRepository(removalPolicy);
@@ -339,9 +342,11 @@ export class SignedImagePipeline extends Construct {
       for (const action of stageActions) {
         const { actionName, runOrder = 1 } = action.actionProperties;
         if (runOrder < context.runOrder) {
-          throw new Error(
+          throw validationError(
+            'DeployActionRunOrder',
             `SignedImagePipeline: deploy target action "${actionName}" in the ${stageName} stage has runOrder ${runOrder}; ` +
             `use ${context.runOrder} or more so it runs after the ${stageName === 'Deploy' ? 'verify gate' : 'signature check'}`,
+            this,
           );
         }
       }
@@ -417,8 +422,8 @@ export class SignedImagePipeline extends Construct {
 
   private createBuildProject(options: ImageBuildOptions, containerName: string): codebuild.PipelineProject {
     const buildArgs = Object.entries(options.buildArgs ?? {}).map(([name, value]) => {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`SignedImagePipeline: build argument name "${name}" is not valid`);
-      if (/['\n]/.test(value)) throw new Error(`SignedImagePipeline: build argument "${name}" may not contain quotes or newlines`);
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw validationError('BuildArgNameInvalid', `SignedImagePipeline: build argument name "${name}" is not valid`, this);
+      if (/['\n]/.test(value)) throw validationError('BuildArgValueInvalid', `SignedImagePipeline: build argument "${name}" may not contain quotes or newlines`, this);
       return `--build-arg ${name}='${value}'`;
     });
     const project = new codebuild.PipelineProject(this, 'Build', {
@@ -448,9 +453,11 @@ export class SignedImagePipeline extends Construct {
     const blocking = order.slice(0, order.indexOf(options.severity) + 1);
     const maxWait = options.maxWait ?? Duration.minutes(10);
     if (!maxWait.isUnresolved() && maxWait.toMinutes({ integral: false }) > MAX_BUILD_MINUTES - 10) {
-      throw new Error(
+      throw validationError(
+        'ScanGateMaxWaitTooLong',
         `SignedImagePipeline: scanGate.maxWait ${maxWait.toHumanString()} is longer than ${MAX_BUILD_MINUTES - 10} minutes: the scan gate's ` +
           `build runs for maxWait plus 10 minutes, and CodeBuild's maximum build timeout is ${MAX_BUILD_MINUTES} minutes`,
+        this,
       );
     }
     const project = new codebuild.PipelineProject(this, 'ScanGate', {

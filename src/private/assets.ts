@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { unscopedValidationError } from './errors';
 
 /**
  * The directory of a bundled `lambda/` entry point (`assets/<name>/`), holding `index.js`.
@@ -11,7 +12,8 @@ export function assetDirectory(name: string): string {
   const directory = path.join(__dirname, '..', '..', 'assets', name);
   const entry = path.join(directory, 'index.js');
   if (!fs.existsSync(entry)) {
-    throw new Error(
+    throw unscopedValidationError(
+      'HandlerBundleMissing',
       `The bundled "${name}" is missing (${entry} does not exist). ` +
         'Run `npx projen bundle` (or `npx projen compile`) to bundle the lambda/ entry points into assets/.',
     );

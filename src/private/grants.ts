@@ -1,6 +1,7 @@
 import { Annotations, Aspects, CfnResource, IAspect, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
+import { assumptionError } from './errors';
 import { acknowledge } from './nag';
 
 /**
@@ -21,7 +22,7 @@ export const UNSCOPED_ACTIONS: Readonly<Record<string, string>> = {
  */
 export function grantUnscoped(grantee: iam.IGrantable, actions: string[]): iam.Grant {
   for (const action of actions) {
-    if (!(action in UNSCOPED_ACTIONS)) throw new Error(`internal: ${action} is not an action without a resource type`);
+    if (!(action in UNSCOPED_ACTIONS)) throw assumptionError('UnscopedActionUnknown', `internal: ${action} is not an action without a resource type`);
   }
   const grant = iam.Grant.addToPrincipal({ grantee, actions, resourceArns: ['*'] });
   for (const policy of principalPolicies(grantee.grantPrincipal)) acknowledgeUnscoped(policy, actions);

@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { assetDirectory } from './assets';
 import { acknowledge } from './nag';
 import { HandlerFunctionOptions } from '../handler-options';
+import { validationError } from './errors';
 
 /**
  * The default runtime: the newest Node.js runtime of aws-cdk-lib 2.276 (also with an older aws-cdk-lib that does not
@@ -41,18 +42,20 @@ export function createHandlerFunction(scope: Construct, config: HandlerFunctionC
   const { options } = config;
   const memorySize = options.memorySize ?? 512;
   if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10240) {
-    throw new Error(`memorySize: ${memorySize} MiB is outside what Lambda accepts (a whole number from 128 to 10240)`);
+    throw validationError('MemorySizeInvalid', `memorySize: ${memorySize} MiB is outside what Lambda accepts (a whole number from 128 to 10240)`, scope);
   }
   const timeout = options.timeout ?? Duration.minutes(2);
   if (!timeout.isUnresolved() && (timeout.toMilliseconds() < 1000 || timeout.toSeconds() > 900)) {
-    throw new Error(`timeout: ${timeout.toHumanString()} is outside what Lambda accepts (1 second to 15 minutes)`);
+    throw validationError('TimeoutInvalid', `timeout: ${timeout.toHumanString()} is outside what Lambda accepts (1 second to 15 minutes)`, scope);
   }
   const runtime = options.runtime ?? DEFAULT_RUNTIME;
   const nodeVersion = /^nodejs(\d+)/.exec(runtime.name)?.[1];
   if (runtime.family !== lambda.RuntimeFamily.NODEJS || (nodeVersion !== undefined && Number(nodeVersion) < MINIMUM_NODE_VERSION)) {
-    throw new Error(
+    throw validationError(
+      'RuntimeUnsupported',
       `runtime: ${runtime.name} is not a Node.js ${MINIMUM_NODE_VERSION} or later runtime (nodejs20.x is deprecated by Lambda); ` +
         `use ${DEFAULT_RUNTIME.name} (the default) or nodejs22.x`,
+      scope,
     );
   }
 

@@ -1,5 +1,7 @@
 import { Token } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
 import { KyvernoManifestOptions } from '../kyverno-manifests';
+import { validationError } from './errors';
 
 /** What `renderKyvernoManifests` needs from a trust policy. */
 export interface KyvernoPolicyInput {
@@ -24,26 +26,26 @@ const SECRET_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/secrets\/([^/]+)$/;
  * the Role and RoleBinding that let Kyverno read the service's TLS secret, the validate ClusterPolicy, and the
  * digest mutation ClusterPolicy (unless turned off).
  */
-export function renderKyvernoManifests(input: KyvernoPolicyInput, options: KyvernoManifestOptions): any[] {
-  const serviceNamespace = checkName('serviceNamespace', options.serviceNamespace ?? 'kyverno-notation-aws', DNS_LABEL);
-  const serviceName = checkName('serviceName', options.serviceName ?? 'svc', DNS_LABEL);
-  const kyvernoNamespace = checkName('kyvernoNamespace', options.kyvernoNamespace ?? 'kyverno', DNS_LABEL);
+export function renderKyvernoManifests(scope: IConstruct, input: KyvernoPolicyInput, options: KyvernoManifestOptions): any[] {
+  const serviceNamespace = checkName(scope, 'serviceNamespace', options.serviceNamespace ?? 'kyverno-notation-aws', DNS_LABEL);
+  const serviceName = checkName(scope, 'serviceName', options.serviceName ?? 'svc', DNS_LABEL);
+  const kyvernoNamespace = checkName(scope, 'kyvernoNamespace', options.kyvernoNamespace ?? 'kyverno', DNS_LABEL);
   const serviceAccounts = (options.kyvernoServiceAccounts ?? ['kyverno-admission-controller', 'kyverno-reports-controller'])
-    .map((account) => checkName('kyvernoServiceAccounts', account, DNS_SUBDOMAIN));
-  if (serviceAccounts.length === 0) throw new Error('kyvernoManifests: kyvernoServiceAccounts must name at least one service account');
-  for (const namespace of options.namespaces ?? []) checkName('namespaces', namespace, DNS_LABEL);
+    .map((account) => checkName(scope, 'kyvernoServiceAccounts', account, DNS_SUBDOMAIN));
+  if (serviceAccounts.length === 0) throw validationError('KyvernoServiceAccountsEmpty', 'kyvernoManifests: kyvernoServiceAccounts must name at least one service account', scope);
+  for (const namespace of options.namespaces ?? []) checkName(scope, 'namespaces', namespace, DNS_LABEL);
   const auditOnly = options.auditOnly ?? false;
   if (auditOnly && options.mutateDigest === true) {
     // Kyverno 1.11 denies a request whenever a mutate rule errors, whatever the failurePolicy
     // (kyverno/kyverno v1.11.0 pkg/webhooks/resource/mutation/mutation.go), so audit mode cannot mutate.
-    throw new Error('kyvernoManifests: mutateDigest cannot be combined with auditOnly (a failed verification would still deny the pod)');
+    throw validationError('KyvernoMutateInAuditMode', 'kyvernoManifests: mutateDigest cannot be combined with auditOnly (a failed verification would still deny the pod)', scope);
   }
 
   // The service names its TLS secret <SERVICE_NAME>.<namespace>.svc.tls-pair (kyverno/pkg tls, as in install.yaml).
   const tlsSecretPath = options.tlsSecretPath ?? `/api/v1/namespaces/${serviceNamespace}/secrets/${serviceName}.${serviceNamespace}.svc.tls-pair`;
-  if (Token.isUnresolved(tlsSecretPath)) throw new Error('kyvernoManifests: tlsSecretPath must be known at synth time (it names the secret Kyverno is given access to)');
+  if (Token.isUnresolved(tlsSecretPath)) throw validationError('KyvernoSecretPathUnresolved', 'kyvernoManifests: tlsSecretPath must be known at synth time (it names the secret Kyverno is given access to)', scope);
   const secret = SECRET_PATH.exec(tlsSecretPath);
-  if (!secret) throw new Error(`kyvernoManifests: tlsSecretPath "${tlsSecretPath}" must be /api/v1/namespaces/<namespace>/secrets/<name>`);
+  if (!secret) throw validationError('KyvernoSecretPathInvalid', `kyvernoManifests: tlsSecretPath "${tlsSecretPath}" must be /api/v1/namespaces/<namespace>/secrets/<name>`, scope);
   const [, secretNamespace, secretName] = secret;
 
   const { policyName } = input;
@@ -117,7 +119,7 @@ export function renderKyvernoManifests(input: KyvernoPolicyInput, options: Kyver
   ];
   const match = { any: [{ resources }] };
   const baseName = options.clusterPolicyName !== undefined
-    ? checkName('clusterPolicyName', options.clusterPolicyName, DNS_SUBDOMAIN)
+    ? checkName(scope, 'clusterPolicyName', options.clusterPolicyName, DNS_SUBDOMAIN)
     : `${policyName}-check-images`.slice(0, 63).replace(/-+$/, '');
   const validatePolicy = {
     apiVersion: 'kyverno.io/v1',
@@ -174,9 +176,9 @@ export function renderKyvernoManifests(input: KyvernoPolicyInput, options: Kyver
   return manifests;
 }
 
-function checkName(option: string, value: string, rule: { pattern: RegExp; maxLength: number }): string {
+function checkName(scope: IConstruct, option: string, value: string, rule: { pattern: RegExp; maxLength: number }): string {
   if (!Token.isUnresolved(value) && (!rule.pattern.test(value) || value.length > rule.maxLength)) {
-    throw new Error(`kyvernoManifests: ${option} "${value}" is not a valid Kubernetes name (lower-case letters, digits and "-")`);
+    throw validationError('KubernetesNameInvalid', `kyvernoManifests: ${option} "${value}" is not a valid Kubernetes name (lower-case letters, digits and "-")`, scope);
   }
   return value;
 }

@@ -1,5 +1,6 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { validationError } from './errors';
 
 /**
  * A justified acknowledgement of a cdk-nag finding on one resource.
@@ -40,7 +41,7 @@ export function acknowledge(construct: IConstruct, acknowledgements: NagAcknowle
   const resource = cfnResourceOf(construct);
   for (const acknowledgement of acknowledgements) {
     if (acknowledgement.reason.trim().length < 10) {
-      throw new Error(`cdk-nag acknowledgement of ${acknowledgement.id} on ${resource.node.path} needs a reason of at least 10 characters`);
+      throw validationError('NagReasonTooShort', `cdk-nag acknowledgement of ${acknowledgement.id} on ${resource.node.path} needs a reason of at least 10 characters`, construct);
     }
   }
 
@@ -75,5 +76,5 @@ function cfnResourceOf(construct: IConstruct): CfnResource {
   if (CfnResource.isCfnResource(construct)) return construct;
   const child = construct.node.defaultChild;
   if (child && CfnResource.isCfnResource(child)) return child;
-  throw new Error(`cdk-nag acknowledgements need a CloudFormation resource: ${construct.node.path} is not one and has no default child resource`);
+  throw validationError('NagResourceMissing', `cdk-nag acknowledgements need a CloudFormation resource: ${construct.node.path} is not one and has no default child resource`, construct);
 }
