@@ -55,7 +55,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     ...bundledDeps,
     'esbuild@^0.28',
     'aws-sdk-client-mock@^4',
-    'cdk-nag@^2',
+    // cdk-nag v3 (a policy validation plugin, what `npm i cdk-nag` installs) and v2 (an aspect) both read the
+    // library's acknowledgements (src/private/nag.ts); the tests run under each (test/util/nag.ts).
+    'cdk-nag@^3',
+    'cdk-nag-v2@npm:cdk-nag@^2',
     'tsx@^4',
     'bcryptjs@^3',
     'aws-cdk@^2',

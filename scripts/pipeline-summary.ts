@@ -1,12 +1,12 @@
 /**
- * Synthesizes the example app (examples/) with cdk-nag's AwsSolutions checks and summarizes what a security
+ * Synthesizes the example app (examples/) with cdk-nag v3's AwsSolutions checks and summarizes what a security
  * review looks at: the pipeline's stages and actions, every IAM statement, and the cdk-nag result.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Aspects } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { SignedServiceStack } from '../examples/signed-service-stack';
 import { flattenReference } from '../src/private/wildcard-grants';
@@ -28,11 +28,12 @@ export function summarizeExamplePipeline(print: (line: string) => void = console
   const started = Date.now();
   const app = new App();
   const stack = new SignedServiceStack(app, 'SignedServiceExample', { env: { account: '111122223333', region: 'us-east-1' } });
-  Aspects.of(stack).add(new AwsSolutionsChecks());
   const template = Template.fromStack(stack).toJSON();
-  const annotations = Annotations.fromStack(stack);
-  const errors = annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-'));
-  const warnings = annotations.findWarning('*', Match.stringLikeRegexp('AwsSolutions-'));
+  // cdk-nag v3 on the synthesized tree: what its policy validation plugin reports after `cdk synth`.
+  const findings = new AwsSolutionsChecks().validateScope(app).violations.flatMap((violation) =>
+    violation.violatingResources.map((resource) => ({ id: `${resource.constructPath}`, rule: violation.ruleName, text: violation.description, severity: violation.severity })));
+  const errors = findings.filter((finding) => finding.severity === 'error');
+  const warnings = findings.filter((finding) => finding.severity !== 'error');
   const resources = template.Resources as Record<string, any>;
   print(`  synthesized examples/ (stack SignedServiceExample, ${Object.keys(resources).length} resources) in ${Date.now() - started} ms`);
 
@@ -58,10 +59,10 @@ export function summarizeExamplePipeline(print: (line: string) => void = console
   }
 
   const acknowledged = Object.values(resources).flatMap((resource) => resource.Metadata?.cdk_nag?.rules_to_suppress ?? []);
-  const findings = acknowledged.reduce((count: number, rule: any) => count + Math.max(1, rule.applies_to?.length ?? 0), 0);
+  const acknowledgedFindings = acknowledged.reduce((count: number, rule: any) => count + Math.max(1, rule.applies_to?.length ?? 0), 0);
   print(`\n  ${statements} IAM statements in ${Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Policy').length} policies`);
   print(`  cdk-nag AwsSolutions: ${errors.length} errors, ${warnings.length} warnings unacknowledged; ` +
-    `${findings} findings acknowledged with reasons (${acknowledged.length} acknowledgements)`);
-  for (const finding of [...errors, ...warnings]) print(`    ${finding.id}: ${String(finding.entry.data).split('\n')[0]}`);
+    `${acknowledgedFindings} findings acknowledged with reasons (${acknowledged.length} acknowledgements)`);
+  for (const finding of [...errors, ...warnings]) print(`    ${finding.id}: ${finding.rule}: ${finding.text.split('\n')[0]}`);
   return { stages, nagErrors: errors.length, nagWarnings: warnings.length };
 }

@@ -86,8 +86,10 @@ export function createHandlerFunction(scope: Construct, config: HandlerFunctionC
     functionName: options.functionName,
   });
 
+  // Acknowledged for the default runtime whether it is implied or passed explicitly (`runtime: NODEJS_24_X`): the
+  // choice is the same. Another runtime older than the newest is the user's choice, and cdk-nag reports it.
   const latest = latestRuntime(runtime.family);
-  if (options.runtime === undefined && latest !== undefined && latest.name !== runtime.name) {
+  if (runtime.name === DEFAULT_RUNTIME.name && latest !== undefined && latest.name !== runtime.name) {
     acknowledge(fn, [
       {
         id: 'AwsSolutions-L1',

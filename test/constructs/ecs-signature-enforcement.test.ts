@@ -1,11 +1,10 @@
-import { App, Aspects, Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { expectLeastPrivilege, newStack, resourcesOf, roleStatements, Statement } from './support';
 import { EnforcedServiceStack } from '../../examples/enforced-service-stack';
 import {
@@ -17,6 +16,7 @@ import {
   TrustPolicy,
   VerificationFailurePolicy,
 } from '../../src';
+import { nagFindings, NAG_VERSIONS } from '../util/nag';
 
 interface Fixture {
   readonly stack: Stack;
@@ -191,15 +191,9 @@ describe('EcsSignatureEnforcement', () => {
     expect(() => new EcsSignatureEnforcement(newStack(), 'Enforce', {})).toThrow(/trustPolicy: give the trust policy/);
   });
 
-  test('cdk-nag AwsSolutions: no unacknowledged finding on the enforcement, and the wildcards are acknowledged with their reasons', () => {
-    const { stack } = fixture();
-    Aspects.of(stack).add(new AwsSolutionsChecks({ verbose: true }));
-    const annotations = Annotations.fromStack(stack);
-    const mine = (messages: ReturnType<typeof annotations.findError>) =>
-      messages.filter((message) => message.id.startsWith('/TestStack/Enforce/')).map((message) => `${message.id}: ${String(message.entry.data)}`);
-
-    expect(mine(annotations.findError('*', Match.anyValue()))).toEqual([]);
-    expect(mine(annotations.findWarning('*', Match.anyValue()))).toEqual([]);
+  test.each(NAG_VERSIONS)('cdk-nag %s AwsSolutions: no unacknowledged finding on the enforcement, and the wildcards are acknowledged with their reasons', (version) => {
+    const { stack, enforcement } = fixture();
+    expect(nagFindings(version, enforcement)).toEqual([]);
     const policy = Template.fromStack(stack).findResources('AWS::IAM::Policy');
     const suppressions = Object.entries(policy).filter(([id]) => id.startsWith('EnforceServiceRoleDefaultPolicy'))
       .flatMap(([, resource]) => (resource as any).Metadata.cdk_nag.rules_to_suppress as Array<{ reason: string; applies_to: string[] }>);
@@ -213,13 +207,12 @@ describe('EcsSignatureEnforcement', () => {
     expect(enforcement.role).toBeInstanceOf(iam.Role);
   });
 
-  test('the example stack (examples/enforced-service-stack.ts) synthesizes with a hooked service and no cdk-nag finding at all', () => {
+  test.each(NAG_VERSIONS)('the example stack (examples/enforced-service-stack.ts) synthesizes with a hooked service and no finding at all (cdk-nag %s)', (version) => {
     const stack = new EnforcedServiceStack(new App({ context: { '@aws-cdk/aws-iam:minimizePolicies': true } }), 'EnforcedServiceExample', {
       env: { account: '111122223333', region: 'us-east-1' },
     });
-    Aspects.of(stack).add(new AwsSolutionsChecks({ verbose: true }));
+    expect(nagFindings(version, stack)).toEqual([]);
     const annotations = Annotations.fromStack(stack);
-
     expect(annotations.findError('*', Match.anyValue()).map((m) => `${m.id}: ${String(m.entry.data)}`)).toEqual([]);
     expect(annotations.findWarning('*', Match.anyValue()).map((m) => `${m.id}: ${String(m.entry.data)}`)).toEqual([]);
     const service = Object.values(Template.fromStack(stack).findResources('AWS::ECS::Service'))[0] as any;

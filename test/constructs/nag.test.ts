@@ -1,16 +1,19 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Aspects, CfnResource, Stack } from 'aws-cdk-lib';
+import { App, Aspects, CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as codepipeline_actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks as AwsSolutionsChecksV3 } from 'cdk-nag';
+import { AwsSolutionsChecks } from 'cdk-nag-v2';
 import { IConstruct } from 'constructs';
 import { expectLeastPrivilege, newStack, policyStatements, resourcesOf, UNSCOPED_ACTIONS } from './support';
 import { ImageSigner, ImageVerifier, NotationSigningProfile, SignerRevocationStatus, TrustPolicy, VerificationLevel } from '../../src';
+import { nagFindings, NAG_VERSIONS, NagVersion, synthWithNagV3 } from '../util/nag';
 
 const FOREIGN_PROFILE_ARN = 'arn:aws:signer:us-east-1:444455556666:/signing-profiles/central_signer';
 const BUILD_PROJECT_ARN = 'arn:aws:codebuild:us-east-1:111122223333:project/image-build';
@@ -25,8 +28,11 @@ interface Everything {
   readonly auditor: iam.Role;
 }
 
-/** One stack holding every construct of the library, used the way the README shows, with cdk-nag AwsSolutions on it. */
-function everyConstruct(stack: Stack = newStack()): Everything {
+/**
+ * One stack holding every construct of the library, used the way the README shows, with cdk-nag v2's AwsSolutions
+ * aspect on it (and its CSV report) unless `nag` is false.
+ */
+function everyConstruct(stack: Stack = newStack(), nag = true): Everything {
   const profile = new NotationSigningProfile(stack, 'Profile', { signingProfileName: 'team_signer' });
   const foreign = NotationSigningProfile.fromSigningProfileAttributes(stack, 'Foreign', { signingProfileArn: FOREIGN_PROFILE_ARN });
   const repository = new ecr.Repository(stack, 'Repository', { imageScanOnPush: true });
@@ -47,7 +53,7 @@ function everyConstruct(stack: Stack = newStack()): Everything {
   const auditor = new iam.Role(stack, 'Auditor', { assumedBy: new iam.AccountRootPrincipal() });
   SignerRevocationStatus.grantRead(auditor);
   verifier.grantInvoke(auditor);
-  Aspects.of(stack).add(new AwsSolutionsChecks({ verbose: true, reports: true }));
+  if (nag) Aspects.of(stack).add(new AwsSolutionsChecks({ verbose: true, reports: true }));
   return { stack, profile, repository, signer, verifier, auditor };
 }
 
@@ -104,7 +110,7 @@ function reasonOf(suppression: V2Suppression): string {
   return suppression.is_reason_encoded ? Buffer.from(suppression.reason, 'base64').toString('utf8') : suppression.reason;
 }
 
-describe('cdk-nag AwsSolutions on a stack holding every construct', () => {
+describe('cdk-nag v2 AwsSolutions on a stack holding every construct (its report of every rule on every resource)', () => {
   let everything: Everything;
   let stack: Stack;
   let template: Template;
@@ -201,6 +207,79 @@ describe('cdk-nag AwsSolutions on a stack holding every construct', () => {
     const verifierActions = statements.filter((s) => s.policy.startsWith('VerifierServiceRole')).flatMap((s) => s.actions);
     expect(verifierActions.filter((a) => a.startsWith('ecr:')).sort()).toEqual(['ecr:BatchGetImage', 'ecr:GetAuthorizationToken', 'ecr:GetDownloadUrlForLayer']);
     expect(verifierActions.filter((a) => a.startsWith('signer:'))).toEqual(['signer:GetRevocationStatus']);
+  });
+});
+
+describe.each(NAG_VERSIONS)('cdk-nag %s AwsSolutions', (version: NagVersion) => {
+  test('a stack holding every construct: no unacknowledged finding', () => {
+    const { stack } = everyConstruct(newStack(), false);
+    expect(nagFindings(version, stack)).toEqual([]);
+  });
+
+  test('a managed policy added to a function role is an error naming the policy', () => {
+    const { stack, verifier } = everyConstruct(newStack(), false);
+    verifier.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole'));
+    expect(nagFindings(version, stack).map((f) => [f.path, f.ruleId, f.level])).toEqual([
+      ['TestStack/Verifier/ServiceRole/Resource', 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', 'error'],
+    ]);
+  });
+
+  test('another action on "*" added to an acknowledged policy is reported: only Resource::* for its own actions is acknowledged', () => {
+    const { stack, signer } = everyConstruct(newStack(), false);
+    signer.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] }));
+    expect(nagFindings(version, stack).map((f) => [f.path, f.ruleId])).toEqual([['TestStack/Signer/ServiceRole/DefaultPolicy/Resource', 'AwsSolutions-IAM5[Action::s3:*]']]);
+  });
+});
+
+describe.each(NAG_VERSIONS)('cdk-nag %s AwsSolutions-L1 (latest runtime), with an aws-cdk-lib that knows a Node.js runtime newer than the default', (version) => {
+  // A later aws-cdk-lib adds the runtime to lambda.Runtime.ALL, which cdk-nag's rule compares with (both versions:
+  // src/rules/lambda/LambdaLatestVersion.ts); the Runtime constructor adds it the same way.
+  let newer: lambda.Runtime;
+  beforeAll(() => {
+    newer = new lambda.Runtime('nodejs98.x', lambda.RuntimeFamily.NODEJS, { supportsInlineCode: true });
+  });
+  afterAll(() => {
+    lambda.Runtime.ALL.splice(lambda.Runtime.ALL.indexOf(newer), 1);
+  });
+
+  const verifierOn = (runtime: lambda.Runtime | undefined) => {
+    const stack = newStack();
+    const repository = new ecr.Repository(stack, 'Repository');
+    const trustPolicy = new TrustPolicy(stack, 'TrustPolicy', { signingProfiles: [new NotationSigningProfile(stack, 'Profile')], repositories: [repository] });
+    return { stack, verifier: new ImageVerifier(stack, 'Verifier', { trustPolicy, runtime }) };
+  };
+  const l1 = (stack: Stack) => nagFindings(version, stack).filter((f) => f.ruleId === 'AwsSolutions-L1').map((f) => f.path);
+
+  test('the default runtime, implied or passed explicitly, is acknowledged with its reason', () => {
+    for (const runtime of [undefined, lambda.Runtime.NODEJS_24_X]) {
+      const { stack, verifier } = verifierOn(runtime);
+      expect(l1(stack)).toEqual([]);
+      const fn = verifier.function.node.defaultChild as CfnResource;
+      expect(v2Suppressions(fn).map((s) => s.id)).toEqual(['AwsSolutions-L1']);
+      expect(Object.keys(v3Acknowledgements(fn))).toEqual(['AwsSolutions-L1']);
+      expect(reasonOf(v2Suppressions(fn)[0])).toMatch(/^The default runtime nodejs24\.x is the runtime the bundled handlers are built and tested for/);
+    }
+  });
+
+  test('another runtime is the user\'s choice and is reported', () => {
+    const { stack } = verifierOn(lambda.Runtime.NODEJS_22_X);
+    expect(l1(stack)).toEqual(['TestStack/Verifier/Function/Resource']);
+  });
+});
+
+describe('cdk-nag v3 registered as a policy validation plugin (Validations.of(app).addPlugins)', () => {
+  test('a stack holding every construct synthesizes', () => {
+    const { stack } = everyConstruct(newStack(), false);
+    expect(() => synthWithNagV3(stack.node.root as App)).not.toThrow();
+  });
+
+  test('with writeSuppressionsToCloudFormation, the template carries every acknowledgement with its reason', () => {
+    const { stack } = everyConstruct(newStack(), false);
+    const app = stack.node.root as App;
+    Validations.of(app).addPlugins(new AwsSolutionsChecksV3(app, { writeSuppressionsToCloudFormation: true }));
+    const resources = Template.fromStack(stack).toJSON().Resources as Record<string, any>;
+    const written = Object.values(resources).flatMap((resource) => resource.Metadata?.cdk_nag?.rules_to_suppress ?? []).map((rule: any) => rule.id);
+    expect(written.sort()).toEqual(['AwsSolutions-IAM5[Resource::*]', 'AwsSolutions-IAM5[Resource::*]', 'AwsSolutions-IAM5[Resource::*]']);
   });
 });
 

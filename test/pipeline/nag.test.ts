@@ -5,6 +5,7 @@ import { eksCluster, ENV, fullPipeline, nagFindings, newStack } from './support'
 import { SignedServiceStack } from '../../examples/signed-service-stack';
 import { DeployTarget } from '../../src';
 import { nagSuppressions, policyStatements } from '../constructs/support';
+import { NAG_VERSIONS, synthWithNagV3 } from '../util/nag';
 
 /** Every cdk-nag v2 acknowledgement in a template, with its resource. */
 function acknowledgements(template: Template): { resource: string; id: string; reason: string; appliesTo?: string[] }[] {
@@ -12,11 +13,11 @@ function acknowledgements(template: Template): { resource: string; id: string; r
     nagSuppressions(body).map((rule) => ({ resource, id: rule.id, reason: rule.reason, appliesTo: rule.applies_to })));
 }
 
-describe('cdk-nag AwsSolutions', () => {
+describe.each(NAG_VERSIONS)('cdk-nag %s AwsSolutions', (version) => {
   test('a pipeline with every option (several profiles, approval, scan gate, ECS, notifications): no unacknowledged finding', () => {
     const stack = newStack();
     fullPipeline(stack);
-    const { errors, warnings } = nagFindings(stack);
+    const { errors, warnings } = nagFindings(stack, version);
     expect(errors).toEqual([]);
     expect(warnings).toEqual([]);
 
@@ -31,14 +32,14 @@ describe('cdk-nag AwsSolutions', () => {
   test('an EKS pipeline: no unacknowledged finding', () => {
     const stack = newStack();
     fullPipeline(stack, { deploy: DeployTarget.eks({ cluster: eksCluster(stack), deployment: 'web', container: 'app' }) });
-    const { errors, warnings } = nagFindings(stack);
+    const { errors, warnings } = nagFindings(stack, version);
     expect(errors).toEqual([]);
     expect(warnings).toEqual([]);
   });
 
   test('the example app: no unacknowledged finding', () => {
     const stack = new SignedServiceStack(new App(), 'SignedServiceExample', { env: ENV });
-    const { errors, warnings } = nagFindings(stack);
+    const { errors, warnings } = nagFindings(stack, version);
     expect(errors).toEqual([]);
     expect(warnings).toEqual([]);
   });
@@ -47,8 +48,25 @@ describe('cdk-nag AwsSolutions', () => {
     const stack = newStack();
     const pipeline = fullPipeline(stack);
     pipeline.buildProject.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::other-bucket/*'] }));
-    const { errors } = nagFindings(stack);
+    const { errors } = nagFindings(stack, version);
     expect(errors.map((e) => e.message)).toEqual([expect.stringContaining('AwsSolutions-IAM5[Resource::arn:aws:s3:::other-bucket/*]')]);
+  });
+});
+
+describe('cdk-nag v3 registered as a policy validation plugin (Validations.of(app).addPlugins)', () => {
+  test('a pipeline with every option synthesizes', () => {
+    const stack = newStack();
+    fullPipeline(stack);
+    expect(() => synthWithNagV3(stack.node.root as App)).not.toThrow();
+  });
+
+  test('a wildcard grant added by the user fails the synthesis', () => {
+    const stack = newStack();
+    fullPipeline(stack).buildProject.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::other-bucket/*'] }));
+    // aws-cdk-lib's validation report names the resource and the finding to acknowledge.
+    expect(() => synthWithNagV3(stack.node.root as App)).toThrow(
+      /PipelineStack\/Pipeline\/Build\/Role\/DefaultPolicy\/Resource[\s\S]*AwsSolutions-IAM5\[Resource::arn:aws:s3:::other-bucket\/\*\]/,
+    );
   });
 });
 

@@ -1,15 +1,13 @@
-import { App, Aspects, Stack } from 'aws-cdk-lib';
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { App, Stack } from 'aws-cdk-lib';
 import * as codecommit from 'aws-cdk-lib/aws-codecommit';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { SynthesisMessage } from 'aws-cdk-lib/cx-api';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { DeployTarget, NotationSigningProfile, PipelineSource, ScanSeverity, SignedImagePipeline, SignedImagePipelineProps } from '../../src';
+import { NagFinding, nagFindings as runNag, NagVersion } from '../util/nag';
 
 export const ENV = { account: '111122223333', region: 'us-east-1' };
 
@@ -50,19 +48,8 @@ export function fullPipeline(stack: Stack, overrides: Partial<SignedImagePipelin
   });
 }
 
-export interface NagFinding {
-  readonly path: string;
-  readonly message: string;
-}
-
-/** Runs cdk-nag AwsSolutions on the stack's app and returns every unacknowledged error and warning. */
-export function nagFindings(stack: Stack, scope: IConstruct = stack): { errors: NagFinding[]; warnings: NagFinding[] } {
-  Aspects.of(scope).add(new AwsSolutionsChecks({ verbose: true }));
-  const annotations = Annotations.fromStack(stack);
-  const pick = (messages: SynthesisMessage[]) =>
-    messages.map((m) => ({ path: m.id, message: String(m.entry.data) }));
-  return {
-    errors: pick(annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-'))),
-    warnings: pick(annotations.findWarning('*', Match.stringLikeRegexp('AwsSolutions-'))),
-  };
+/** Runs cdk-nag AwsSolutions (v2 or v3) on the stack's app and returns every unacknowledged error and warning below `scope`. */
+export function nagFindings(scope: IConstruct, version: NagVersion = 'v3'): { errors: NagFinding[]; warnings: NagFinding[] } {
+  const findings = runNag(version, scope);
+  return { errors: findings.filter((f) => f.level === 'error'), warnings: findings.filter((f) => f.level === 'warning') };
 }
