@@ -61,7 +61,7 @@ export interface HandlerFunctionOptions {
   readonly description?: string;
 }
 
-/** Options of a CodePipeline action that invokes a signer or verifier function. */
+/** Options of a CodePipeline action that invokes a signer or verifier function (see `SignerPipelineActionOptions`, `VerifierPipelineActionOptions`). */
 export interface ImagePipelineActionOptions {
   /** The action name in its stage. */
   readonly actionName: string;
@@ -79,15 +79,6 @@ export interface ImagePipelineActionOptions {
    * @default - none
    */
   readonly userMetadata?: { [key: string]: string };
-
-  /**
-   * Further parameters passed to the handler in `UserParameters` next to `imageUri` and `userMetadata`. The sign
-   * handler accepts `force`, `signingProfileArn` (one of the signer's profiles), `buildId` (needs a provenance
-   * project), `pipelineExecutionId` and `sourceRevision`; the verify handler accepts none. Other keys fail at synth.
-   *
-   * @default - none
-   */
-  readonly additionalParameters?: { [key: string]: any };
 
   /**
    * The namespace of the action's output variables (e.g. `#{Sign.SIGNATURE_DIGEST}`).

@@ -13,7 +13,7 @@ import { validationError } from './private/errors';
 import { grantUnscoped } from './private/grants';
 import { createHandlerFunction } from './private/handler-function';
 import { userParameters } from './private/pipeline-action';
-import { SIGN_PARAMETERS } from './shared/handler-parameters';
+import { SignParameters } from './shared/handler-parameters';
 import { INotationSigningProfile } from './signing-profile';
 
 /** How signatures are stored in the registry (Notary Project signature manifest formats). */
@@ -74,6 +74,54 @@ export interface ImageSignerProps extends HandlerFunctionOptions {
    * @default true
    */
   readonly signIndexChildren?: boolean;
+}
+
+/** Options of `ImageSigner.pipelineAction`. */
+export interface SignerPipelineActionOptions extends ImagePipelineActionOptions {
+  /**
+   * Sign with this profile only; it must be one of the signer's `signingProfiles`. `SignedImagePipeline` gives each
+   * Sign action one profile, so that the profiles sign in turn.
+   *
+   * @default - every signing profile of the signer, in order
+   */
+  readonly signingProfile?: INotationSigningProfile;
+
+  /**
+   * Sign again even when a valid signature by the same profile over the same annotations exists.
+   *
+   * @default false
+   */
+  readonly force?: boolean;
+
+  /**
+   * For an image index (a multi-arch image): whether the index is signed together with every manifest it lists.
+   *
+   * @default - the signer's `signIndexChildren`
+   */
+  readonly recursive?: boolean;
+
+  /**
+   * The CodeBuild build that produced the image, by build id or ARN (e.g. `#{Build.CODEBUILD_BUILD_ARN}`). The
+   * function reads it (`codebuild:BatchGetBuilds`, so the build's project must be a `provenanceProject` of the
+   * signer) and signs its ARN and source versions into the payload's annotations.
+   *
+   * @default - no build provenance
+   */
+  readonly buildId?: string;
+
+  /**
+   * The pipeline execution, signed into the payload's annotations (e.g. `#{codepipeline.PipelineExecutionId}`).
+   *
+   * @default - none
+   */
+  readonly pipelineExecutionId?: string;
+
+  /**
+   * The source revision the image was built from, signed into the payload's annotations (e.g. `#{Source.CommitId}`).
+   *
+   * @default - none
+   */
+  readonly sourceRevision?: string;
 }
 
 /** Options of `ImageSigner.signOnPush`. */
@@ -172,32 +220,40 @@ export class ImageSigner extends Construct implements iam.IGrantable {
 
   /**
    * A CodePipeline action that signs an image: a `LambdaInvokeAction` with `UserParameters`
-   * `{"imageUri": ..., "userMetadata": ...}`. Its output variables (e.g. `#{Sign.SIGNATURE_DIGEST}`) are in the
+   * `{"imageUri": ..., "userMetadata": ...}` and the sign options that are set. Its output variables (e.g. `#{Sign.SIGNATURE_DIGEST}`) are in the
    * namespace `Sign` unless another is given.
    */
-  public pipelineAction(options: ImagePipelineActionOptions): codepipeline_actions.LambdaInvokeAction {
-    const parameters = userParameters(this, options, SIGN_PARAMETERS);
-    const profileArn = parameters.signingProfileArn;
-    if (profileArn !== undefined && !this.signingProfiles.some((profile) => profile.signingProfileArn === profileArn)) {
+  public pipelineAction(options: SignerPipelineActionOptions): codepipeline_actions.LambdaInvokeAction {
+    const profile = options.signingProfile;
+    if (profile !== undefined && !this.signingProfiles.some((known) => known === profile || known.signingProfileArn === profile.signingProfileArn)) {
       throw validationError(
         'SigningProfileUnknown',
-        `additionalParameters.signingProfileArn: ${profileArn} is not one of this signer's signing profiles ` +
-          `(${this.signingProfiles.map((profile) => profile.node.path).join(', ')})`,
+        `signingProfile: ${profile.node.path} is not one of this signer's signing profiles ` +
+          `(${this.signingProfiles.map((known) => known.node.path).join(', ')})`,
         this,
       );
     }
-    if (parameters.buildId !== undefined && this.provenanceProjects.length === 0) {
+    if (options.buildId !== undefined && this.provenanceProjects.length === 0) {
       throw validationError(
         'ProvenanceProjectMissing',
-        'additionalParameters.buildId: the signer may not describe builds; give it the build project as provenanceProject ' +
+        'buildId: the signer may not describe builds; give it the build project as provenanceProject ' +
           '(or call addProvenanceProject) so it can read the provenance',
         this,
       );
     }
+    // In the order SignedImagePipeline's templates have always had them.
+    const parameters: SignParameters = {
+      buildId: options.buildId,
+      sourceRevision: options.sourceRevision,
+      pipelineExecutionId: options.pipelineExecutionId,
+      signingProfileArn: profile?.signingProfileArn,
+      force: options.force,
+      recursive: options.recursive,
+    };
     return new codepipeline_actions.LambdaInvokeAction({
       actionName: options.actionName,
       lambda: this.function,
-      userParameters: parameters,
+      userParameters: userParameters(this, options, parameters),
       variablesNamespace: options.variablesNamespace ?? 'Sign',
       runOrder: options.runOrder,
     });

@@ -13,7 +13,6 @@ import { createHandlerFunction } from './private/handler-function';
 import { userParameters } from './private/pipeline-action';
 import { withPlaceholders } from './private/placeholders';
 import { AWS_SIGNER_TRUST_STORES } from './shared/aws-signer';
-import { VERIFY_PARAMETERS } from './shared/handler-parameters';
 import { TrustPolicy } from './trust-policy';
 
 /**
@@ -178,7 +177,7 @@ export class ImageVerifier extends Construct implements iam.IGrantable {
     return new codepipeline_actions.LambdaInvokeAction({
       actionName: options.actionName,
       lambda: this.function,
-      userParameters: { ...userParameters(this, options, VERIFY_PARAMETERS), ...(handOff ? { containerName: handOff.containerName } : {}) },
+      userParameters: { ...userParameters(this, options), ...(handOff ? { containerName: handOff.containerName } : {}) },
       inputs: handOff ? [handOff.input] : undefined,
       outputs: handOff ? [handOff.output] : undefined,
       variablesNamespace: options.variablesNamespace ?? 'Verify',

@@ -297,7 +297,8 @@ export class SignedImagePipeline extends Construct {
         imageUri: PIPELINE_IMAGE_URI,
         variablesNamespace: this.signingProfiles.length === 1 ? 'Sign' : `Sign${index + 1}`,
         runOrder: index + 1,
-        additionalParameters: { ...provenance, signingProfileArn: profile.signingProfileArn },
+        ...provenance,
+        signingProfile: profile,
       }),
     );
     if (props.approval) {
@@ -314,7 +315,8 @@ export class SignedImagePipeline extends Construct {
           imageUri: PIPELINE_IMAGE_URI,
           variablesNamespace: 'SignRelease',
           runOrder: releaseOrder,
-          additionalParameters: { ...provenance, signingProfileArn: props.approval.releaseSigningProfile.signingProfileArn },
+          ...provenance,
+          signingProfile: props.approval.releaseSigningProfile,
         }),
       );
     }

@@ -1,17 +1,37 @@
 /**
  * The parameters the sign and verify handlers accept (a CodePipeline job's `UserParameters`, or a direct
- * invocation's event). The handlers refuse any other field; the constructs check pipeline actions against the
- * same lists at synth time.
+ * invocation's event). The handlers refuse any other field; the constructs build a pipeline action's parameters
+ * from typed options of the same shape.
  */
 
 /** What every image handler takes: the image, pinned by digest, and the user metadata to sign or require. */
 export const IMAGE_PARAMETERS: readonly string[] = ['imageUri', 'userMetadata'];
 
-/** The sign handler's parameters besides `IMAGE_PARAMETERS`. */
-export const SIGN_PARAMETERS: readonly string[] = ['force', 'recursive', 'signingProfileArn', 'buildId', 'pipelineExecutionId', 'sourceRevision'];
+/** The sign handler's parameters besides `IMAGE_PARAMETERS`, as a sign action sends them. */
+export interface SignParameters {
+  readonly force?: boolean;
+  readonly recursive?: boolean;
+  readonly signingProfileArn?: string;
+  readonly buildId?: string;
+  readonly pipelineExecutionId?: string;
+  readonly sourceRevision?: string;
+}
+
+/** Every key of `SignParameters`, once: adding a parameter to the interface without listing it here does not compile. */
+const SIGN_PARAMETER_KEYS: { readonly [key in keyof Required<SignParameters>]: true } = {
+  force: true,
+  recursive: true,
+  signingProfileArn: true,
+  buildId: true,
+  pipelineExecutionId: true,
+  sourceRevision: true,
+};
+
+/** The names of the sign handler's parameters besides `IMAGE_PARAMETERS`. */
+export const SIGN_PARAMETERS: readonly string[] = Object.keys(SIGN_PARAMETER_KEYS);
 
 /**
- * The verify handler's parameters besides `IMAGE_PARAMETERS` that an action's `additionalParameters` may carry (the
- * `containerName` of an image hand-off is set by `ImageVerifier` itself).
+ * The verify handler's parameters besides `IMAGE_PARAMETERS` and the `containerName` of an image hand-off (which
+ * `ImageVerifier` sets from its `imageDefinitions` option).
  */
 export const VERIFY_PARAMETERS: readonly string[] = [];

@@ -8,7 +8,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { expectInvokeOfFunctionAndLatestOnly, expectLeastPrivilege, expectLeastPrivilegeStatements, nagSuppressions, newStack, policyStatements, resourcesOf, roleStatements, Statement } from './support';
-import { ImageSigner, ImageSignerProps, INotationSigningProfile, NotationSigningProfile, SignatureManifestFormat } from '../../src';
+import { ImageSigner, ImageSignerProps, INotationSigningProfile, NotationSigningProfile, SignatureManifestFormat, SignerPipelineActionOptions } from '../../src';
 
 const FOREIGN_PROFILE_ARN = 'arn:aws:signer:us-east-1:444455556666:/signing-profiles/central_signer';
 const IMAGE_URI = '#{Build.IMAGE_URI}@#{Build.IMAGE_DIGEST}';
@@ -310,14 +310,14 @@ describe('ImageSigner.pipelineAction', () => {
     const stack = newStack();
     const project = new codebuild.PipelineProject(stack, 'Build');
     const { signer, profile } = fixture({ provenanceProject: project }, stack);
-    const additionalParameters = {
+    const provenance = {
       buildId: '#{Build.CODEBUILD_BUILD_ARN}',
       sourceRevision: '#{Build.SOURCE_REVISION}',
       pipelineExecutionId: '#{codepipeline.PipelineExecutionId}',
-      signingProfileArn: profile.signingProfileArn,
-      force: true,
     };
-    const action = signer.pipelineAction({ actionName: 'SignRelease', imageUri: IMAGE_URI, variablesNamespace: 'Release', runOrder: 3, additionalParameters });
+    const action = signer.pipelineAction({
+      actionName: 'SignRelease', imageUri: IMAGE_URI, variablesNamespace: 'Release', runOrder: 3, ...provenance, signingProfile: profile, force: true,
+    });
     addToPipeline(stack, action);
     const rendered = pipelineAction(Template.fromStack(stack), 'Sign');
     expect(rendered).toMatchObject({ Name: 'SignRelease', Namespace: 'Release', RunOrder: 3 });
@@ -325,7 +325,7 @@ describe('ImageSigner.pipelineAction', () => {
     const joined = rendered.Configuration.UserParameters['Fn::Join'];
     expect(joined[1]).toContainEqual(stack.resolve(profile.signingProfileArn));
     const text = joined[1].map((part: unknown) => (typeof part === 'string' ? part : 'ARN')).join('');
-    expect(JSON.parse(text)).toEqual({ ...additionalParameters, signingProfileArn: 'ARN', imageUri: IMAGE_URI });
+    expect(JSON.parse(text)).toEqual({ ...provenance, signingProfileArn: 'ARN', force: true, imageUri: IMAGE_URI });
   });
 
   test('in a pipeline the function role gains only the CodePipeline job results, still acknowledged and least-privilege', () => {
@@ -344,15 +344,16 @@ describe('ImageSigner.pipelineAction', () => {
     expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('unacknowledgedWildcard|on "\\*"'))).toEqual([]);
   });
 
-  test.each<[string, Record<string, unknown>, RegExp]>([
-    ['an unknown parameter', { tag: 'latest' }, /additionalParameters.tag: unknown parameter; besides imageUri and userMetadata the handler accepts only force, recursive, signingProfileArn/],
-    ['imageUri in additionalParameters', { imageUri: 'x' }, /additionalParameters.imageUri: pass imageUri as the action option "imageUri"/],
-    ['userMetadata in additionalParameters', { userMetadata: {} }, /additionalParameters.userMetadata: pass userMetadata as the action option/],
-    ['a signing profile the signer does not have', { signingProfileArn: FOREIGN_PROFILE_ARN }, /additionalParameters.signingProfileArn: .* is not one of this signer's signing profiles \(TestStack\/Profile\)/],
-    ['a build id without a provenance project', { buildId: '#{Build.CODEBUILD_BUILD_ARN}' }, /additionalParameters.buildId: the signer may not describe builds; give it the build project as provenanceProject/],
-  ])('refuses %s', (_name, additionalParameters, message) => {
-    const { signer } = fixture();
-    expect(() => signer.pipelineAction({ actionName: 'Sign', imageUri: IMAGE_URI, additionalParameters })).toThrow(message);
+  test.each<[string, (stack: Stack) => Partial<SignerPipelineActionOptions>, RegExp]>([
+    [
+      'a signing profile the signer does not have',
+      (stack) => ({ signingProfile: NotationSigningProfile.fromSigningProfileAttributes(stack, 'Foreign', { signingProfileArn: FOREIGN_PROFILE_ARN }) }),
+      /signingProfile: TestStack\/Foreign is not one of this signer's signing profiles \(TestStack\/Profile\)/,
+    ],
+    ['a build id without a provenance project', () => ({ buildId: '#{Build.CODEBUILD_BUILD_ARN}' }), /buildId: the signer may not describe builds; give it the build project as provenanceProject/],
+  ])('refuses %s', (_name, options, message) => {
+    const { stack, signer } = fixture();
+    expect(() => signer.pipelineAction({ actionName: 'Sign', imageUri: IMAGE_URI, ...options(stack) })).toThrow(message);
   });
 
   test('refuses an empty imageUri', () => {
