@@ -38,7 +38,15 @@ export class EnforcedServiceStack extends Stack {
       maxAzs: 2,
       natGateways: 0,
       subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }],
-      flowLogs: { all: { trafficType: ec2.FlowLogTrafficType.REJECT } },
+      flowLogs: {
+        all: {
+          trafficType: ec2.FlowLogTrafficType.REJECT,
+          // A log group of the example's own, so that cdk destroy removes it with the rest.
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(
+            new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+          ),
+        },
+      },
     });
     const cluster = new ecs.Cluster(this, 'Cluster', { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
     const jobs = new ecs.Cluster(this, 'JobsCluster', { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
@@ -80,6 +88,7 @@ export class EnforcedServiceStack extends Stack {
       mode: props.mode ?? EnforcementMode.ENFORCE,
       notificationTopic: new sns.Topic(this, 'ImageFindings', { enforceSSL: true }),
       exemptions: [{ repository: 'public.ecr.aws/aws-observability/aws-for-fluent-bit', reason: 'AWS-managed log router sidecar (FireLens)' }],
+      logRemovalPolicy: RemovalPolicy.DESTROY,
     });
   }
 }

@@ -25,7 +25,15 @@ export class SignedServiceStack extends Stack {
       maxAzs: 2,
       natGateways: 0,
       subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }],
-      flowLogs: { all: { trafficType: ec2.FlowLogTrafficType.REJECT } },
+      flowLogs: {
+        all: {
+          trafficType: ec2.FlowLogTrafficType.REJECT,
+          // A log group of the example's own, so that cdk destroy removes it with the rest.
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(
+            new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+          ),
+        },
+      },
     });
     const cluster = new ecs.Cluster(this, 'Cluster', { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
     const taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', { cpu: 256, memoryLimitMiB: 512 });

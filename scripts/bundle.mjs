@@ -19,12 +19,16 @@ const ENTRY_POINTS = {
   'cli': 'lambda/cli/main.ts',
 };
 
+// `--outdir <dir>` bundles elsewhere than assets/ (the tests bundle into a temporary directory).
+const outdirFlag = process.argv.indexOf('--outdir');
+const OUT_ROOT = outdirFlag >= 0 ? process.argv[outdirFlag + 1] : 'assets';
+
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const started = Date.now();
 const built = [];
 for (const [name, entry] of Object.entries(ENTRY_POINTS)) {
   if (!existsSync(entry)) continue;
-  const outdir = join('assets', name);
+  const outdir = join(OUT_ROOT, name);
   rmSync(outdir, { recursive: true, force: true });
   const result = await build({
     absWorkingDir: ROOT,
@@ -52,4 +56,5 @@ for (const [name, entry] of Object.entries(ENTRY_POINTS)) {
   const bytes = Object.values(result.metafile.outputs).find((o) => o.entryPoint)?.bytes ?? 0;
   built.push(`${name} ${(bytes / 1024).toFixed(0)} KiB`);
 }
-console.log(`bundled ${built.length} entry points in ${Date.now() - started} ms: ${built.join(', ')}`);
+// On stderr: `cdk synth > template.yaml` runs this as part of the example app, and its stdout is the template.
+console.error(`bundled ${built.length} entry points in ${Date.now() - started} ms: ${built.join(', ')}`);

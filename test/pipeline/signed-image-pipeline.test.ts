@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
@@ -413,5 +413,30 @@ describe('PipelineSource.connection', () => {
       .toThrow('connectionArn "arn:aws:codeconnections:us-east-1:111122223333:web" is not a connection ARN');
     expect(() => PipelineSource.connection({ connectionArn: CODECONNECTIONS, owner: 'my org', repo: 'web' })).toThrow('owner "my org"');
     expect(() => PipelineSource.connection({ connectionArn: CODECONNECTIONS, owner: 'my-org', repo: 'my-org/web' })).toThrow('repo "my-org/web" is not a repository name');
+  });
+});
+
+describe('log groups follow the removal policy', () => {
+  test.each([
+    ['RETAIN (the default)', 'Retain', undefined],
+    ['DESTROY', 'Delete', RemovalPolicy.DESTROY],
+  ] as const)('%s: every log group the pipeline creates (builds, functions, ECS and EKS targets) has DeletionPolicy %s', (_name, expected, removalPolicy) => {
+    // fullPipeline deploys to ECS unless told otherwise.
+    const targets: Configure[] = [() => ({}), (stack) => ({ deploy: DeployTarget.eks({ cluster: eksCluster(stack), deployment: 'web', container: 'app' }) })];
+    for (const target of targets) {
+      const stack = newStack();
+      fullPipeline(stack, { ...target(stack), removalPolicy });
+      const template = Template.fromStack(stack);
+      const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+      expect(groups.length).toBeGreaterThanOrEqual(5);
+      for (const group of groups) expect(group).toMatchObject({ DeletionPolicy: expected, UpdateReplacePolicy: expected });
+      // No log group outside the template: each function and build project writes to one of these.
+      for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+        expect((fn as any).Properties.LoggingConfig.LogGroup).toEqual({ Ref: expect.any(String) });
+      }
+      for (const project of Object.values(template.findResources('AWS::CodeBuild::Project'))) {
+        expect((project as any).Properties.LogsConfig.CloudWatchLogs).toMatchObject({ Status: 'ENABLED', GroupName: { Ref: expect.any(String) } });
+      }
+    }
   });
 });
