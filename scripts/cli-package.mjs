@@ -26,7 +26,7 @@ const manifest = {
   keywords: ['notation', 'notary', 'aws-signer', 'container', 'signing', 'cli'],
   bin: { 'signed-image': 'bin/signed-image.js' },
   files: ['bin/signed-image.js', 'LICENSE', 'README.md'],
-  engines: { node: library.engines?.node ?? '>= 20.0.0' },
+  engines: { node: library.engines?.node ?? '>= 22.0.0' },
 };
 writeFileSync(join(out, 'package.json'), `${JSON.stringify(manifest, undefined, 2)}\n`);
 writeFileSync(
