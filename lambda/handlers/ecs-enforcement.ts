@@ -32,10 +32,10 @@ import { truncateText } from './job-reporter';
 import { errorFields, Logger } from './log';
 import { isPlainObject } from './parameters';
 import { openImage } from './registry';
-import { coldStartConfig, ConfigurationError, Handler, HandlerOptions } from './runner';
+import { certificateRevocationOf, coldStartConfig, ConfigurationError, Handler, HandlerOptions } from './runner';
 import { VerdictCache } from './verdict-cache';
 import { loadVerifyConfig, VerifyConfig } from './verify';
-import { VerificationOutcome } from '../notary/types';
+import { CertificateRevocationValidator, VerificationOutcome } from '../notary/types';
 import { verifyImage } from '../notary/verify-image';
 import { ImageReference, parseReference } from '../oci/reference';
 import { AwsSignerRevocationChecker } from '../revocation/aws-signer';
@@ -184,6 +184,7 @@ class ImageChecker {
     private readonly cache: VerdictCache<ImageVerdict>,
     private readonly signal: AbortSignal,
     private readonly log: Logger,
+    private readonly certificateRevocation: CertificateRevocationValidator,
   ) {}
 
   async check(image: string | undefined, reportedDigest: string | undefined): Promise<ImageVerdict> {
@@ -225,6 +226,7 @@ class ImageChecker {
       policy: this.config.policy,
       stores: this.config.stores,
       revocation: new AwsSignerRevocationChecker((region) => this.clients.signer(region)),
+      certificateRevocation: this.certificateRevocation,
       maxSignatures: this.config.maxSignatures,
     });
     if (this.signal.aborted) throw this.signal.reason;
@@ -291,6 +293,7 @@ export function createEcsEnforcementHandler(options: EnforcementHandlerOptions =
   const clients = options.clients ?? enforcementClients();
   const config = coldStartConfig('ecs-enforcement', logger, () => loadEnforcementConfig(options.env ?? process.env, logger));
   const cache = new VerdictCache<ImageVerdict>(VERDICT_CACHE_ENTRIES, VERDICT_TTL_MS);
+  const certificateRevocation = certificateRevocationOf(options);
   const stoppedTasks = new VerdictCache<true>(STOPPED_TASKS_REMEMBERED, 24 * 60 * 60_000);
 
   return async (event: unknown, context?: Partial<LambdaContext>) => {
@@ -308,7 +311,7 @@ export function createEcsEnforcementHandler(options: EnforcementHandlerOptions =
     const guard = new DeadlineGuard(context, (remaining) => `the ecs-enforcement function was about to time out (${Math.round(remaining / 1000)} s were left when it started)`);
     try {
       const settings = config();
-      const checker = new ImageChecker(settings, clients(), cache, guard.signal, log);
+      const checker = new ImageChecker(settings, clients(), cache, guard.signal, log, certificateRevocation);
       const work = parsed.kind === 'lifecycle-hook'
         ? onLifecycleHook(parsed, settings, clients(), checker, log)
         : onTaskStateChange(parsed, settings, clients(), checker, stoppedTasks, log);

@@ -13,6 +13,9 @@ import { classifyEvent, Invocation, LambdaContext } from './event';
 import { JobReporter } from './job-reporter';
 import { errorFields, Logger } from './log';
 import { ParameterSource, parseUserParameters } from './parameters';
+import { CertificateRevocationValidator } from '../notary/types';
+import { OcspCrlRevocationValidator } from '../revocation/certificate-revocation';
+import { httpRevocationFetcher } from '../revocation/http-fetcher';
 
 /** A function misconfigured through its environment (set by the construct): every invocation fails with it. */
 export class ConfigurationError extends Error {
@@ -163,6 +166,13 @@ export interface HandlerOptions {
   /** @default the clients of this execution environment */
   readonly clients?: () => AwsClients;
   readonly logger?: Logger;
+  /** OCSP and CRL checking of X.509 chains. @default OCSP and CRL over HTTP, with answers cached in the execution environment */
+  readonly certificateRevocation?: CertificateRevocationValidator;
+}
+
+/** The handler's certificate revocation validator: the one given, else one per execution environment over HTTP. */
+export function certificateRevocationOf(options: HandlerOptions): CertificateRevocationValidator {
+  return options.certificateRevocation ?? new OcspCrlRevocationValidator(httpRevocationFetcher());
 }
 
 /** A Lambda handler made by a `create…Handler` function. */

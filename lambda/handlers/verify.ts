@@ -33,11 +33,11 @@ import { checkImageDefinitions, IMAGE_DEFINITIONS_FILE, ImageDefinition, MAX_IMA
 import { Logger } from './log';
 import { isPlainObject, ParameterError, Parameters } from './parameters';
 import { openImage, PLAIN_HTTP_HOSTS_ENV, plainHttpRegistries } from './registry';
-import { coldStartConfig, ConfigurationError, Handler, HandlerOptions, JobResult, runHandler, WorkInput } from './runner';
+import { certificateRevocationOf, coldStartConfig, ConfigurationError, Handler, HandlerOptions, JobResult, runHandler, WorkInput } from './runner';
 import { IMAGE_PARAMETERS, VERIFY_PARAMETERS } from '../../src/shared/handler-parameters';
 import { parseTrustPolicy, TRUST_STORE_NAME, TRUST_STORE_TYPES, TrustPolicyDocument } from '../../src/shared/trust-policy';
 import { readTrustStoreFile, withBuiltInTrustStores } from '../notary/trust-store';
-import { NamedTrustStores, VerificationOutcome } from '../notary/types';
+import { CertificateRevocationValidator, NamedTrustStores, VerificationOutcome } from '../notary/types';
 import { DEFAULT_MAX_SIGNATURES } from '../notary/verify-image';
 import { verifyImageRecursively } from '../notary/verify-index';
 import { AwsSignerRevocationChecker } from '../revocation/aws-signer';
@@ -155,7 +155,12 @@ async function imageDefinitionsToHandOn(
   }
 }
 
-async function verify(input: WorkInput, config: VerifyConfig, clients: AwsClients): Promise<VerifyResult> {
+async function verify(
+  input: WorkInput,
+  config: VerifyConfig,
+  clients: AwsClients,
+  certificateRevocation: CertificateRevocationValidator,
+): Promise<VerifyResult> {
   const parameters = new Parameters(input.parameters, input.source, VERIFY_FIELDS);
   const reference = parameters.imageUri();
   const userMetadata = parameters.optionalStringMap('userMetadata', { maxEntries: 32, maxKeyLength: 128, maxValueLength: 1024 });
@@ -175,6 +180,7 @@ async function verify(input: WorkInput, config: VerifyConfig, clients: AwsClient
     stores: config.stores,
     userMetadata,
     revocation: new AwsSignerRevocationChecker((region) => clients.signer(region)),
+    certificateRevocation,
     maxSignatures: config.maxSignatures,
   });
   if (input.signal.aborted) throw input.signal.reason;
@@ -220,6 +226,7 @@ export type VerifyHandlerOptions = HandlerOptions;
 export function createVerifyHandler(options: VerifyHandlerOptions = {}): Handler {
   const logger = options.logger ?? new Logger();
   const clients = options.clients ?? awsClients;
+  const certificateRevocation = certificateRevocationOf(options);
   const config = coldStartConfig('verify', logger, () => loadVerifyConfig(options.env ?? process.env, logger.child({ handler: 'verify' })));
   return (event, context) =>
     runHandler<VerifyResult>(
@@ -228,7 +235,7 @@ export function createVerifyHandler(options: VerifyHandlerOptions = {}): Handler
         logger,
         timeoutHint: 'that the registry and AWS Signer (GetRevocationStatus) answer in time',
         codePipeline: () => clients().codePipeline(),
-        work: (input) => verify(input, config(), clients()),
+        work: (input) => verify(input, config(), clients(), certificateRevocation),
         jobResult: verifyJobResult,
         directResult: (result) => (result.manifests ? { ...result.outcome, manifests: result.manifests } : result.outcome),
       },

@@ -5,7 +5,7 @@
  */
 import { createHash, KeyObject, X509Certificate as NodeCertificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import { AttributeTypeAndValue, BasicConstraints, Certificate, ExtKeyUsage } from 'pkijs';
+import { AttributeTypeAndValue, BasicConstraints, Certificate, CRLDistributionPoints, ExtKeyUsage, GeneralName, InfoAccess } from 'pkijs';
 
 export type KeyUsageName =
   | 'digitalSignature' | 'nonRepudiation' | 'keyEncipherment' | 'dataEncipherment' | 'keyAgreement'
@@ -22,6 +22,8 @@ export const OID = {
   extendedKeyUsage: '2.5.29.37',
   crlDistributionPoints: '2.5.29.31',
   authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
+  freshestCrl: '2.5.29.46',
+  ocspAccessMethod: '1.3.6.1.5.5.7.48.1',
   codeSigning: '1.3.6.1.5.5.7.3.3',
   timeStamping: '1.3.6.1.5.5.7.3.8',
   serverAuth: '1.3.6.1.5.5.7.3.1',
@@ -64,6 +66,14 @@ export interface ParsedCertificate {
   readonly signatureAlgorithm: string;
   /** Whether the certificate names OCSP or CRL endpoints (it can be revoked). */
   readonly hasRevocationEndpoints: boolean;
+  /** OCSP responder URIs of the authority information access extension (Go's `Certificate.OCSPServer`). */
+  readonly ocspUrls: readonly string[];
+  /** Full-name URIs of the CRL distribution points (Go's `Certificate.CRLDistributionPoints`). */
+  readonly crlUrls: readonly string[];
+  /** Whether the certificate names a delta CRL (freshest CRL extension). */
+  readonly hasFreshestCrl: boolean;
+  /** The serial number's DER integer content bytes. */
+  readonly serialNumber: Uint8Array;
   readonly rawSubject: Uint8Array;
   readonly rawIssuer: Uint8Array;
   /** The DER TBSCertificate (what the issuer signed). */
@@ -102,7 +112,9 @@ function parse(der: Uint8Array, sha256: string, what: string): ParsedCertificate
   let basicConstraints: ParsedCertificate['basicConstraints'];
   let keyUsage: ParsedCertificate['keyUsage'];
   let extendedKeyUsage: ParsedCertificate['extendedKeyUsage'];
-  let hasRevocationEndpoints = false;
+  const ocspUrls: string[] = [];
+  const crlUrls: string[] = [];
+  let hasFreshestCrl = false;
   for (const extension of certificate.extensions ?? []) {
     const critical = extension.critical === true;
     switch (extension.extnID) {
@@ -119,8 +131,17 @@ function parse(der: Uint8Array, sha256: string, what: string): ParsedCertificate
         extendedKeyUsage = { oids: (extension.parsedValue as ExtKeyUsage).keyPurposes, critical };
         break;
       case OID.crlDistributionPoints:
+        for (const point of (extension.parsedValue as CRLDistributionPoints | undefined)?.distributionPoints ?? []) {
+          if (Array.isArray(point.distributionPoint)) crlUrls.push(...uris(point.distributionPoint));
+        }
+        break;
       case OID.authorityInfoAccess:
-        hasRevocationEndpoints = true;
+        for (const description of (extension.parsedValue as InfoAccess | undefined)?.accessDescriptions ?? []) {
+          if (description.accessMethod === OID.ocspAccessMethod) ocspUrls.push(...uris([description.accessLocation]));
+        }
+        break;
+      case OID.freshestCrl:
+        hasFreshestCrl = true;
         break;
     }
   }
@@ -140,7 +161,11 @@ function parse(der: Uint8Array, sha256: string, what: string): ParsedCertificate
     keyUsage,
     extendedKeyUsage,
     signatureAlgorithm: certificate.signatureAlgorithm.algorithmId,
-    hasRevocationEndpoints,
+    hasRevocationEndpoints: ocspUrls.length > 0 || crlUrls.length > 0,
+    ocspUrls,
+    crlUrls,
+    hasFreshestCrl,
+    serialNumber: new Uint8Array(certificate.serialNumber.valueBlock.valueHexView),
     rawSubject,
     rawIssuer,
     tbs,
@@ -152,6 +177,11 @@ function parse(der: Uint8Array, sha256: string, what: string): ParsedCertificate
       }
     },
   };
+}
+
+/** The uniformResourceIdentifier (type 6) names among `names`. */
+function uris(names: readonly GeneralName[]): string[] {
+  return names.filter((name) => name.type === 6 && typeof name.value === 'string').map((name) => name.value as string);
 }
 
 function keyUsages(bits: asn1js.BitString): Set<KeyUsageName> {

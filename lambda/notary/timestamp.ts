@@ -28,6 +28,8 @@ export interface VerifiedTimestamp {
   /** Accuracy in milliseconds (0 when the token states none). */
   readonly accuracyMs: number;
   readonly tsaSubject: string;
+  /** The timestamping certificate chain the token verified with, leaf first (its revocation is checked next). */
+  readonly tsaChain: readonly ParsedCertificate[];
 }
 
 /**
@@ -102,7 +104,7 @@ export async function verifyTimestamp(
       throw new Error(`timestamp can be after certificate "${certificate.subject}" validity period, it was expired at "${certificate.notAfter.toISOString()}"`);
     }
   }
-  return { genTime, accuracyMs, tsaSubject: leaf.subject };
+  return { genTime, accuracyMs, tsaSubject: leaf.subject, tsaChain };
 }
 
 /** ESS signing certificate attributes (RFC 2634, RFC 5035): a hash of the TSA certificate inside the signed attributes. */

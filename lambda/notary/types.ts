@@ -1,3 +1,4 @@
+import type { ParsedCertificate } from './certificate';
 import { CheckAction, CheckType, VerificationLevelName } from '../../src/shared/trust-policy';
 import { Descriptor } from '../oci/types';
 
@@ -104,6 +105,25 @@ export interface RevocationChecker {
   check(envelope: ParsedEnvelope): Promise<{ readonly revoked: boolean; readonly message: string }>;
 }
 
+/** A certificate's revocation status (notation-core-go revocation/result). */
+export type RevocationStatus = 'ok' | 'revoked' | 'unknown' | 'nonRevokable';
+
+/** What OCSP or CRL checking found for one certificate of a chain. */
+export interface CertificateRevocation {
+  readonly status: RevocationStatus;
+  readonly method: 'OCSP' | 'CRL' | 'OCSPFallbackCRL' | 'none';
+  /** What each responder or CRL distribution point answered, for logs and messages. */
+  readonly details: readonly string[];
+}
+
+/**
+ * OCSP and CRL checking of an X.509 chain, leaf first, as notation-core-go's revocation.Validator does it: one
+ * result per certificate; the root is never revocable. `signingTime` is the authentic signing time, when known.
+ */
+export interface CertificateRevocationValidator {
+  validate(chain: readonly ParsedCertificate[], options?: { readonly signingTime?: Date }): Promise<CertificateRevocation[]>;
+}
+
 /** Everything needed to verify one signature envelope against one image descriptor. */
 export interface SignatureVerificationInput {
   readonly envelope: Uint8Array;
@@ -119,6 +139,11 @@ export interface SignatureVerificationInput {
   readonly userMetadata?: Readonly<Record<string, string>>;
   /** Used for AWS Signer (signingAuthority) envelopes unless `revocation` is skipped. */
   readonly revocation?: RevocationChecker;
+  /**
+   * OCSP and CRL checking of `notary.x509` signing chains (unless `revocation` is skipped) and of every
+   * timestamping chain. Without it, a chain that names OCSP or CRL endpoints has an unknown status.
+   */
+  readonly certificateRevocation?: CertificateRevocationValidator;
   /** Verification time; defaults to now. */
   readonly now?: Date;
 }

@@ -12,6 +12,7 @@ import {
   CheckResult,
   CheckType,
   NamedTrustStores,
+  CertificateRevocationValidator,
   RevocationChecker,
   SignatureVerification,
   VerificationErrorCode,
@@ -49,6 +50,8 @@ export interface VerifyImageRequest {
   /** Required `key=value` pairs in the signed payload's annotations. */
   readonly userMetadata?: Readonly<Record<string, string>>;
   readonly revocation?: RevocationChecker;
+  /** OCSP and CRL checking of X.509 signing and timestamping chains. */
+  readonly certificateRevocation?: CertificateRevocationValidator;
   /** Signatures tried at most. @default 100 */
   readonly maxSignatures?: number;
   /** @default DEFAULT_LIMITS.envelopeBytes (64 KiB) */
@@ -179,6 +182,7 @@ async function verify(request: VerifyImageRequest, state: { digest: string; leve
         trustedIdentities: statement.trustedIdentities ?? [],
         userMetadata: request.userMetadata,
         revocation: request.revocation,
+        certificateRevocation: request.certificateRevocation,
         now: request.now,
       });
     } catch (error) {

@@ -261,9 +261,9 @@ const FAILING: readonly FailingCase[] = [
     build: () => ({ envelope: envelopes.goodAuthority, target, stores: sa(() => good), trustedIdentities: [PROFILE_ARN] }),
   },
   {
-    name: 'a leaf with a CRL distribution point (status unknown)',
+    name: 'a leaf with a CRL distribution point and no OCSP/CRL validator (status unknown)',
     check: 'revocation',
-    message: /^revocation status of certificate "CN=builder,O=Acme,L=Seattle,ST=WA,C=US" is unknown/,
+    message: /^signing certificate with subject "CN=builder,O=Acme,L=Seattle,ST=WA,C=US" revocation status is unknown: OCSP and CRL checking is not configured/,
     build: () => ({ envelope: envelopes.crl, target, stores: ca(() => crlLeaf), trustedIdentities: [SIGNER_IDENTITY] }),
   },
 ];

@@ -10,13 +10,15 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createRoot, createTsaLeaf, TestCertificate } from './pki';
+import { CertificateOptions, createRoot, createTsaLeaf, TestCertificate } from './pki';
 
 const run = promisify(execFile);
 
 export interface LoopbackTsa {
   readonly url: string;
   readonly root: TestCertificate;
+  /** The TSA's own certificate. */
+  readonly certificate: TestCertificate;
   /** The PEM file of the TSA root, what --timestamp-root-cert takes. */
   readonly rootFile: string;
   /** Every TimeStampReq received, DER. */
@@ -24,10 +26,11 @@ export interface LoopbackTsa {
   close(): Promise<void>;
 }
 
-export async function startOpensslTsa(): Promise<LoopbackTsa> {
+/** @param tsaCertificate options of the TSA's certificate, e.g. a CRL distribution point */
+export async function startOpensslTsa(tsaCertificate: CertificateOptions = {}): Promise<LoopbackTsa> {
   const dir = mkdtempSync(join(tmpdir(), 'openssl-tsa-'));
   const root = await createRoot({ subject: 'CN=Test TSA Root,O=Acme,C=US' });
-  const leaf = await createTsaLeaf(root, { subject: 'CN=Test TSA,O=Acme,C=US' });
+  const leaf = await createTsaLeaf(root, { subject: 'CN=Test TSA,O=Acme,C=US', ...tsaCertificate });
   writeFileSync(join(dir, 'tsa.pem'), leaf.pem);
   writeFileSync(join(dir, 'tsa.key'), leaf.keyPem);
   writeFileSync(join(dir, 'root.pem'), root.pem);
@@ -83,6 +86,7 @@ export async function startOpensslTsa(): Promise<LoopbackTsa> {
   return {
     url: `http://127.0.0.1:${port}/`,
     root,
+    certificate: leaf,
     rootFile: join(dir, 'root.pem'),
     requests,
     close: () =>

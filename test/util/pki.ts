@@ -55,6 +55,10 @@ export interface CertificateOptions {
   readonly extendedKeyUsageCritical?: boolean;
   /** Adds a CRL distribution point (the certificate becomes revocable). */
   readonly crlUrl?: string;
+  /** Adds an OCSP responder (authority information access). */
+  readonly ocspUrl?: string;
+  /** Adds a freshest CRL (delta CRL) extension naming this URL. */
+  readonly freshestCrlUrl?: string;
   /** Signature algorithm override for the issuer's signature, e.g. SHA-1. */
   readonly signingHash?: 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
 }
@@ -87,6 +91,11 @@ async function issue(
   const eku = options.extendedKeyUsage ?? (role === 'leaf' ? [x509.ExtendedKeyUsage.codeSigning] : role === 'tsa' ? [x509.ExtendedKeyUsage.timeStamping] : undefined);
   if (eku) extensions.push(new x509.ExtendedKeyUsageExtension([...eku], options.extendedKeyUsageCritical ?? role === 'tsa'));
   if (options.crlUrl) extensions.push(new x509.CRLDistributionPointsExtension([options.crlUrl]));
+  if (options.ocspUrl) extensions.push(new x509.AuthorityInfoAccessExtension({ ocsp: options.ocspUrl }));
+  if (options.freshestCrlUrl) {
+    const points = new x509.CRLDistributionPointsExtension([options.freshestCrlUrl]);
+    extensions.push(new x509.Extension('2.5.29.46', false, points.value));
+  }
   extensions.push(await x509.SubjectKeyIdentifierExtension.create(keys.publicKey));
 
   const signerSpec = issuer?.keySpec ?? keySpec;

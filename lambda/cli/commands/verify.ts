@@ -8,6 +8,8 @@ import { VerificationOutcome } from '../../notary/types';
 import { verifyImage } from '../../notary/verify-image';
 import { verifyImageRecursively } from '../../notary/verify-index';
 import { AwsSignerRevocationChecker } from '../../revocation/aws-signer';
+import { OcspCrlRevocationValidator } from '../../revocation/certificate-revocation';
+import { httpRevocationFetcher } from '../../revocation/http-fetcher';
 import { configDirFor } from '../common-options';
 import { CliContext } from '../context';
 import { CliError, CliIo, ExitCode } from '../io';
@@ -59,6 +61,7 @@ export function registerVerify(program: Command, { io, setExitCode }: CliContext
       maxSignatures,
       // Only AWS Signer signatures are checked this way; the client is made for the profile's region when needed.
       revocation: new AwsSignerRevocationChecker((region) => new SignerClient({ region })),
+      certificateRevocation: new OcspCrlRevocationValidator(httpRevocationFetcher()),
     };
     if (options.recursive) {
       const recursive = await verifyImageRecursively(request);
