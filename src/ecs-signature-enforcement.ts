@@ -13,6 +13,7 @@ import { ImageVerifier } from './image-verifier';
 import { validationError } from './private/errors';
 import { grantUnscoped } from './private/grants';
 import { createHandlerFunction } from './private/handler-function';
+import { READ_ECR_ACTIONS, RepositoryAccess } from './private/repository-access';
 import { environmentSizeProblems, trustPolicyEnvironment } from './private/verifier-environment';
 import { acknowledgeWildcardGrants } from './private/wildcard-grants';
 import { TrustPolicy } from './trust-policy';
@@ -157,7 +158,7 @@ export class EcsSignatureEnforcement extends Construct implements iam.IGrantable
 
   private readonly clusterList: ecs.ICluster[] = [];
   private readonly serviceList: ecs.BaseService[] = [];
-  private readonly repositoryList: ecr.IRepository[] = [];
+  private readonly repositoryAccess: RepositoryAccess;
   private hookRoleOnce?: iam.Role;
 
   constructor(scope: Construct, id: string, props: EcsSignatureEnforcementProps) {
@@ -199,16 +200,8 @@ export class EcsSignatureEnforcement extends Construct implements iam.IGrantable
 
     grantUnscoped(this.role, ['ecr:GetAuthorizationToken', 'signer:GetRevocationStatus']);
     props.notificationTopic?.grantPublish(this.role);
-    const repositories = props.repositories ?? props.verifier?.repositories ?? trustPolicy.repositories;
-    if (repositories.length === 0) {
-      throw validationError(
-        'RepositoriesMissing',
-        'repositories: give the ECR repositories the enforcement may read; the trust policy names none (its statements use ' +
-          'registryScopes only), and without read access every verification fails',
-        this,
-      );
-    }
-    for (const repository of repositories) this.addRepository(repository);
+    this.repositoryAccess = new RepositoryAccess(this.role, READ_ECR_ACTIONS);
+    this.repositoryAccess.addReadable(this, 'enforcement', props.repositories ?? props.verifier?.repositories ?? trustPolicy.repositories);
 
     // Only RUNNING tasks that are meant to run: ECS reports each container's image digest once it has pulled it.
     this.rule = new events.Rule(this, 'TaskStateChange', {
@@ -243,7 +236,12 @@ export class EcsSignatureEnforcement extends Construct implements iam.IGrantable
     this.node.addValidation({
       validate: () => [
         ...(this.clusterList.length === 0 ? ['EcsSignatureEnforcement: give the services or clusters to enforce; without one the rule would match no task'] : []),
-        ...environmentSizeProblems(this, trustPolicy, { ...settings, CLUSTER_ARNS: JSON.stringify(this.clusterList.map(() => `arn:aws:ecs:us-east-1:123456789012:cluster/${'x'.repeat(24)}`)) }),
+        ...environmentSizeProblems(
+          this,
+          trustPolicy,
+          { ...settings, CLUSTER_ARNS: JSON.stringify(this.clusterList.map(() => `arn:aws:ecs:us-east-1:123456789012:cluster/${'x'.repeat(24)}`)) },
+          'statements, registry scopes, signing profiles or exemptions',
+        ),
       ],
     });
   }
@@ -260,7 +258,7 @@ export class EcsSignatureEnforcement extends Construct implements iam.IGrantable
 
   /** The ECR repositories the function may read. */
   public get repositories(): ecr.IRepository[] {
-    return [...this.repositoryList];
+    return this.repositoryAccess.repositories;
   }
 
   /**
@@ -301,9 +299,7 @@ export class EcsSignatureEnforcement extends Construct implements iam.IGrantable
 
   /** Lets the function read another repository (manifests, referrers, signature blobs). */
   public addRepository(repository: ecr.IRepository): void {
-    if (this.repositoryList.some((known) => known === repository || known.repositoryArn === repository.repositoryArn)) return;
-    this.repositoryList.push(repository);
-    repository.grant(this.role, 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer');
+    this.repositoryAccess.add(repository);
   }
 
   /**

@@ -13,6 +13,7 @@ import { validationError } from './private/errors';
 import { grantUnscoped } from './private/grants';
 import { createHandlerFunction } from './private/handler-function';
 import { userParameters } from './private/pipeline-action';
+import { READ_ECR_ACTIONS, RepositoryAccess } from './private/repository-access';
 import { SignParameters } from './shared/handler-parameters';
 import { INotationSigningProfile } from './signing-profile';
 
@@ -31,8 +32,7 @@ export enum SignatureManifestFormat {
  * whether a blob exists, the three upload actions push the envelope and config blobs, `PutImage` the manifest).
  */
 const SIGNER_ECR_ACTIONS = [
-  'ecr:BatchGetImage',
-  'ecr:GetDownloadUrlForLayer',
+  ...READ_ECR_ACTIONS,
   'ecr:BatchCheckLayerAvailability',
   'ecr:InitiateLayerUpload',
   'ecr:UploadLayerPart',
@@ -151,7 +151,7 @@ export class ImageSigner extends Construct implements iam.IGrantable {
   public readonly signingProfiles: INotationSigningProfile[];
   public readonly grantPrincipal: iam.IPrincipal;
 
-  private readonly repositoryList: ecr.IRepository[] = [];
+  private readonly repositoryAccess: RepositoryAccess;
   private readonly provenanceProjects: codebuild.IProject[] = [];
 
   constructor(scope: Construct, id: string, props: ImageSignerProps) {
@@ -173,7 +173,7 @@ export class ImageSigner extends Construct implements iam.IGrantable {
       description: 'Signs container images with AWS Signer (Notary Project signatures)',
       environment: {
         SIGNING_PROFILES: stack.toJsonString(profiles),
-        ALLOWED_REPOSITORIES: Lazy.string({ produce: () => stack.toJsonString(this.repositoryList.map((repository) => repository.repositoryUri)) }),
+        ALLOWED_REPOSITORIES: Lazy.string({ produce: () => stack.toJsonString(this.repositories.map((repository) => repository.repositoryUri)) }),
         SIGNATURE_MANIFEST_FORMAT: props.manifestFormat ?? SignatureManifestFormat.OCI_1_1,
         SIGN_INDEX_CHILDREN: String(props.signIndexChildren ?? true),
       },
@@ -186,20 +186,19 @@ export class ImageSigner extends Construct implements iam.IGrantable {
 
     for (const profile of this.signingProfiles) profile.grantSign(this.role);
     grantUnscoped(this.role, ['ecr:GetAuthorizationToken', 'codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult']);
+    this.repositoryAccess = new RepositoryAccess(this.role, SIGNER_ECR_ACTIONS);
     for (const repository of props.repositories) this.addRepository(repository);
     if (props.provenanceProject) this.addProvenanceProject(props.provenanceProject);
   }
 
   /** The ECR repositories the function may sign in. */
   public get repositories(): ecr.IRepository[] {
-    return [...this.repositoryList];
+    return this.repositoryAccess.repositories;
   }
 
   /** Lets the function sign images in another repository (read the image, push signatures). */
   public addRepository(repository: ecr.IRepository): void {
-    if (this.repositoryList.some((known) => known === repository || known.repositoryArn === repository.repositoryArn)) return;
-    this.repositoryList.push(repository);
-    repository.grant(this.role, ...SIGNER_ECR_ACTIONS);
+    this.repositoryAccess.add(repository);
   }
 
   /** Lets the function describe builds of a CodeBuild project (`codebuild:BatchGetBuilds`) for provenance. */

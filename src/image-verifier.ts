@@ -1,4 +1,3 @@
-import { Lazy, Stack } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as codepipeline_actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -11,27 +10,9 @@ import { validationError } from './private/errors';
 import { grantUnscoped } from './private/grants';
 import { createHandlerFunction } from './private/handler-function';
 import { userParameters } from './private/pipeline-action';
-import { withPlaceholders } from './private/placeholders';
-import { AWS_SIGNER_TRUST_STORES } from './shared/aws-signer';
+import { READ_ECR_ACTIONS, RepositoryAccess } from './private/repository-access';
+import { environmentSizeProblems, trustPolicyEnvironment } from './private/verifier-environment';
 import { TrustPolicy } from './trust-policy';
-
-/**
- * ECR actions the verifier needs through the registry (OCI distribution) API, on its repositories only:
- * `BatchGetImage` serves image and signature manifests and the referrers API, `GetDownloadUrlForLayer` the
- * signature envelope blobs.
- */
-const VERIFIER_ECR_ACTIONS = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'];
-
-/**
- * The named trust stores the verify handler has built in (the AWS Signer roots, under the names AWS's notation
- * installer uses). They are left out of `TRUST_STORES` to keep the function's environment small.
- */
-const BUILT_IN_TRUST_STORES: Readonly<Record<string, string>> = Object.fromEntries(
-  Object.values(AWS_SIGNER_TRUST_STORES).map((store) => [`signingAuthority:${store.name}`, store.pem]),
-);
-
-/** Lambda refuses environments larger than 4 KB (names and values together). */
-const LAMBDA_ENVIRONMENT_LIMIT = 4096;
 
 /**
  * An `imagedefinitions.json` that a verify action checks and hands on, so that an ECS deploy action deploys exactly
@@ -97,7 +78,7 @@ export class ImageVerifier extends Construct implements iam.IGrantable {
   public readonly trustPolicy: TrustPolicy;
   public readonly grantPrincipal: iam.IPrincipal;
 
-  private readonly repositoryList: ecr.IRepository[] = [];
+  private readonly repositoryAccess: RepositoryAccess;
 
   constructor(scope: Construct, id: string, props: ImageVerifierProps) {
     super(scope, id);
@@ -106,14 +87,12 @@ export class ImageVerifier extends Construct implements iam.IGrantable {
       throw validationError('MaxSignatureAttemptsInvalid', `maxSignatureAttempts: ${maxSignatures} is not a whole number of at least 1`, this);
     }
     this.trustPolicy = props.trustPolicy;
-    const stack = Stack.of(this);
 
     const parts = createHandlerFunction(this, {
       assetName: 'verify-handler',
       description: 'Verifies container image signatures (Notary Project) against a trust policy',
       environment: {
-        TRUST_POLICY: Lazy.string({ produce: () => this.trustPolicy.toJsonString() }),
-        TRUST_STORES: Lazy.string({ produce: () => stack.toJsonString(this.trustStoresForHandler()) }),
+        ...trustPolicyEnvironment(this, this.trustPolicy),
         ...(maxSignatures !== undefined ? { MAX_SIGNATURES: String(maxSignatures) } : {}),
       },
       options: props,
@@ -129,30 +108,20 @@ export class ImageVerifier extends Construct implements iam.IGrantable {
       'codepipeline:PutJobSuccessResult',
       'codepipeline:PutJobFailureResult',
     ]);
-    const repositories = props.repositories ?? this.trustPolicy.repositories;
-    if (repositories.length === 0) {
-      throw validationError(
-        'RepositoriesMissing',
-        'repositories: give the ECR repositories the verifier may read; the trust policy names none (its statements use ' +
-          'registryScopes only), and without read access every verification fails',
-        this,
-      );
-    }
-    for (const repository of repositories) this.addRepository(repository);
+    this.repositoryAccess = new RepositoryAccess(this.role, READ_ECR_ACTIONS);
+    this.repositoryAccess.addReadable(this, 'verifier', props.repositories ?? this.trustPolicy.repositories);
 
-    this.node.addValidation({ validate: () => this.validateEnvironmentSize() });
+    this.node.addValidation({ validate: () => environmentSizeProblems(this, this.trustPolicy, {}, 'statements, registry scopes or signing profiles per verifier') });
   }
 
   /** The ECR repositories the function may read. */
   public get repositories(): ecr.IRepository[] {
-    return [...this.repositoryList];
+    return this.repositoryAccess.repositories;
   }
 
   /** Lets the function read another repository (manifests, referrers, signature blobs). */
   public addRepository(repository: ecr.IRepository): void {
-    if (this.repositoryList.some((known) => known === repository || known.repositoryArn === repository.repositoryArn)) return;
-    this.repositoryList.push(repository);
-    repository.grant(this.role, ...VERIFIER_ECR_ACTIONS);
+    this.repositoryAccess.add(repository);
   }
 
   /**
@@ -183,24 +152,5 @@ export class ImageVerifier extends Construct implements iam.IGrantable {
       variablesNamespace: options.variablesNamespace ?? 'Verify',
       runOrder: options.runOrder,
     });
-  }
-
-  /** The trust stores of the policy that the handler does not have built in (`TRUST_STORES`). */
-  private trustStoresForHandler(): { [store: string]: string } {
-    return Object.fromEntries(Object.entries(this.trustPolicy.trustStores).filter(([store, pem]) => BUILT_IN_TRUST_STORES[store] !== pem));
-  }
-
-  /** Estimates the deployed environment size (deploy-time values as placeholders of typical length). */
-  private validateEnvironmentSize(): string[] {
-    const variables: Record<string, string> = {
-      TRUST_POLICY: JSON.stringify(withPlaceholders(this.trustPolicy.document, (token) => Stack.of(this).resolve(token))),
-      TRUST_STORES: JSON.stringify(withPlaceholders(this.trustStoresForHandler(), (token) => Stack.of(this).resolve(token))),
-    };
-    const size = Object.entries(variables).reduce((total, [name, value]) => total + name.length + value.length, 0);
-    if (size <= LAMBDA_ENVIRONMENT_LIMIT) return [];
-    return [
-      `The trust policy and trust stores take about ${size} bytes of the function's environment, more than Lambda's ` +
-        `${LAMBDA_ENVIRONMENT_LIMIT}-byte limit: use fewer statements, registry scopes or signing profiles per verifier`,
-    ];
   }
 }
