@@ -4,8 +4,10 @@
  * with --timestamp-root-cert before the signature is pushed (notation-core-go internal/timestamp Timestamp).
  */
 import { ParsedCertificate, toArrayBuffer } from '../notary/certificate';
+import { chainRevocation } from '../notary/chain-revocation';
 import { verifyTimestamp } from '../notary/timestamp';
 import { buildTimestampRequest, parseTimestampResponse, TimestampHash } from '../notary/timestamp-request';
+import { CertificateRevocationValidator } from '../notary/types';
 
 /** notation's timestampingTimeout (cmd/notation/sign.go). */
 const TIMEOUT_MS = 15_000;
@@ -17,6 +19,12 @@ export interface TimestampAuthority {
   readonly url: string;
   /** DER root certificates the TSA's chain must lead to (notation's `--timestamp-root-cert`). */
   readonly rootCertificates: readonly Uint8Array[];
+  /**
+   * OCSP and CRL checking of the TSA's chain before the token is used, as notation sign does
+   * (notation-core-go internal/timestamp/timestamp.go, TSARevocationValidator).
+   * @default not checked
+   */
+  readonly revocation?: CertificateRevocationValidator;
 }
 
 /** Checks a TSA URL as tspclient-go NewHTTPTimestamper does; throws naming it. */
@@ -69,7 +77,11 @@ export async function timestampSignature(
   let token: Uint8Array;
   try {
     token = parseTimestampResponse(body, request);
-    await verifyTimestamp(token, signature, authority.rootCertificates, signingChain);
+    const { tsaChain } = await verifyTimestamp(token, signature, authority.rootCertificates, signingChain);
+    if (authority.revocation) {
+      const revocation = await chainRevocation(tsaChain, authority.revocation, 'timestamping certificate');
+      if (!revocation.ok) throw new Error(revocation.message);
+    }
   } catch (error) {
     return fail((error as Error).message);
   }

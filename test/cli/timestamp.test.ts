@@ -16,6 +16,7 @@ import { createRandomImage, pushImage } from '../util/images';
 import { trustPolicy, writeNotationConfig } from '../util/notation-config';
 import { LoopbackTsa, startOpensslTsa } from '../util/openssl-tsa';
 import { createChain, createRoot, TestChain } from '../util/pki';
+import { startRevocationResponder } from '../util/revocation-responder';
 
 const SHA384 = '2.16.840.1.101.3.4.2.2';
 
@@ -44,6 +45,28 @@ async function newImage(): Promise<{ ref: string; repository: RegistryRepository
 }
 
 describe('sign --timestamp-url', () => {
+  test.each([
+    ['revoked', true, 1],
+    ['good', false, 0],
+  ])("checks the TSA chain's CRL status before it uses the timestamp, as notation sign does: %s", async (_label, revoked, code) => {
+    const responder = await startRevocationResponder();
+    const revocableTsa = await startOpensslTsa({ crlUrl: `${responder.url}/crl/tsa` });
+    try {
+      const entries = revoked ? [{ serialNumber: revocableTsa.certificate.certificate.serialNumber }] : [];
+      await responder.publishCrl('tsa', revocableTsa.root, { entries });
+      const { ref, repository, image } = await newImage();
+      const sign = await runSignedImage([
+        'sign', '--insecure-registry', '-k', keyFile, '-c', certFile, '--timestamp-url', revocableTsa.url, '--timestamp-root-cert', revocableTsa.rootFile, ref,
+      ]);
+      expect(sign.code).toBe(code);
+      expect(responder.requests).toEqual(['/crl/tsa']);
+      if (revoked) expect(sign.stderr).toMatch(/timestamping certificate with subject "CN=Test TSA,O=Acme,C=US" is revoked/);
+      expect(await listSignatures(repository, image)).toHaveLength(revoked ? 0 : 1);
+    } finally {
+      await Promise.all([revocableTsa.close(), responder.close()]);
+    }
+  });
+
   test('asks the TSA for a SHA-384 imprint with a nonce and certReq, and verify with a tsa store reports the timestamp', async () => {
     const { ref } = await newImage();
     const sign = await runSignedImage(['sign', '--insecure-registry', '-k', keyFile, '-c', certFile, '--timestamp-url', tsa.url, '--timestamp-root-cert', tsa.rootFile, ref]);

@@ -6,6 +6,8 @@ import { PartialSigningError, signImageRecursively } from '../../notary/sign-ind
 import { SignatureManifestFormat } from '../../notary/signature-manifest';
 import { Signer } from '../../notary/signer';
 import { parseCertificateFile } from '../../notary/trust-store';
+import { OcspCrlRevocationValidator } from '../../revocation/certificate-revocation';
+import { httpRevocationFetcher } from '../../revocation/http-fetcher';
 import { LocalKeySigner } from '../../signers/local-key';
 import { checkTimestampUrl, TimestampAuthority } from '../../signers/tsa-client';
 import { CliLog, configDirFor } from '../common-options';
@@ -227,5 +229,6 @@ function timestampAuthority(options: SignOptions, read: (file: string, what: str
   }
   if (certificates.length !== 1) fail(`found ${certificates.length} certificates; expecting a single x509 root certificate in PEM or DER format`);
   if (!isSelfSigned(parseCertificate(certificates[0], file))) fail('the certificate is not a root certificate; expecting a single x509 root certificate in PEM or DER format');
-  return { url, rootCertificates: certificates };
+  // notation sign checks the TSA chain's revocation before it uses a timestamp (notation-core-go TSARevocationValidator).
+  return { url, rootCertificates: certificates, revocation: new OcspCrlRevocationValidator(httpRevocationFetcher()) };
 }
