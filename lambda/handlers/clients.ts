@@ -1,6 +1,6 @@
 /**
  * The AWS SDK clients of a handler, created once per Lambda execution environment (module scope) and
- * reused by every invocation. Tests replace them with `setAwsClients` (or mock the client classes).
+ * reused by every invocation. Tests pass their own to `createXHandler({ clients })` (or mock the client classes).
  */
 // lambda/ is bundled by esbuild, so its AWS SDK clients are devDependencies.
 /* eslint-disable import/no-extraneous-dependencies */
@@ -49,11 +49,6 @@ let current: AwsClients | undefined;
 export function awsClients(): AwsClients {
   current ??= regionalClients();
   return current;
-}
-
-/** Replaces the clients (tests); `undefined` goes back to clients created on first use. */
-export function setAwsClients(clients: AwsClients | undefined): void {
-  current = clients;
 }
 
 /** The clients of a handler that also calls ECS. */

@@ -21,10 +21,10 @@
  */
 // lambda/ is bundled by esbuild, so its AWS SDK clients are devDependencies.
 /* eslint-disable import/no-extraneous-dependencies */
-import { DescribeServiceRevisionsCommand, DescribeServiceRevisionsCommandOutput, ECSClient, StopTaskCommand } from '@aws-sdk/client-ecs';
+import { DescribeServiceRevisionsCommand, DescribeServiceRevisionsCommandOutput, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 /* eslint-enable import/no-extraneous-dependencies */
-import { AwsClients, awsClients } from './clients';
+import { AwsClients, awsClients, EcsClients, withEcsClient } from './clients';
 import { abortable, DeadlineGuard } from './deadline';
 import { EnforcementEvent, LifecycleHookEvent, parseEnforcementEvent, TaskContainer, TaskStateChangeEvent } from './ecs-events';
 import { LambdaContext } from './event';
@@ -155,20 +155,15 @@ function parseExemption(entry: unknown, where: string): Exemption {
 }
 
 /** The ECS and SNS clients of the handler, next to the shared ones; created on first use. */
-export interface EnforcementClients extends AwsClients {
-  ecs(): ECSClient;
+export interface EnforcementClients extends EcsClients {
   sns(): SNSClient;
 }
 
-/** `base` plus ECS and SNS clients in the function's region, each created on first use. */
+/** `base` plus the shared lazy ECS client (`withEcsClient`) and an SNS client in the function's region, created on first use. */
 export function enforcementClients(base: () => AwsClients = awsClients, region = process.env.AWS_REGION): () => EnforcementClients {
-  let ecs: ECSClient | undefined;
+  const withEcs = withEcsClient(base, region);
   let sns: SNSClient | undefined;
-  return () => ({
-    ...base(),
-    ecs: () => (ecs ??= new ECSClient({ region })),
-    sns: () => (sns ??= new SNSClient({ region })),
-  });
+  return () => ({ ...withEcs(), sns: () => (sns ??= new SNSClient({ region })) });
 }
 
 export interface EnforcementHandlerOptions extends Omit<HandlerOptions, 'clients'> {
