@@ -95,14 +95,14 @@ function classify(error: unknown): { code: VerificationErrorCode; message: strin
   return { code: 'internal', message: `unexpected error: ${(error as Error)?.name ?? 'Error'}: ${message}` };
 }
 
+/** What the store answered is not what it should be: bad content, over a limit, or not matching its digest. */
+function isBadContentError(error: unknown): boolean {
+  return error instanceof ContentTooLargeError || error instanceof InvalidContentError || error instanceof DigestMismatchError;
+}
+
 /** Errors about reaching the store or what it answered (I/O, bad content, limits). */
 function isStoreError(error: unknown): boolean {
-  return error instanceof RegistryError
-    || error instanceof RequestFailedError
-    || error instanceof ResponseBodyError
-    || error instanceof ContentTooLargeError
-    || error instanceof InvalidContentError
-    || error instanceof DigestMismatchError;
+  return error instanceof RegistryError || error instanceof RequestFailedError || error instanceof ResponseBodyError || isBadContentError(error);
 }
 
 /** Errors that make one signature unusable, the next one may still verify. */
@@ -110,9 +110,7 @@ function isSignatureContentError(error: unknown): boolean {
   return (error instanceof RegistryError && !isTransportError(error))
     || error instanceof InvalidSignatureManifestError
     || error instanceof InvalidEnvelopeError
-    || error instanceof ContentTooLargeError
-    || error instanceof InvalidContentError
-    || error instanceof DigestMismatchError;
+    || isBadContentError(error);
 }
 
 async function verify(request: VerifyImageRequest, state: { digest: string; level: string }): Promise<VerificationOutcome> {
