@@ -4,8 +4,6 @@
  * fewest sequential round trips the protocol needs, sent through the same proxy, plus the same run's crypto.
  */
 import { createHash, sign as cryptoSign } from 'node:crypto';
-import { createServer, request as httpRequest } from 'node:http';
-import { AddressInfo } from 'node:net';
 import { addSignatures, Pki, pushRandomImage, pushSignatures, setupRepository } from './fixtures';
 import { checkEnvelope } from './floor';
 import { FigureInput } from './report';
@@ -15,6 +13,7 @@ import { signImage } from '../lambda/notary/sign-image';
 import { SignatureStore } from '../lambda/notary/signature-store';
 import { openRepository } from '../lambda/oci/open-repository';
 import { Descriptor } from '../lambda/oci/types';
+import { startForwardingProxy } from '../test/harness/forwarding-proxy';
 
 export interface LatencySettings {
   /** The delay the proxy adds to every request, ms. */
@@ -26,37 +25,6 @@ export interface LatencySettings {
 }
 
 const TARGET = { on: 'ratio', max: 1.15 } as const;
-
-interface DelayProxy {
-  readonly host: string;
-  close(): Promise<void>;
-}
-
-/** A loopback proxy in front of `upstream` that holds each request `delayMs` before forwarding it. */
-export async function startDelayProxy(upstream: string, delayMs: number): Promise<DelayProxy> {
-  const [upstreamHost, upstreamPort] = upstream.split(':');
-  const server = createServer((request, response) => {
-    setTimeout(() => {
-      const forward = httpRequest(
-        { host: upstreamHost, port: Number(upstreamPort), method: request.method, path: request.url, headers: request.headers },
-        (answer) => {
-          response.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(response);
-        },
-      );
-      forward.on('error', () => (response.headersSent ? response.destroy() : response.writeHead(502).end()));
-      request.pipe(forward);
-    }, delayMs);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 /** `count` sequential round trips through the proxy: GET /v2/, the cheapest request a registry answers. */
 async function roundTrips(host: string, count: number): Promise<void> {
@@ -81,8 +49,8 @@ export async function benchLatency(pki: Pki, hosts: { plain: string; referrers: 
   const figures: FigureInput[] = [];
   const rtt = settings.roundTripMs;
   const anchors = [Buffer.from(pki.trusted.root.der)];
-  const apiProxy = await startDelayProxy(hosts.referrers, rtt);
-  const tagProxy = await startDelayProxy(hosts.plain, rtt);
+  const apiProxy = await startForwardingProxy(hosts.referrers, { delayMs: rtt });
+  const tagProxy = await startForwardingProxy(hosts.plain, { delayMs: rtt });
   try {
     // Referrers API, digest reference: resolve ∥ referrers, the signature manifest, its envelope.
     const apiRepository = 'bench/latency-referrers';

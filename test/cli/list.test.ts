@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { signImage } from '../../lambda/notary/sign-image';
 import { OciLayoutRepository } from '../../lambda/oci/layout-repository';
 import { RegistryRepository } from '../../lambda/oci/registry-repository';
 import { LocalKeySigner } from '../../lambda/signers/local-key';
 import { authRegistry, plainRegistry } from '../harness/env';
+import { startForwardingProxy } from '../harness/forwarding-proxy';
 import { runSignedImage } from '../util/cli';
 import { createRandomImage, pushImage } from '../util/images';
 import { ALPINE_DIGEST, ALPINE_TAG, copyAlpineLayout, pushLegacySignature, pushNotationSignedAlpine } from '../util/notation-signed';
@@ -194,21 +195,14 @@ describe('list and inspect by tag name the digest of the manifest bytes, as veri
     await signImage({ repository, tagOrDigest: signed.digest, signer: new LocalKeySigner({ key: chain.leaf.key, certificateChain: chain.chain }) });
     const unsigned = await pushImage(repository, createRandomImage(), 'v1');
     // A registry (or a cache in front of it) whose HEAD for v1 describes the signed manifest, while GET serves v1.
-    const [upstreamHost, upstreamPort] = host.split(':');
-    const lying = createServer((request, response) => {
-      if (request.method === 'HEAD' && request.url === `/v2/${name}/manifests/v1`) {
+    const lying = await startForwardingProxy(host, {
+      intercept: (request, response) => {
+        if (request.method !== 'HEAD' || request.url !== `/v2/${name}/manifests/v1`) return false;
         response.writeHead(200, { 'docker-content-digest': signed.digest, 'content-type': signed.mediaType, 'content-length': String(signed.size) }).end();
-        return;
-      }
-      const upstream = { host: upstreamHost, port: Number(upstreamPort), method: request.method, path: request.url, headers: request.headers };
-      const forward = httpRequest(upstream, (answer) => {
-        response.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(response);
-      });
-      request.pipe(forward);
+        return true;
+      },
     });
-    await new Promise<void>((resolve) => lying.listen(0, '127.0.0.1', resolve));
-    const proxy = `127.0.0.1:${(lying.address() as AddressInfo).port}`;
+    const proxy = lying.host;
     try {
       const list = await runSignedImage(['list', '--plain-http', `${proxy}/${name}:v1`]);
       const inspect = await runSignedImage(['inspect', '--plain-http', '-o', 'json', `${proxy}/${name}:v1`]);
@@ -218,8 +212,7 @@ describe('list and inspect by tag name the digest of the manifest bytes, as veri
       expect(inspect.code).toBe(0);
       expect(JSON.parse(inspect.stdout).signatures).toEqual([]);
     } finally {
-      lying.closeAllConnections();
-      await new Promise<void>((resolve) => lying.close(() => resolve()));
+      await lying.close();
     }
   });
 });

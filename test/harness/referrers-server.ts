@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createServer, IncomingMessage, request as httpRequest, Server, ServerResponse } from 'node:http';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { forward } from './forwarding-proxy';
 
 /** A recorded referrer: the descriptor the referrers API lists for it. */
 interface Referrer {
@@ -67,19 +68,8 @@ export async function startReferrersServer(options: ReferrersServerOptions): Pro
       .end(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: entries }));
   };
 
-  const proxy = (request: IncomingMessage, response: ServerResponse, body?: Buffer, onAnswer?: (status: number) => Record<string, string>) => {
-    const upstream = httpRequest(
-      { host: options.upstream.split(':')[0], port: Number(options.upstream.split(':')[1]), method: request.method, path: request.url, headers: request.headers },
-      (answer) => {
-        const extra = onAnswer?.(answer.statusCode ?? 502) ?? {};
-        response.writeHead(answer.statusCode ?? 502, { ...answer.headers, ...extra });
-        answer.pipe(response);
-      },
-    );
-    upstream.on('error', () => response.headersSent ? response.destroy() : response.writeHead(502).end());
-    if (body) upstream.end(body);
-    else request.pipe(upstream);
-  };
+  const proxy = (request: IncomingMessage, response: ServerResponse, body?: Buffer, answerHeaders?: (status: number) => Record<string, string>) =>
+    forward(options.upstream, request, response, { body, answerHeaders });
 
   const server: Server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');

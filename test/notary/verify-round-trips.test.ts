@@ -5,8 +5,6 @@
  * a moment, which shows which were in flight together without timing anything.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, request as httpRequest, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
 import { buildPayload } from '../../lambda/notary/payload';
 import { buildSignatureManifest, THUMBPRINT_ANNOTATION } from '../../lambda/notary/signature-manifest';
 import { verifyImage } from '../../lambda/notary/verify-image';
@@ -15,6 +13,7 @@ import { RegistryRepository } from '../../lambda/oci/registry-repository';
 import { Descriptor } from '../../lambda/oci/types';
 import { LocalKeySigner } from '../../lambda/signers/local-key';
 import { plainRegistry } from '../harness/env';
+import { ForwardingProxy, startForwardingProxy } from '../harness/forwarding-proxy';
 import { ReferrersServer, startReferrersServer } from '../harness/referrers-server';
 import { createRandomImage, pushImage } from '../util/images';
 import { createChain, TestChain } from '../util/pki';
@@ -28,30 +27,23 @@ interface Observed {
 }
 
 /** A proxy that holds every request HOLD_MS before forwarding it, recording which requests were in flight together. */
-async function holdingProxy(upstream: string): Promise<{ host: string; observed: Observed[]; server: Server }> {
+async function holdingProxy(upstream: string): Promise<ForwardingProxy & { observed: Observed[] }> {
   const inFlight = new Set<Observed>();
   const observed: Observed[] = [];
-  const [upstreamHost, upstreamPort] = upstream.split(':');
-  const server = createServer((request, response) => {
-    const entry: Observed = { request: `${request.method} ${request.url}`, overlapping: new Set() };
-    for (const other of inFlight) {
-      other.overlapping.add(entry.request);
-      entry.overlapping.add(other.request);
-    }
-    inFlight.add(entry);
-    observed.push(entry);
-    setTimeout(() => {
-      const upstreamRequest = { host: upstreamHost, port: Number(upstreamPort), method: request.method, path: request.url, headers: request.headers };
-      const forward = httpRequest(upstreamRequest, (answer) => {
-        response.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(response);
-        answer.on('end', () => inFlight.delete(entry));
-      });
-      request.pipe(forward);
-    }, HOLD_MS);
+  const proxy = await startForwardingProxy(upstream, {
+    delayMs: HOLD_MS,
+    onRequest: (request) => {
+      const entry: Observed = { request: `${request.method} ${request.url}`, overlapping: new Set() };
+      for (const other of inFlight) {
+        other.overlapping.add(entry.request);
+        entry.overlapping.add(other.request);
+      }
+      inFlight.add(entry);
+      observed.push(entry);
+      return () => inFlight.delete(entry);
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { host: `127.0.0.1:${(server.address() as AddressInfo).port}`, observed, server };
+  return { ...proxy, observed };
 }
 
 let trusted: TestChain;
