@@ -2,54 +2,23 @@
  * copyImage against the real registry and the referrers-API test server: an index signed recursively, copied
  * with its signatures, verifies at every digest at the destination; a second run copies nothing.
  */
-import { randomUUID } from 'node:crypto';
+import { repositoryOn, useIndexFixture } from './index-fixture';
 import { copyImage, CopyEvent, CopyImageError } from '../../lambda/notary/copy-image';
 import { listSignatures } from '../../lambda/notary/list-signatures';
 import { signImage } from '../../lambda/notary/sign-image';
 import { signImageRecursively } from '../../lambda/notary/sign-index';
-import { verifyImageRecursively } from '../../lambda/notary/verify-index';
-import { RegistryRepository } from '../../lambda/oci/registry-repository';
 import { OciRepository } from '../../lambda/oci/repository';
 import { LocalKeySigner } from '../../lambda/signers/local-key';
 import { plainRegistry } from '../harness/env';
-import { ReferrersServer, startReferrersServer } from '../harness/referrers-server';
 import { pushIndex, TestIndex } from '../util/images';
-import { createChain, TestChain } from '../util/pki';
+import { createChain } from '../util/pki';
 
-let chain: TestChain;
-let referrers: ReferrersServer;
-
-beforeAll(async () => {
-  chain = await createChain();
-  referrers = await startReferrersServer({ upstream: plainRegistry() });
-});
-afterAll(() => referrers.close());
-
-const policy = {
-  version: '1.0',
-  trustPolicies: [{ name: 'strict', registryScopes: ['*'], signatureVerification: { level: 'strict' }, trustStores: ['ca:test'], trustedIdentities: ['*'] }],
-};
-
-function repositoryOn(registry: string, prefix: string): RegistryRepository {
-  return new RegistryRepository({ registry, repository: `${prefix}-${randomUUID().slice(0, 8)}`, plainHttp: true });
-}
+const fixture = useIndexFixture();
 
 async function signedIndex(repository: OciRepository): Promise<TestIndex> {
   const image = await pushIndex(repository, 'v1');
-  const signer = new LocalKeySigner({ key: chain.leaf.key, certificateChain: chain.chain });
-  await signImageRecursively({ repository, tagOrDigest: image.index.digest, signer });
+  await signImageRecursively({ repository, tagOrDigest: image.index.digest, signer: fixture.signer() });
   return image;
-}
-
-function verifyAt(repository: OciRepository, tagOrDigest: string) {
-  return verifyImageRecursively({
-    repository,
-    tagOrDigest,
-    displayReference: `${repository.name}@${tagOrDigest}`,
-    scope: repository.name,
-    policy: policy as never,
-    stores: new Map([['ca:test', [chain.root.der]]]),
-  });
 }
 
 function actions(events: readonly CopyEvent[], kind: CopyEvent['kind']): string[] {
@@ -57,8 +26,8 @@ function actions(events: readonly CopyEvent[], kind: CopyEvent['kind']): string[
 }
 
 describe.each([
-  ['distribution registry → referrers-API server (destination indexes by the referrers API)', () => plainRegistry(), () => referrers.host],
-  ['referrers-API server → distribution registry (destination indexed by the tag schema)', () => referrers.host, () => plainRegistry()],
+  ['distribution registry → referrers-API server (destination indexes by the referrers API)', () => plainRegistry(), () => fixture.referrers.host],
+  ['referrers-API server → distribution registry (destination indexed by the tag schema)', () => fixture.referrers.host, () => plainRegistry()],
 ])('between registries: %s', (_name, from, to) => {
   test('every blob is downloaded and uploaded, every signature is copied, the copy verifies at every digest; a second run copies nothing', async () => {
     const source = repositoryOn(from(), 'copy/src');
@@ -79,7 +48,7 @@ describe.each([
       const atSource = (await listSignatures(source, manifest)).map((s) => s.digest);
       expect((await listSignatures(destination, manifest)).map((s) => s.digest)).toEqual(atSource);
     }
-    const verified = await verifyAt(destination, 'v1');
+    const verified = await fixture.verify(destination, 'v1');
     expect(verified.verified).toBe(true);
     expect(verified.outcomes.map((o) => o.digest)).toEqual([index.digest, children[0].digest, children[1].digest]);
 
@@ -92,26 +61,26 @@ describe.each([
 });
 
 test('on the same registry, blobs are mounted from the source repository (POST ?mount=&from=), not uploaded', async () => {
-  const source = repositoryOn(referrers.host, 'copy/mount-src');
-  const destination = repositoryOn(referrers.host, 'copy/mount-dst');
+  const source = repositoryOn(fixture.referrers.host, 'copy/mount-src');
+  const destination = repositoryOn(fixture.referrers.host, 'copy/mount-dst');
   const { index } = await signedIndex(source);
-  const before = referrers.requests.length;
+  const before = fixture.referrers.requests.length;
 
   const result = await copyImage({ source, tagOrDigest: index.digest, destination });
 
-  const requests = referrers.requests.slice(before);
-  const destinationPath = destination.name.slice(referrers.host.length + 1);
-  const sourcePath = source.name.slice(referrers.host.length + 1);
+  const requests = fixture.referrers.requests.slice(before);
+  const destinationPath = destination.name.slice(fixture.referrers.host.length + 1);
+  const sourcePath = source.name.slice(fixture.referrers.host.length + 1);
   expect(result.mounted).toBe(8);
   expect(result.bytesUploaded).toBe(0);
   expect(requests.filter((r) => r.startsWith(`POST /v2/${destinationPath}/blobs/uploads/?mount=sha256%3A`) && r.endsWith(`&from=${encodeURIComponent(sourcePath)}`))).toHaveLength(8);
   expect(requests.filter((r) => r.startsWith(`PUT /v2/${destinationPath}/blobs/`))).toEqual([]);
-  expect((await verifyAt(destination, index.digest)).verified).toBe(true);
+  expect((await fixture.verify(destination, index.digest)).verified).toBe(true);
 });
 
 test('an interrupted copy resumes: what the destination holds is skipped, the rest copied, and the copy verifies', async () => {
   const source = repositoryOn(plainRegistry(), 'copy/resume-src');
-  const destination = repositoryOn(referrers.host, 'copy/resume-dst');
+  const destination = repositoryOn(fixture.referrers.host, 'copy/resume-dst');
   const { index } = await signedIndex(source);
   let pushes = 0;
   const failing: OciRepository = Object.assign(Object.create(destination), {
@@ -122,11 +91,11 @@ test('an interrupted copy resumes: what the destination holds is skipped, the re
   });
 
   await expect(copyImage({ source, tagOrDigest: index.digest, destination: failing })).rejects.toThrow('connection reset');
-  expect((await verifyAt(destination, index.digest)).verified).toBe(false);
+  expect((await fixture.verify(destination, index.digest)).verified).toBe(false);
   const resumed = await copyImage({ source, tagOrDigest: index.digest, destination });
 
   expect(resumed.skipped).toBeGreaterThan(0);
-  expect((await verifyAt(destination, index.digest)).verified).toBe(true);
+  expect((await fixture.verify(destination, index.digest)).verified).toBe(true);
 });
 
 test('a destination digest other than the source digest is refused before anything is copied', async () => {

@@ -2,40 +2,21 @@
  * signImageRecursively against the real registry and the referrers-API test server: an index and every
  * platform manifest it lists get their own signature; a partial failure says what is signed, a rerun finishes.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { repositoryOn, useIndexFixture } from './index-fixture';
 import { listSignatures } from '../../lambda/notary/list-signatures';
 import { signImage } from '../../lambda/notary/sign-image';
 import { PartialSigningError, signImageRecursively } from '../../lambda/notary/sign-index';
 import { SignatureStore } from '../../lambda/notary/signature-store';
 import { Signer } from '../../lambda/notary/signer';
 import { OciLayoutRepository } from '../../lambda/oci/layout-repository';
-import { RegistryRepository } from '../../lambda/oci/registry-repository';
 import { OciRepository } from '../../lambda/oci/repository';
-import { LocalKeySigner } from '../../lambda/signers/local-key';
 import { plainRegistry } from '../harness/env';
-import { ReferrersServer, startReferrersServer } from '../harness/referrers-server';
 import { pushIndex } from '../util/images';
-import { createChain, TestChain } from '../util/pki';
 
-let chain: TestChain;
-let referrers: ReferrersServer;
-
-beforeAll(async () => {
-  chain = await createChain();
-  referrers = await startReferrersServer({ upstream: plainRegistry() });
-});
-afterAll(() => referrers.close());
-
-function repositoryOn(registry: string, prefix: string): RegistryRepository {
-  return new RegistryRepository({ registry, repository: `${prefix}-${randomUUID().slice(0, 8)}`, plainHttp: true });
-}
-
-function localSigner(): LocalKeySigner {
-  return new LocalKeySigner({ key: chain.leaf.key, certificateChain: chain.chain });
-}
+const fixture = useIndexFixture();
 
 /** The signer, except that signing the payload of any of `failing` throws (a signer outage mid-way). */
 function failingFor(signer: Signer, failing: readonly string[]): Signer {
@@ -60,14 +41,14 @@ async function signatureSubjects(repository: OciRepository, digests: readonly st
 
 describe.each([
   ['the distribution registry (referrers tag schema)', () => plainRegistry(), false],
-  ['the referrers-API test server', () => referrers.host, true],
+  ['the referrers-API test server', () => fixture.referrers.host, true],
 ])('signImageRecursively on %s', (_name, registry, indexedByStore) => {
   test('signs the index and each platform manifest with its own signature, children first and the index last', async () => {
     const repository = repositoryOn(registry(), 'recursive/sign');
     const { index, children } = await pushIndex(repository, 'v1');
 
     const signed: string[] = [];
-    const result = await signImageRecursively({ repository, tagOrDigest: 'v1', signer: localSigner(), onSigned: (r) => signed.push(r.target.digest) });
+    const result = await signImageRecursively({ repository, tagOrDigest: 'v1', signer: fixture.signer(), onSigned: (r) => signed.push(r.target.digest) });
 
     expect(result.target.digest).toBe(index.digest);
     expect(signed).toEqual([children[0].digest, children[1].digest, index.digest]);
@@ -82,9 +63,9 @@ describe.each([
   test('a second run reuses every signature and pushes nothing', async () => {
     const repository = repositoryOn(registry(), 'recursive/again');
     const { index, children } = await pushIndex(repository);
-    const first = await signImageRecursively({ repository, tagOrDigest: index.digest, signer: localSigner() });
+    const first = await signImageRecursively({ repository, tagOrDigest: index.digest, signer: fixture.signer() });
 
-    const second = await signImageRecursively({ repository, tagOrDigest: index.digest, signer: localSigner() });
+    const second = await signImageRecursively({ repository, tagOrDigest: index.digest, signer: fixture.signer() });
 
     expect(second.results.map((r) => r.reused)).toEqual([true, true, true]);
     expect(second.results.map((r) => r.signatureDigest)).toEqual(first.results.map((r) => r.signatureDigest));
@@ -97,7 +78,7 @@ describe('partial failure', () => {
     const repository = repositoryOn(plainRegistry(), 'recursive/partial');
     const { index, children } = await pushIndex(repository);
 
-    const error = await signImageRecursively({ repository, tagOrDigest: index.digest, signer: failingFor(localSigner(), [children[1].digest]) })
+    const error = await signImageRecursively({ repository, tagOrDigest: index.digest, signer: failingFor(fixture.signer(), [children[1].digest]) })
       .then(() => undefined, (e: unknown) => e);
 
     expect(error).toBeInstanceOf(PartialSigningError);
@@ -112,7 +93,7 @@ describe('partial failure', () => {
       [children[1].digest]: 0,
     });
 
-    const rerun = await signImageRecursively({ repository, tagOrDigest: index.digest, signer: localSigner() });
+    const rerun = await signImageRecursively({ repository, tagOrDigest: index.digest, signer: fixture.signer() });
 
     expect(rerun.results.map((r) => [r.target.digest, r.reused])).toEqual([
       [children[0].digest, true],
@@ -128,7 +109,7 @@ describe('partial failure', () => {
     const bytes = new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [missing, children[1]] }));
     const { descriptor: index } = await repository.pushManifest(bytes, 'application/vnd.oci.image.index.v1+json');
 
-    const signing = signImageRecursively({ repository, tagOrDigest: index.digest, signer: localSigner() });
+    const signing = signImageRecursively({ repository, tagOrDigest: index.digest, signer: fixture.signer() });
     const error = (await signing.catch((e: unknown) => e)) as PartialSigningError;
 
     expect(error).toBeInstanceOf(PartialSigningError);
@@ -141,7 +122,7 @@ test('without recursion signImage signs the index alone, as notation sign does',
   const repository = repositoryOn(plainRegistry(), 'recursive/flat');
   const { index, children } = await pushIndex(repository);
 
-  await signImage({ repository, tagOrDigest: index.digest, signer: localSigner() });
+  await signImage({ repository, tagOrDigest: index.digest, signer: fixture.signer() });
 
   expect(await signatureSubjects(repository, [index.digest, children[0].digest, children[1].digest])).toEqual({
     [index.digest]: 1,
@@ -154,7 +135,7 @@ test('a single manifest is signed alone', async () => {
   const repository = repositoryOn(plainRegistry(), 'recursive/single');
   const { children } = await pushIndex(repository);
 
-  const result = await signImageRecursively({ repository, tagOrDigest: children[0].digest, signer: localSigner() });
+  const result = await signImageRecursively({ repository, tagOrDigest: children[0].digest, signer: fixture.signer() });
 
   expect(result.results.map((r) => r.target.digest)).toEqual([children[0].digest]);
 });
