@@ -15,7 +15,7 @@ const LATENCY_TARGET = { on: 'ratio', max: 1.3 } as const;
 const noAwsClient = (): never => {
   throw new Error('no AWS client is needed to verify a notary.x509 signature on a loopback registry');
 };
-const NO_AWS: AwsClients = { codePipeline: noAwsClient, codeBuild: noAwsClient, signer: noAwsClient, ecr: noAwsClient };
+const NO_AWS: AwsClients = { codePipeline: noAwsClient, codeBuild: noAwsClient, signer: noAwsClient, ecr: noAwsClient, artifactStore: noAwsClient };
 
 export interface VerifySettings {
   readonly warmup: number;
