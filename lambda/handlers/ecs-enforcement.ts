@@ -24,6 +24,7 @@
 import { DescribeServiceRevisionsCommand, DescribeServiceRevisionsCommandOutput, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 /* eslint-enable import/no-extraneous-dependencies */
+import { certificateRevocationOf } from './certificate-revocation';
 import { AwsClients, awsClients, EcsClients, withEcsClient } from './clients';
 import { abortable, DeadlineGuard } from './deadline';
 import { EnforcementEvent, LifecycleHookEvent, parseEnforcementEvent, TaskContainer, TaskStateChangeEvent } from './ecs-events';
@@ -32,7 +33,7 @@ import { truncateText } from './job-reporter';
 import { errorFields, Logger } from './log';
 import { isPlainObject } from './parameters';
 import { openImage } from './registry';
-import { certificateRevocationOf, coldStartConfig, ConfigurationError, Handler, HandlerOptions } from './runner';
+import { coldStartConfig, ConfigurationError, Handler, HandlerOptions } from './runner';
 import { VerdictCache } from './verdict-cache';
 import { loadVerifyConfig, VerifyConfig } from './verify';
 import { CertificateRevocationValidator, VerificationOutcome } from '../notary/types';

@@ -13,9 +13,7 @@ import { classifyEvent, Invocation, LambdaContext } from './event';
 import { JobReporter } from './job-reporter';
 import { errorFields, Logger } from './log';
 import { ParameterSource, parseUserParameters } from './parameters';
-import { CertificateRevocationValidator } from '../notary/types';
-import { OcspCrlRevocationValidator } from '../revocation/certificate-revocation';
-import { httpRevocationFetcher } from '../revocation/http-fetcher';
+import type { CertificateRevocationValidator } from '../notary/types';
 
 /** A function misconfigured through its environment (set by the construct): every invocation fails with it. */
 export class ConfigurationError extends Error {
@@ -170,10 +168,6 @@ export interface HandlerOptions {
   readonly certificateRevocation?: CertificateRevocationValidator;
 }
 
-/** The handler's certificate revocation validator: the one given, else one per execution environment over HTTP. */
-export function certificateRevocationOf(options: HandlerOptions): CertificateRevocationValidator {
-  return options.certificateRevocation ?? new OcspCrlRevocationValidator(httpRevocationFetcher());
-}
 
 /** A Lambda handler made by a `create…Handler` function. */
 export type Handler = (event: unknown, context?: Partial<LambdaContext>) => Promise<unknown>;

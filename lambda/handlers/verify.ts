@@ -26,6 +26,7 @@
  * nodes pull a platform manifest. A platform manifest verifies on its own.
  */
 import { readArtifactFile, writeArtifact } from './artifacts';
+import { certificateRevocationOf } from './certificate-revocation';
 import { AwsClients, awsClients } from './clients';
 import { abortable } from './deadline';
 import { LambdaContext } from './event';
@@ -33,7 +34,7 @@ import { checkImageDefinitions, IMAGE_DEFINITIONS_FILE, ImageDefinition, MAX_IMA
 import { Logger } from './log';
 import { isPlainObject, ParameterError, Parameters } from './parameters';
 import { openImage, PLAIN_HTTP_HOSTS_ENV, plainHttpRegistries } from './registry';
-import { certificateRevocationOf, coldStartConfig, ConfigurationError, Handler, HandlerOptions, JobResult, runHandler, WorkInput } from './runner';
+import { coldStartConfig, ConfigurationError, Handler, HandlerOptions, JobResult, runHandler, WorkInput } from './runner';
 import { IMAGE_PARAMETERS, VERIFY_PARAMETERS } from '../../src/shared/handler-parameters';
 import { parseTrustPolicy, TRUST_STORE_NAME, TRUST_STORE_TYPES, TrustPolicyDocument } from '../../src/shared/trust-policy';
 import { readTrustStoreFile, withBuiltInTrustStores } from '../notary/trust-store';
