@@ -16,7 +16,7 @@ import { DeployTarget, DeployTargetBindContext } from './deploy-target';
 import { PipelineSource } from './pipeline-source';
 import { ImageSigner } from '../image-signer';
 import { ImageVerifier } from '../image-verifier';
-import { imageBuildSpec, scanGateBuildSpec } from '../private/buildspecs';
+import { IMAGE_BUILD_EXPORTS, imageBuildSpec, scanGateBuildSpec } from '../private/buildspecs';
 import { validationError } from '../private/errors';
 import { acknowledge } from '../private/nag';
 import { pipelineWildcardGrants } from '../private/pipeline-wildcard-grants';
@@ -41,6 +41,12 @@ export const VERIFY_GATE_NAMESPACE = 'DeployGate';
  */
 export const VERIFIED_IMAGE_URI = `#{${VERIFY_GATE_NAMESPACE}.IMAGE_URI}@#{${VERIFY_GATE_NAMESPACE}.IMAGE_DIGEST}`;
 
+/** The build project and the variables its pipeline action passes (those CodePipeline resolves). */
+interface BuildProject {
+  readonly project: codebuild.PipelineProject;
+  readonly actionVariables: { [name: string]: codebuild.BuildEnvironmentVariable };
+}
+
 /** How the Build stage builds the image. */
 export interface ImageBuildOptions {
   /**
@@ -54,18 +60,37 @@ export interface ImageBuildOptions {
    */
   readonly context?: string;
   /**
-   * `--build-arg` values.
-   * @default none
+   * `--build-arg` values. A value may hold CodePipeline variables, such as `#{Source.CommitId}` or
+   * `#{codepipeline.PipelineExecutionId}`: such a value is passed as an environment variable of the build action,
+   * where CodePipeline resolves it, the others as environment variables of the project. The build passes each
+   * value to `docker build` as one word, whatever characters it holds.
+   * @default - none
    */
   readonly buildArgs?: { [name: string]: string };
   /**
-   * A buildspec of your own. It must push the image, export `IMAGE_URI` (the repository URI) and `IMAGE_DIGEST`
-   * (the digest the registry returned), and write `imagedefinitions.json` as its artifact:
+   * A buildspec of your own. It runs with the variables below and must push the image, export `IMAGE_URI` (the
+   * repository URI), `IMAGE_DIGEST` (the digest the registry returned), `SOURCE_REVISION` and `CODEBUILD_BUILD_ARN`
+   * (the provenance the Sign stage records), and write `imagedefinitions.json` as its artifact:
    * `[{"name": "$CONTAINER_NAME", "imageUri": "$IMAGE_URI@$IMAGE_DIGEST"}]` (the verify gate refuses any other
-   * content).
-   * @default a buildspec that runs docker build and push
+   * content). A buildspec object (`BuildSpec.fromObject`) that does not export those variables fails synth.
+   *
+   * Variables the build receives: `REPOSITORY_URI` (where to push), `CONTAINER_NAME`, `DOCKERFILE`,
+   * `DOCKER_CONTEXT`, `DOCKER_BUILD_ARG_NAMES` (the build argument names, space-separated) with `BUILD_ARG_<name>`
+   * holding each value, the `environmentVariables` given here, and CodeBuild's own (`AWS_REGION`,
+   * `CODEBUILD_RESOLVED_SOURCE_VERSION`, `CODEBUILD_BUILD_NUMBER`, ...).
+   * @default - a buildspec that runs docker build and push
    */
   readonly buildSpec?: codebuild.BuildSpec;
+  /**
+   * Environment variables of the build: plain values, AWS Systems Manager parameters
+   * (`type: BuildEnvironmentVariableType.PARAMETER_STORE`, `value`: the parameter name) or AWS Secrets Manager
+   * secrets (`SECRETS_MANAGER`, `value`: the secret's name or ARN, optionally with `:json-key:...`). The build role
+   * may read the parameters and secrets named, as aws-cdk-lib grants them. A plain value holding CodePipeline
+   * variables (`#{...}`) is passed by the build action, where CodePipeline resolves it. The names the pipeline sets
+   * (above) and CodeBuild's `CODEBUILD_` prefix are refused.
+   * @default - none
+   */
+  readonly environmentVariables?: { [name: string]: codebuild.BuildEnvironmentVariable };
   /**
    * The build's compute type.
    * @default codebuild.ComputeType.SMALL
@@ -76,6 +101,17 @@ export interface ImageBuildOptions {
    * @default codebuild.LinuxBuildImage.STANDARD_7_0
    */
   readonly buildImage?: codebuild.IBuildImage;
+  /**
+   * How long a build may run: 5 to 480 minutes (CodeBuild's limits).
+   * @default Duration.minutes(60)
+   */
+  readonly timeout?: Duration;
+  /**
+   * The build's cache, e.g. `codebuild.Cache.local(codebuild.LocalCacheMode.DOCKER_LAYER)` for Docker layers kept
+   * on the build host, or `codebuild.Cache.bucket(bucket)` (the build role may then read and write the bucket).
+   * @default - no cache
+   */
+  readonly cache?: codebuild.Cache;
 }
 
 /** Finding severities of Amazon ECR basic scanning. */
@@ -265,7 +301,8 @@ export class SignedImagePipeline extends Construct {
     this.pipeline.addStage({ stageName: 'Source', actions: [props.source.action(sourceOutput)] });
 
     // Build
-    this.buildProject = this.createBuildProject(props.imageBuild ?? {}, containerName);
+    const build = this.createBuildProject(props.imageBuild ?? {}, containerName);
+    this.buildProject = build.project;
     const buildActions: codepipeline.IAction[] = [
       new actions.CodeBuildAction({
         actionName: 'BuildAndPush',
@@ -274,6 +311,7 @@ export class SignedImagePipeline extends Construct {
         outputs: [buildOutput],
         variablesNamespace: 'Build',
         runOrder: 1,
+        environmentVariables: Object.keys(build.actionVariables).length > 0 ? build.actionVariables : undefined,
       }),
     ];
     if (props.scanGate) buildActions.push(this.scanGateAction(props.scanGate, sourceOutput));
@@ -422,12 +460,51 @@ export class SignedImagePipeline extends Construct {
     return { bucket, key };
   }
 
-  private createBuildProject(options: ImageBuildOptions, containerName: string): codebuild.PipelineProject {
-    const buildArgs = Object.entries(options.buildArgs ?? {}).map(([name, value]) => {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw validationError('BuildArgNameInvalid', `SignedImagePipeline: build argument name "${name}" is not valid`, this);
-      if (/['\n]/.test(value)) throw validationError('BuildArgValueInvalid', `SignedImagePipeline: build argument "${name}" may not contain quotes or newlines`, this);
-      return `--build-arg ${name}='${value}'`;
-    });
+  private createBuildProject(options: ImageBuildOptions, containerName: string): BuildProject {
+    const buildArgNames = Object.keys(options.buildArgs ?? {});
+    for (const name of buildArgNames) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+        throw validationError('BuildArgNameInvalid', `SignedImagePipeline: imageBuild.buildArgs: build argument name "${name}" is not valid (letters, digits and "_")`, this);
+      }
+    }
+    const pipelineSet: { [name: string]: codebuild.BuildEnvironmentVariable } = {
+      REPOSITORY_URI: { value: this.repository.repositoryUri },
+      DOCKERFILE: { value: options.dockerfile ?? 'Dockerfile' },
+      DOCKER_CONTEXT: { value: options.context ?? '.' },
+      DOCKER_BUILD_ARG_NAMES: { value: buildArgNames.join(' ') },
+      CONTAINER_NAME: { value: containerName },
+    };
+    for (const name of Object.keys(options.environmentVariables ?? {})) {
+      const reserved = name in pipelineSet || name.startsWith('BUILD_ARG_') || IMAGE_BUILD_EXPORTS.includes(name) || name === 'IMAGE_TAG';
+      if (reserved || name.startsWith('CODEBUILD_')) {
+        throw validationError(
+          'BuildEnvironmentVariableReserved',
+          `SignedImagePipeline: imageBuild.environmentVariables: "${name}" is ${reserved ? 'set by the pipeline' : 'reserved by CodeBuild (CODEBUILD_ prefix)'}`,
+          this,
+        );
+      }
+    }
+    const timeout = options.timeout ?? Duration.minutes(60);
+    if (!timeout.isUnresolved() && (timeout.toMinutes({ integral: false }) < 5 || timeout.toMinutes({ integral: false }) > MAX_BUILD_MINUTES)) {
+      throw validationError(
+        'BuildTimeoutOutOfRange',
+        `SignedImagePipeline: imageBuild.timeout ${timeout.toHumanString()} is outside CodeBuild's build timeout range (5 to ${MAX_BUILD_MINUTES} minutes)`,
+        this,
+      );
+    }
+    if (options.buildSpec) this.checkBuildSpecExports(options.buildSpec);
+
+    // CodePipeline resolves variables (#{...}) only in the action's configuration, not in the project's.
+    const projectVariables: { [name: string]: codebuild.BuildEnvironmentVariable } = {};
+    const actionVariables: { [name: string]: codebuild.BuildEnvironmentVariable } = {};
+    const place = (name: string, variable: codebuild.BuildEnvironmentVariable) => {
+      const plain = (variable.type ?? codebuild.BuildEnvironmentVariableType.PLAINTEXT) === codebuild.BuildEnvironmentVariableType.PLAINTEXT;
+      const hasPipelineVariable = typeof variable.value === 'string' && !Token.isUnresolved(variable.value) && variable.value.includes('#{');
+      (plain && hasPipelineVariable ? actionVariables : projectVariables)[name] = variable;
+    };
+    for (const [name, value] of Object.entries(options.buildArgs ?? {})) place(`BUILD_ARG_${name}`, { value });
+    for (const [name, variable] of Object.entries(options.environmentVariables ?? {})) place(name, variable);
+
     const project = new codebuild.PipelineProject(this, 'Build', {
       description: 'Builds the image, pushes it to ECR and exports the digest the registry returned',
       buildSpec: options.buildSpec ?? codebuild.BuildSpec.fromObject(imageBuildSpec()),
@@ -436,18 +513,34 @@ export class SignedImagePipeline extends Construct {
         computeType: options.computeType ?? codebuild.ComputeType.SMALL,
         privileged: true, // docker build
       },
-      environmentVariables: {
-        REPOSITORY_URI: { value: this.repository.repositoryUri },
-        DOCKERFILE: { value: options.dockerfile ?? 'Dockerfile' },
-        DOCKER_CONTEXT: { value: options.context ?? '.' },
-        DOCKER_BUILD_ARGS: { value: buildArgs.join(' ') },
-        CONTAINER_NAME: { value: containerName },
-      },
+      environmentVariables: { ...pipelineSet, ...projectVariables },
       logging: { cloudWatch: { logGroup: this.logGroup('BuildLogs') } },
-      timeout: Duration.minutes(60),
+      timeout,
+      cache: options.cache,
     });
     this.repository.grantPullPush(project);
-    return project;
+    return { project, actionVariables };
+  }
+
+  /**
+   * A buildspec object must export the variables the later actions read: CodePipeline fails an action that reads a
+   * variable the build did not export. A buildspec file in the source (`fromSourceFilename`) is read only at build time.
+   */
+  private checkBuildSpecExports(buildSpec: codebuild.BuildSpec): void {
+    const spec = (buildSpec as unknown as { spec?: unknown }).spec;
+    if (!buildSpec.isImmediate || typeof spec !== 'object' || spec === null) return;
+    const exported = (spec as { env?: { 'exported-variables'?: unknown } }).env?.['exported-variables'];
+    if (Token.isUnresolved(exported)) return;
+    const names = Array.isArray(exported) ? exported : [];
+    const missing = IMAGE_BUILD_EXPORTS.filter((name) => !names.includes(name));
+    if (missing.length > 0) {
+      throw validationError(
+        'BuildSpecExportsMissing',
+        `SignedImagePipeline: imageBuild.buildSpec does not export ${missing.join(', ')} (env.exported-variables): the Sign, scan gate ` +
+          'and Deploy actions read #{Build.IMAGE_URI}, #{Build.IMAGE_DIGEST}, #{Build.SOURCE_REVISION} and #{Build.CODEBUILD_BUILD_ARN}',
+        this,
+      );
+    }
   }
 
   private scanGateAction(options: ScanGateOptions, input: codepipeline.Artifact): codepipeline.IAction {

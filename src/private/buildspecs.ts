@@ -3,13 +3,19 @@
  * security reviewer can read exactly what runs with the build role.
  */
 
+/**
+ * The variables the Build stage's later actions read from the build (`#{Build.<name>}`): a buildspec of one's own
+ * must export them.
+ */
+export const IMAGE_BUILD_EXPORTS = ['IMAGE_URI', 'IMAGE_DIGEST', 'SOURCE_REVISION', 'CODEBUILD_BUILD_ARN'];
+
 /** Builds and pushes the image; exports the digest the registry returned (never recomputed). */
 export function imageBuildSpec(): Record<string, unknown> {
   return {
     version: '0.2',
     env: {
       'shell': 'bash',
-      'exported-variables': ['IMAGE_URI', 'IMAGE_DIGEST', 'IMAGE_TAG', 'SOURCE_REVISION', 'CODEBUILD_BUILD_ARN'],
+      'exported-variables': [...IMAGE_BUILD_EXPORTS, 'IMAGE_TAG'],
     },
     phases: {
       pre_build: {
@@ -26,7 +32,9 @@ export function imageBuildSpec(): Record<string, unknown> {
         'on-failure': 'ABORT',
         'commands': [
           'set -euo pipefail',
-          'docker build --file "$DOCKERFILE" --tag "$IMAGE_URI:$IMAGE_TAG" $DOCKER_BUILD_ARGS "$DOCKER_CONTEXT"',
+          // Each build argument NAME comes from the variable BUILD_ARG_NAME, as one word: no value is parsed by the shell.
+          'build_args=(); for name in $DOCKER_BUILD_ARG_NAMES; do value_var="BUILD_ARG_${name}"; build_args+=(--build-arg "${name}=${!value_var}"); done; ' +
+            'docker build --file "$DOCKERFILE" --tag "$IMAGE_URI:$IMAGE_TAG" "${build_args[@]}" "$DOCKER_CONTEXT"',
           'docker push "$IMAGE_URI:$IMAGE_TAG" | tee push.log',
           // The digest the registry returned for the pushed manifest; from here on the image is referenced by it.
           "IMAGE_DIGEST=$(sed -n 's/.*digest: \\(sha256:[0-9a-f]\\{64\\}\\).*/\\1/p' push.log | tail -n 1)",
