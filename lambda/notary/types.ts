@@ -118,10 +118,11 @@ export interface CertificateRevocation {
 
 /**
  * OCSP and CRL checking of an X.509 chain, leaf first, as notation-core-go's revocation.Validator does it: one
- * result per certificate; the root is never revocable. `signingTime` is the authentic signing time, when known.
+ * result per certificate; the root is never revocable. No signing time is given: notation-go passes one only for
+ * AWS Signer signatures (verifier.go verifyRevocation), which AWS Signer's own revocation check covers here.
  */
 export interface CertificateRevocationValidator {
-  validate(chain: readonly ParsedCertificate[], options?: { readonly signingTime?: Date }): Promise<CertificateRevocation[]>;
+  validate(chain: readonly ParsedCertificate[]): Promise<CertificateRevocation[]>;
 }
 
 /** Everything needed to verify one signature envelope against one image descriptor. */

@@ -22,43 +22,34 @@ const CRL_TIMEOUT_MS = 5000;
 const CACHE_TTL_MS = 3600_000;
 const CACHE_ENTRIES = 256;
 
-export interface CertificateRevocationOptions {
-  /** @default the system clock */
-  readonly now?: () => Date;
-}
-
-/** The certificate being checked, its issuer and the times the answers are judged at. */
+/** The certificate being checked, its issuer and the time the answers are judged at. */
 interface Subject {
   readonly certificate: ParsedCertificate;
   readonly issuer: ParsedCertificate;
   readonly now: Date;
-  readonly signingTime?: Date;
 }
 
 export class OcspCrlRevocationValidator implements CertificateRevocationValidator {
   private readonly cache = new Map<string, { answer: CertificateRevocation; until: number }>();
-  private readonly now: () => Date;
 
-  constructor(private readonly fetcher: RevocationFetcher, options: CertificateRevocationOptions = {}) {
-    this.now = options.now ?? (() => new Date());
-  }
+  constructor(private readonly fetcher: RevocationFetcher) {}
 
-  async validate(chain: readonly ParsedCertificate[], options: { readonly signingTime?: Date } = {}): Promise<CertificateRevocation[]> {
+  async validate(chain: readonly ParsedCertificate[]): Promise<CertificateRevocation[]> {
     if (chain.length === 0) throw new Error('chain does not contain any certificates');
     const root: CertificateRevocation = { status: 'nonRevokable', method: 'none', details: [] };
-    const checks = chain.slice(0, -1).map((certificate, index) => this.check(certificate, chain[index + 1], options.signingTime));
+    const checks = chain.slice(0, -1).map((certificate, index) => this.check(certificate, chain[index + 1]));
     return [...(await Promise.all(checks)), root];
   }
 
-  private async check(certificate: ParsedCertificate, issuer: ParsedCertificate, signingTime: Date | undefined): Promise<CertificateRevocation> {
+  private async check(certificate: ParsedCertificate, issuer: ParsedCertificate): Promise<CertificateRevocation> {
     if (certificate.ocspUrls.length === 0 && certificate.crlUrls.length === 0) {
       return { status: 'nonRevokable', method: 'none', details: [] };
     }
-    const key = `${certificate.sha256}/${issuer.sha256}/${signingTime?.getTime() ?? ''}`;
+    const key = `${certificate.sha256}/${issuer.sha256}`;
     const cached = this.cache.get(key);
     if (cached && cached.until > Date.now()) return cached.answer;
 
-    const subject: Subject = { certificate, issuer, now: this.now(), signingTime };
+    const subject: Subject = { certificate, issuer, now: new Date() };
     const details: string[] = [];
     let answer: OcspAnswer | CrlAnswer | undefined;
     let method: CertificateRevocation['method'] = 'OCSP';
@@ -78,19 +69,19 @@ export class OcspCrlRevocationValidator implements CertificateRevocationValidato
     return result;
   }
 
-  private async askOcsp(url: string, { certificate, issuer, now, signingTime }: Subject): Promise<OcspAnswer> {
+  private async askOcsp(url: string, { certificate, issuer, now }: Subject): Promise<OcspAnswer> {
     if (!isHttpUrl(url)) return { status: 'unknown', message: 'OCSPServer protocol is not supported (only http)', responderUnknown: false };
     try {
       const request = ocspRequest(certificate, issuer);
       const body = await this.fetcher.fetch(url, { body: request, maxBytes: OCSP_MAX_RESPONSE_BYTES, timeoutMs: OCSP_TIMEOUT_MS });
-      return evaluateOcspResponse(body, certificate, issuer, { now, signingTime });
+      return evaluateOcspResponse(body, certificate, issuer, now);
     } catch (error) {
       return { status: 'unknown', message: (error as Error).message, responderUnknown: false };
     }
   }
 
   /** Every distribution point must answer; the first that fails or revokes decides (notation-core-go crl.CertCheckStatus). */
-  private async checkCrls({ certificate, issuer, now, signingTime }: Subject, details: string[]): Promise<CrlAnswer> {
+  private async checkCrls({ certificate, issuer, now }: Subject, details: string[]): Promise<CrlAnswer> {
     let last: CrlAnswer = { status: 'unknown', message: 'no CRL distribution point' };
     for (const url of certificate.crlUrls) {
       if (!isHttpUrl(url)) {
@@ -98,7 +89,7 @@ export class OcspCrlRevocationValidator implements CertificateRevocationValidato
       } else {
         try {
           const body = await this.fetcher.fetch(url, { maxBytes: CRL_MAX_BYTES, timeoutMs: CRL_TIMEOUT_MS });
-          last = evaluateCrl(body, certificate, issuer, { now, signingTime });
+          last = evaluateCrl(body, certificate, issuer, now);
         } catch (error) {
           last = { status: 'unknown', message: `failed to download CRL: ${(error as Error).message}` };
         }

@@ -4,7 +4,6 @@
  */
 import * as asn1js from 'asn1js';
 import { CertificateRevocationList, Extension } from 'pkijs';
-import { INVALIDITY_DATE, invalidityDate } from './entry-extensions';
 import { verifySignedData } from './signed-data';
 import { ParsedCertificate, sameBytes, toArrayBuffer } from '../notary/certificate';
 
@@ -15,6 +14,8 @@ const ISSUING_DISTRIBUTION_POINT = '2.5.29.28';
 const DELTA_CRL_INDICATOR = '2.5.29.27';
 const FRESHEST_CRL = '2.5.29.46';
 const REASON_CODE = '2.5.29.21';
+/** Understood (not used: notation applies it only with an AWS Signer authentic signing time), so not refused when critical. */
+const INVALIDITY_DATE = '2.5.29.24';
 const CERTIFICATE_HOLD = 6;
 const REMOVE_FROM_CRL = 8;
 
@@ -31,7 +32,7 @@ export function evaluateCrl(
   body: Uint8Array,
   certificate: ParsedCertificate,
   issuer: ParsedCertificate,
-  options: { readonly now: Date; readonly signingTime?: Date },
+  now: Date,
 ): CrlAnswer {
   const unknown = (message: string): CrlAnswer => ({ status: 'unknown', message });
   let crl: CertificateRevocationList;
@@ -57,7 +58,7 @@ export function evaluateCrl(
   }
   const nextUpdate = crl.nextUpdate?.value;
   if (!nextUpdate) return unknown('CRL NextUpdate is not set');
-  if (options.now > nextUpdate) return unknown(`expired CRL. Current time ${options.now.toISOString()} is after CRL NextUpdate ${nextUpdate.toISOString()}`);
+  if (now > nextUpdate) return unknown(`expired CRL. Current time ${now.toISOString()} is after CRL NextUpdate ${nextUpdate.toISOString()}`);
   for (const extension of crl.crlExtensions?.extensions ?? []) {
     if (extension.extnID === DELTA_CRL_INDICATOR) return unknown('the CRL is a delta CRL, which is not supported');
     if (extension.extnID === FRESHEST_CRL) return unknown('freshest CRL from CRL extension is not supported');
@@ -72,10 +73,6 @@ export function evaluateCrl(
     const extensions = entry.crlEntryExtensions?.extensions ?? [];
     const critical = extensions.find((extension) => extension.critical && extension.extnID !== INVALIDITY_DATE && extension.extnID !== REASON_CODE);
     if (critical) return unknown(`unsupported critical extension found in CRL entry: ${critical.extnID}`);
-    const invalidity = invalidityDate(extensions);
-    if (invalidity && options.signingTime && options.signingTime < invalidity) {
-      return { status: 'good', message: `revoked, invalid only from ${invalidity.toISOString()}, after the signing time`, nextUpdate };
-    }
     const reason = reasonCode(extensions);
     const date = entry.revocationDate.value;
     if (reason === CERTIFICATE_HOLD || reason === REMOVE_FROM_CRL) {

@@ -6,7 +6,6 @@
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import { AlgorithmIdentifier, BasicOCSPResponse, Certificate, CertID, OCSPRequest, OCSPResponse, RelativeDistinguishedNames, Request, TBSRequest } from 'pkijs';
-import { invalidityDate } from './entry-extensions';
 import { verifySignedData } from './signed-data';
 import { OID, ParsedCertificate, parseCertificate, sameBytes, toArrayBuffer } from '../notary/certificate';
 
@@ -59,14 +58,13 @@ function publicKeyBits(certificate: ParsedCertificate): Uint8Array {
 /**
  * What `body` says about `certificate`. The response must be signed by the issuer or by a responder the issuer
  * delegated to (issued by it, with the id-kp-OCSPSigning extended key usage: RFC 6960 section 4.2.2.2), must
- * answer for exactly this certificate and must not be past its nextUpdate. A revocation whose invalidity date
- * is after the authentic signing time does not affect the signature (notation-core-go checkStatusFromServer).
+ * answer for exactly this certificate and must not be past its nextUpdate (notation-core-go checkStatusFromServer).
  */
 export function evaluateOcspResponse(
   body: Uint8Array,
   certificate: ParsedCertificate,
   issuer: ParsedCertificate,
-  options: { readonly now: Date; readonly signingTime?: Date },
+  now: Date,
 ): OcspAnswer {
   const unknown = (message: string): OcspAnswer => ({ status: 'unknown', message, responderUnknown: false });
   let basic: BasicOCSPResponse;
@@ -86,7 +84,7 @@ export function evaluateOcspResponse(
   });
   if (!single) return unknown('the response does not answer for this certificate');
 
-  const signer = responder(basic, issuer, options.now);
+  const signer = responder(basic, issuer, now);
   if ('error' in signer) return unknown(signer.error);
   try {
     // The signed bytes as received (pkijs keeps them when it parses).
@@ -99,19 +97,13 @@ export function evaluateOcspResponse(
     return unknown(`the response's signature cannot be checked: ${(error as Error).message}`);
   }
 
-  if (!single.nextUpdate || options.now > single.nextUpdate) return unknown('expired OCSP response');
-  if (single.thisUpdate > options.now) return unknown(`the response is dated in the future (${single.thisUpdate.toISOString()})`);
+  if (!single.nextUpdate || now > single.nextUpdate) return unknown('expired OCSP response');
+  if (single.thisUpdate > now) return unknown(`the response is dated in the future (${single.thisUpdate.toISOString()})`);
 
   const certStatus = single.certStatus as asn1js.BaseBlock;
   const tag = certStatus.idBlock.tagNumber;
   if (certStatus.idBlock.tagClass === 3 && tag === 0) return { status: 'good', message: 'good', nextUpdate: single.nextUpdate };
-  if (certStatus.idBlock.tagClass === 3 && tag === 1) {
-    const invalidity = invalidityDate(single.singleExtensions);
-    if (invalidity && options.signingTime && options.signingTime < invalidity) {
-      return { status: 'good', message: `revoked, invalid only from ${invalidity.toISOString()}, after the signing time`, nextUpdate: single.nextUpdate };
-    }
-    return { status: 'revoked', message: 'revoked', nextUpdate: single.nextUpdate };
-  }
+  if (certStatus.idBlock.tagClass === 3 && tag === 1) return { status: 'revoked', message: 'revoked', nextUpdate: single.nextUpdate };
   return { status: 'unknown', message: 'the responder does not know the certificate', responderUnknown: true };
 }
 

@@ -9,7 +9,7 @@ import { AddressInfo } from 'node:net';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
-import { BasicOCSPResponse, Certificate, CryptoEngine, Extension, OCSPRequest, OCSPResponse, ResponseBytes, setEngine, SingleResponse } from 'pkijs';
+import { BasicOCSPResponse, Certificate, CryptoEngine, OCSPRequest, OCSPResponse, ResponseBytes, setEngine, SingleResponse } from 'pkijs';
 import { TestCertificate } from './pki';
 
 setEngine('node', new CryptoEngine({ name: 'node', crypto: webcrypto as unknown as ConstructorParameters<typeof CryptoEngine>[0]['crypto'] }));
@@ -26,8 +26,6 @@ export interface OcspAnswerOptions {
   readonly nextUpdate?: Date | null;
   /** @default now minus one minute */
   readonly thisUpdate?: Date;
-  /** An invalidity date single extension. */
-  readonly invalidityDate?: Date;
   /** Answer for this serial number (hex) instead of the requested one. */
   readonly serialNumber?: string;
   /** Answer with this HTTP status and no OCSP body. */
@@ -39,7 +37,6 @@ export interface CrlEntryOptions {
   /** @default an hour ago */
   readonly revocationDate?: Date;
   readonly reason?: x509.X509CrlReason;
-  readonly invalidityDate?: Date;
 }
 
 export interface CrlOptions {
@@ -126,11 +123,6 @@ async function ocspResponse(requestDer: Uint8Array, issuer: TestCertificate, ans
       thisUpdate: answer.thisUpdate ?? new Date(Date.now() - 60_000),
     });
     if (answer.nextUpdate !== null) single.nextUpdate = answer.nextUpdate ?? new Date(Date.now() + DAY);
-    if (answer.invalidityDate) {
-      single.singleExtensions = [
-        new Extension({ extnID: '2.5.29.24', extnValue: new asn1js.GeneralizedTime({ valueDate: answer.invalidityDate }).toBER() }),
-      ];
-    }
     basic.tbsResponseData.responses.push(single);
   }
   const carried = answer.certificates ?? (signer === issuer ? [] : [signer]);
@@ -168,7 +160,6 @@ async function crl(issuer: TestCertificate, options: CrlOptions): Promise<Uint8A
       revocationDate: entry.revocationDate ?? new Date(Date.now() - 3600_000),
       // Without a reason or date @peculiar/x509 writes an empty (invalid) entry extensions SEQUENCE.
       reason: entry.reason ?? x509.X509CrlReason.keyCompromise,
-      invalidity: entry.invalidityDate,
     })),
     extensions: [...(options.extensions ?? [])],
     signingAlgorithm: signer.keySpec.startsWith('EC') ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
