@@ -198,7 +198,8 @@ export class EcsSignatureEnforcement extends Construct implements iam.IGrantable
     this.logGroup = parts.logGroup;
     this.grantPrincipal = this.role;
 
-    grantUnscoped(this.role, ['ecr:GetAuthorizationToken', 'signer:GetRevocationStatus']);
+    grantUnscoped(this.role, ['ecr:GetAuthorizationToken']);
+    trustPolicy.grantRevocationCheck(this.role);
     props.notificationTopic?.grantPublish(this.role);
     this.repositoryAccess = new RepositoryAccess(this.role, READ_ECR_ACTIONS);
     this.repositoryAccess.addReadable(this, 'enforcement', props.repositories ?? props.verifier?.repositories ?? trustPolicy.repositories);

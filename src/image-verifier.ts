@@ -65,7 +65,7 @@ export interface ImageVerifierProps extends HandlerFunctionOptions {
  * trust stores travel with the function), from a CodePipeline action (`pipelineAction`) or a direct invocation
  * `{"imageUri": ...}` that returns the verdict with every check's result.
  *
- * Its role only reads: its repositories, and the revocation status of AWS Signer signatures.
+ * Its role only reads: its repositories, and the revocation status of the signatures its trust policy trusts.
  */
 export class ImageVerifier extends Construct implements iam.IGrantable {
   /** The verifying function. */
@@ -104,10 +104,10 @@ export class ImageVerifier extends Construct implements iam.IGrantable {
 
     grantUnscoped(this.role, [
       'ecr:GetAuthorizationToken',
-      'signer:GetRevocationStatus',
       'codepipeline:PutJobSuccessResult',
       'codepipeline:PutJobFailureResult',
     ]);
+    this.trustPolicy.grantRevocationCheck(this.role);
     this.repositoryAccess = new RepositoryAccess(this.role, READ_ECR_ACTIONS);
     this.repositoryAccess.addReadable(this, 'verifier', props.repositories ?? this.trustPolicy.repositories);
 

@@ -62,12 +62,9 @@ export interface INotationSigningProfile extends IResource {
   grantSign(grantee: iam.IGrantable): iam.Grant;
 
   /**
-   * Grants checking the revocation status of signatures (`signer:GetRevocationStatus`).
-   *
-   * That API has no resource type, so the grant is not limited to this profile's signatures.
-   *
-   * @deprecated use `SignerRevocationStatus.grantRead(grantee)`, which grants the same without suggesting a
-   * scope to this profile
+   * Grants checking the revocation status of this profile's signatures (`signer:GetRevocationStatus`): on this
+   * profile's ARN and its versions (`<signingProfileArn>/*`), and on the signing jobs of the profile's account and
+   * region (`arn:<partition>:signer:<region>:<account>:/signing-jobs/*`), the two resources IAM authorizes the call on.
    */
   grantRevocationCheck(grantee: iam.IGrantable): iam.Grant;
 }
@@ -144,9 +141,8 @@ abstract class NotationSigningProfileBase extends Resource implements INotationS
     });
   }
 
-  /** @deprecated use `SignerRevocationStatus.grantRead(grantee)` */
   public grantRevocationCheck(grantee: iam.IGrantable): iam.Grant {
-    return SignerRevocationStatus.grantRead(grantee);
+    return SignerRevocationStatus.grantRead(grantee, [this]);
   }
 }
 

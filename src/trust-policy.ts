@@ -1,11 +1,13 @@
 import { Annotations, CfnOutput, Names, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { KyvernoManifestOptions } from './kyverno-manifests';
 import { validationError } from './private/errors';
 import { renderKyvernoManifests } from './private/kyverno';
 import { withPlaceholders } from './private/placeholders';
+import { grantRevocationStatus, revocationResources } from './private/revocation-grants';
 import { AWS_SIGNER_TRUST_STORES, AwsSignerTrustStore, awsSignerTrustStore } from './shared/aws-signer';
 import { TRUST_STORE_NAME, validateTrustPolicyDocument } from './shared/trust-policy';
 import { INotationSigningProfile } from './signing-profile';
@@ -184,6 +186,7 @@ export class TrustPolicy extends Construct {
 
   private readonly statements: StatementConfig[] = [];
   private readonly partition: string | undefined;
+  private readonly revocationGrantees: iam.IGrantable[] = [];
 
   constructor(scope: Construct, id: string, props: TrustPolicyProps) {
     super(scope, id);
@@ -225,6 +228,19 @@ export class TrustPolicy extends Construct {
       }
     }
     return repositories;
+  }
+
+  /**
+   * Grants checking the revocation status of the signatures this policy trusts (`signer:GetRevocationStatus`, as the
+   * `ImageVerifier` and `EcsSignatureEnforcement` functions do): on the signing profiles of the statements that check
+   * revocation (each profile ARN with its versions, `<profile ARN>/*`, or the version it pins with `pinVersions`) and
+   * on the signing jobs of each profile's account and region (`arn:<partition>:signer:<region>:<account>:/signing-jobs/*`).
+   * Statements added later extend the grant; statements whose revocation check is skipped add nothing.
+   */
+  public grantRevocationCheck(grantee: iam.IGrantable): iam.Grant {
+    this.revocationGrantees.push(grantee);
+    const resources = this.statements.flatMap(revocationResourcesOf);
+    return resources.length > 0 ? grantRevocationStatus(grantee, resources) : iam.Grant.drop(grantee, 'checking revocation: no statement of the trust policy checks it');
   }
 
   /** Adds a statement (for other repositories, other signing profiles or another level). */
@@ -326,6 +342,8 @@ export class TrustPolicy extends Construct {
       throw validationError('TrustStoreNameInvalid', `${prop}: trustStoreName "${props.trustStoreName}" is invalid: trust store names are letters, digits, "_", "." and "-"`, this);
     }
     this.statements.push(config);
+    const revocation = revocationResourcesOf(config);
+    if (revocation.length > 0) for (const grantee of this.revocationGrantees) grantRevocationStatus(grantee, revocation);
   }
 
   private renderStatement(statement: StatementConfig): any {
@@ -374,6 +392,14 @@ export class TrustPolicy extends Construct {
       ];
     }
   }
+}
+
+/** The `signer:GetRevocationStatus` resources of a statement's trusted profiles; none when it does not check revocation. */
+function revocationResourcesOf(statement: StatementConfig): string[] {
+  const level = levelOf(statement.props);
+  const revocation = statement.props.overrides?.revocation ?? (level === VerificationLevel.SKIP ? VerificationAction.SKIP : undefined);
+  if (revocation === VerificationAction.SKIP) return [];
+  return statement.signingProfiles.flatMap((profile) => revocationResources(profile, statement.props.pinVersions ?? false));
 }
 
 function levelOf(props: TrustPolicyStatementBaseProps): VerificationLevel {

@@ -10,19 +10,34 @@ import { acknowledge } from './nag';
  */
 export const UNSCOPED_ACTIONS: Readonly<Record<string, string>> = {
   'ecr:GetAuthorizationToken': 'ecr:GetAuthorizationToken returns a registry login token and has no resource type',
-  'signer:GetRevocationStatus': 'signer:GetRevocationStatus (revocation check of AWS Signer signatures) has no resource type',
   'codepipeline:PutJobSuccessResult': 'codepipeline:PutJobSuccessResult has no resource type (CodePipeline requires "*")',
   'codepipeline:PutJobFailureResult': 'codepipeline:PutJobFailureResult has no resource type (CodePipeline requires "*")',
 };
 
 /**
- * Grants actions that have no resource type on `Resource: "*"` and acknowledges `AwsSolutions-IAM5[Resource::*]`
+ * Actions that have resource types but are granted on `Resource: "*"` where the grant names none: the action, and why
+ * the stack cannot name its resources.
+ */
+const UNNAMED_RESOURCE_ACTIONS: Readonly<Record<string, string>> = {
+  'signer:GetRevocationStatus':
+    'signer:GetRevocationStatus for signatures of any AWS Signer profile: the grant names no signing profile ' +
+    '(SignerRevocationStatus.grantRead without signingProfiles, for a verifier whose trusted identities the stack does not know, ' +
+    'such as a trust policy trusting "*" or x509 subjects); naming the profiles scopes it to them and their signing jobs',
+};
+
+/** Why an action is granted on `*`. */
+function unscopedReason(action: string): string | undefined {
+  return UNSCOPED_ACTIONS[action] ?? UNNAMED_RESOURCE_ACTIONS[action];
+}
+
+/**
+ * Grants actions that have no resource type (or whose resources the grant cannot name) on `Resource: "*"` and acknowledges `AwsSolutions-IAM5[Resource::*]`
  * on the IAM policy resources of the principal with the reason of each action. A synth-time check then warns when
  * that policy also holds other actions on `*`, which the acknowledgement would otherwise hide.
  */
 export function grantUnscoped(grantee: iam.IGrantable, actions: string[]): iam.Grant {
   for (const action of actions) {
-    if (!(action in UNSCOPED_ACTIONS)) throw assumptionError('UnscopedActionUnknown', `internal: ${action} is not an action without a resource type`);
+    if (unscopedReason(action) === undefined) throw assumptionError('UnscopedActionUnknown', `internal: ${action} is not an action without a resource type`);
   }
   const grant = iam.Grant.addToPrincipal({ grantee, actions, resourceArns: ['*'] });
   for (const policy of principalPolicies(grantee.grantPrincipal)) acknowledgeUnscoped(policy, actions);
@@ -33,10 +48,12 @@ export function grantUnscoped(grantee: iam.IGrantable, actions: string[]): iam.G
 export function acknowledgeUnscoped(policy: CfnResource, actions: string[]): void {
   const allowed = allowedUnscopedActions(policy);
   for (const action of actions) allowed.add(action);
+  const unnamed = [...allowed].some((action) => action in UNNAMED_RESOURCE_ACTIONS);
   acknowledge(policy, [
     {
       id: 'AwsSolutions-IAM5',
-      reason: `Resource "*" only for actions without a resource type: ${[...allowed].sort().map((a) => UNSCOPED_ACTIONS[a]).join('; ')}`,
+      reason: `Resource "*" only for actions without a resource type${unnamed ? ' or whose resources the grant does not name' : ''}: ` +
+        [...allowed].sort().map((action) => unscopedReason(action)).join('; '),
       appliesTo: ['Resource::*'],
     },
   ]);

@@ -130,6 +130,13 @@ describe('EcsSignatureEnforcement', () => {
     }]);
     expect(statements.flatMap((s) => s.actions).filter((a) => a.startsWith('ecs:')).sort())
       .toEqual(['ecs:DescribeServiceRevisions', 'ecs:StopTask', 'ecs:StopTask']);
+    // Revocation of the trusted profile's signatures only: the profile, its versions, the signing jobs of its account and region.
+    const profileArn = stack.resolve((stack.node.findChild('Profile') as NotationSigningProfile).signingProfileArn);
+    expect(resourcesOf(statements, 'signer:GetRevocationStatus')).toEqual([
+      profileArn,
+      { 'Fn::Join': ['', [profileArn, '/*']] },
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':signer:us-east-1:111122223333:/signing-jobs/*']] },
+    ]);
   });
 
   test('settings reach the function: failure policy, exemptions and the notification topic (which it may publish to)', () => {

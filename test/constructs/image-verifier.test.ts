@@ -7,8 +7,11 @@ import * as codepipeline_actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { expectInvokeOfFunctionAndLatestOnly, expectLeastPrivilege, expectLeastPrivilegeStatements, nagSuppressions, newStack, resourcesOf, roleStatements, Statement } from './support';
-import { ImageVerifier, ImageVerifierProps, NotationSigningProfile, TrustPolicy, TrustPolicyProps, VerificationLevel } from '../../src';
+import {
+  expectInvokeOfFunctionAndLatestOnly, expectLeastPrivilege, expectLeastPrivilegeStatements, nagSuppressions, newStack, resourcesOf,
+  revocationResourcesOfStackProfile, roleStatements, Statement,
+} from './support';
+import { ImageVerifier, ImageVerifierProps, NotationSigningProfile, TrustPolicy, TrustPolicyProps, VerificationAction, VerificationLevel } from '../../src';
 
 const IMAGE_URI = '#{Build.IMAGE_URI}@#{Build.IMAGE_DIGEST}';
 const SCOPE = '111122223333.dkr.ecr.us-east-1.amazonaws.com/app';
@@ -162,8 +165,8 @@ describe('ImageVerifier function', () => {
 });
 
 describe('ImageVerifier permissions', () => {
-  test('read-only: ECR pulls on its repositories, the revocation status, registry login and job results', () => {
-    const { stack, repository } = fixture();
+  test('read-only: ECR pulls on its repositories, the revocation status of its trusted profile, registry login and job results', () => {
+    const { stack, repository, profile } = fixture();
     const template = Template.fromStack(stack);
     const statements = verifierStatements(template);
 
@@ -184,13 +187,55 @@ describe('ImageVerifier permissions', () => {
     );
     for (const action of WRITE_ACTIONS) expect(actions).not.toContain(action);
     expect(actions).not.toContain('signer:SignPayload');
-    expect(resourcesOf(statements, 'signer:GetRevocationStatus')).toEqual(['*']);
+    expect(resourcesOf(statements, 'signer:GetRevocationStatus')).toEqual(revocationResourcesOfStackProfile(stack, profile));
     expectLeastPrivilege(template);
 
     const [policy] = Object.values(template.findResources('AWS::IAM::Policy'));
-    const [iam5] = nagSuppressions(policy);
-    expect(iam5).toMatchObject({ id: 'AwsSolutions-IAM5', applies_to: ['Resource::*'] });
-    expect(iam5.reason).toContain('signer:GetRevocationStatus');
+    const [unscoped, revocation] = nagSuppressions(policy);
+    expect(unscoped).toMatchObject({ id: 'AwsSolutions-IAM5', applies_to: ['Resource::*'] });
+    expect(unscoped.reason).not.toContain('signer:');
+    const profileId = stack.getLogicalId(profile.node.defaultChild as any);
+    expect(revocation).toEqual({
+      id: 'AwsSolutions-IAM5',
+      reason: expect.stringMatching(/^signer:GetRevocationStatus needs a signing-profile and a signing-job resource/),
+      applies_to: [`Resource::<${profileId}.Arn>/*`, 'Resource::arn:<AWS::Partition>:signer:<AWS::Region>:<AWS::AccountId>:/signing-jobs/*'],
+    });
+  });
+
+  test('revocation follows the trust policy: statements added later extend it, pinned versions narrow it, skipped checks add nothing', () => {
+    const { stack, profile, trustPolicy } = fixture();
+    const pinned = new NotationSigningProfile(stack, 'Pinned');
+    const unchecked = new NotationSigningProfile(stack, 'Unchecked');
+    const foreign = NotationSigningProfile.fromSigningProfileAttributes(stack, 'Foreign', {
+      signingProfileArn: 'arn:aws-us-gov:signer:us-gov-west-1:444455556666:/signing-profiles/central',
+    });
+    trustPolicy.addStatement({ name: 'pinned', signingProfiles: [pinned], registryScopes: ['example.com/pinned'], pinVersions: true });
+    trustPolicy.addStatement({ name: 'unchecked', signingProfiles: [unchecked], registryScopes: ['example.com/unchecked'], overrides: { revocation: VerificationAction.SKIP } });
+    trustPolicy.addStatement({ name: 'foreign', signingProfiles: [foreign], registryScopes: ['example.com/foreign'], level: VerificationLevel.AUDIT });
+    const statements = verifierStatements(Template.fromStack(stack));
+
+    expect(resourcesOf(statements, 'signer:GetRevocationStatus')).toEqual([
+      ...revocationResourcesOfStackProfile(stack, profile),
+      ...revocationResourcesOfStackProfile(stack, pinned, true),
+      // An imported profile: its ARN's partition, account and region.
+      'arn:aws-us-gov:signer:us-gov-west-1:444455556666:/signing-profiles/central',
+      'arn:aws-us-gov:signer:us-gov-west-1:444455556666:/signing-profiles/central/*',
+      'arn:aws-us-gov:signer:us-gov-west-1:444455556666:/signing-jobs/*',
+    ]);
+    const uncheckedArn = JSON.stringify(stack.resolve(unchecked.signingProfileArn));
+    expect(statements.some((s) => JSON.stringify(s.resources).includes(uncheckedArn))).toBe(false);
+  });
+
+  test('a trust policy that checks no revocation grants none', () => {
+    const stack = newStack();
+    const profile = new NotationSigningProfile(stack, 'Profile');
+    const repository = new ecr.Repository(stack, 'Repository');
+    const trustPolicy = new TrustPolicy(stack, 'TrustPolicy', {
+      signingProfiles: [profile], repositories: [repository], overrides: { revocation: VerificationAction.SKIP },
+    });
+    new ImageVerifier(stack, 'Verifier', { trustPolicy });
+    const statements = verifierStatements(Template.fromStack(stack));
+    expect(statements.flatMap((s) => s.actions)).not.toContain('signer:GetRevocationStatus');
   });
 
   test("by default it reads the trust policy's repositories, from every statement", () => {

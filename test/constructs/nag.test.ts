@@ -11,7 +11,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks as AwsSolutionsChecksV3 } from 'cdk-nag';
 import { AwsSolutionsChecks } from 'cdk-nag-v2';
 import { IConstruct } from 'constructs';
-import { expectLeastPrivilege, newStack, policyStatements, resourcesOf, UNSCOPED_ACTIONS } from './support';
+import { expectLeastPrivilege, newStack, policyStatements, resourcesOf, revocationResourcesOfStackProfile, UNSCOPED_ACTIONS } from './support';
 import { ImageSigner, ImageVerifier, NotationSigningProfile, SignerRevocationStatus, TrustPolicy, VerificationLevel } from '../../src';
 import { nagFindings, NAG_VERSIONS, NagVersion, synthWithNagV3 } from '../util/nag';
 
@@ -147,16 +147,25 @@ describe('cdk-nag v2 AwsSolutions on a stack holding every construct (its report
       [
         ['AwsSolutions-IAM5', 'TestStack/Auditor/DefaultPolicy/Resource'],
         ['AwsSolutions-IAM5', 'TestStack/Signer/ServiceRole/DefaultPolicy/Resource'],
-        ['AwsSolutions-IAM5', 'TestStack/Verifier/ServiceRole/DefaultPolicy/Resource'],
+        // Resource::* for the actions without a resource type, then the revocation check's profile versions and signing jobs.
+        ...Array(5).fill(['AwsSolutions-IAM5', 'TestStack/Verifier/ServiceRole/DefaultPolicy/Resource']),
       ].sort(),
     );
     for (const row of report.filter((r) => r.compliance === 'Suppressed')) {
       expect(row.reason.trim().length).toBeGreaterThanOrEqual(10);
     }
-    for (const row of report.filter((r) => r.ruleId === 'AwsSolutions-IAM5' && r.compliance === 'Suppressed')) {
-      // Granular: only the Resource::* finding is acknowledged, never the whole rule.
-      expect(row.reason).toMatch(/^\[Resource::\*\] Resource "\*" only for actions without a resource type: /);
-    }
+    // Granular: each finding is acknowledged by name, never the whole rule.
+    const iam5 = report.filter((r) => r.ruleId === 'AwsSolutions-IAM5' && r.compliance === 'Suppressed').map((r) => r.reason).sort();
+    const profileId = stack.getLogicalId(everything.profile.node.defaultChild as CfnResource);
+    expect(iam5).toEqual([
+      expect.stringMatching(/^\[Resource::\*\] Resource "\*" only for actions without a resource type or whose resources the grant does not name: signer:GetRevocationStatus /),
+      expect.stringMatching(/^\[Resource::\*\] Resource "\*" only for actions without a resource type: /),
+      expect.stringMatching(/^\[Resource::\*\] Resource "\*" only for actions without a resource type: /),
+      expect.stringMatching(new RegExp(`^\\[Resource::<${profileId}\\.Arn>/\\*\\] signer:GetRevocationStatus needs a signing-profile and a signing-job resource`)),
+      expect.stringMatching(/^\[Resource::arn:<AWS::Partition>:signer:<AWS::Region>:<AWS::AccountId>:\/signing-jobs\/\*\] signer:GetRevocationStatus needs/),
+      expect.stringMatching(/^\[Resource::arn:aws:signer:us-east-1:444455556666:\/signing-jobs\/\*\] signer:GetRevocationStatus needs/),
+      expect.stringMatching(/^\[Resource::arn:aws:signer:us-east-1:444455556666:\/signing-profiles\/central_signer\/\*\] signer:GetRevocationStatus needs/),
+    ]);
   });
 
   test('every acknowledgement has a reason, in cdk-nag v2 metadata and in v3 acknowledged-rules metadata alike', () => {
@@ -178,12 +187,15 @@ describe('cdk-nag v2 AwsSolutions on a stack holding every construct (its report
       // The v2 metadata is also in the template, for the people who audit it.
       if (v2.length > 0) expect(template.toJSON().Resources[stack.getLogicalId(resource)].Metadata.cdk_nag.rules_to_suppress).toEqual(v2);
     }
-    expect(count).toBe(3);
+    expect(count).toBe(4);
   });
 
   test('least privilege over every IAM policy of the stack', () => {
     const statements = policyStatements(template);
-    expectLeastPrivilege(template);
+    // The auditor was granted the revocation check without naming profiles: "*", on its own policy only.
+    expectLeastPrivilege(template, ['signer:GetRevocationStatus']);
+    const anyProfile = statements.filter((s) => s.actions.includes('signer:GetRevocationStatus') && s.resources.includes('*'));
+    expect(anyProfile.map((s) => s.policy)).toEqual([expect.stringMatching(/^AuditorDefaultPolicy/)]);
     const actions = statements.flatMap((s) => s.actions);
     expect(actions).not.toContain('*');
     expect(actions.filter((a) => /^(signer|ecr):\*$/.test(a) || a.endsWith(':*'))).toEqual([]);
@@ -199,10 +211,16 @@ describe('cdk-nag v2 AwsSolutions on a stack holding every construct (its report
     }
     expect(resourcesOf(statements, 'codebuild:BatchGetBuilds')).toEqual([BUILD_PROJECT_ARN]);
 
-    for (const statement of statements.filter((s) => s.resources.includes('*'))) {
+    for (const statement of statements.filter((s) => s.resources.includes('*') && !s.policy.startsWith('AuditorDefaultPolicy'))) {
       expect(statement.resources).toEqual(['*']);
       for (const action of statement.actions) expect(UNSCOPED_ACTIONS).toContain(action);
     }
+    // The verifier checks the revocation of what its trust policy trusts: both profiles, in every statement.
+    const verifierRevocation = statements.filter((s) => s.policy.startsWith('VerifierServiceRole') && s.actions.includes('signer:GetRevocationStatus'));
+    expect(new Set(verifierRevocation.flatMap((s) => s.resources).map((r) => JSON.stringify(r)))).toEqual(new Set([
+      ...revocationResourcesOfStackProfile(stack, everything.profile),
+      FOREIGN_PROFILE_ARN, `${FOREIGN_PROFILE_ARN}/*`, 'arn:aws:signer:us-east-1:444455556666:/signing-jobs/*',
+    ].map((r) => JSON.stringify(r))));
     // The verifier only reads.
     const verifierActions = statements.filter((s) => s.policy.startsWith('VerifierServiceRole')).flatMap((s) => s.actions);
     expect(verifierActions.filter((a) => a.startsWith('ecr:')).sort()).toEqual(['ecr:BatchGetImage', 'ecr:GetAuthorizationToken', 'ecr:GetDownloadUrlForLayer']);
@@ -228,6 +246,17 @@ describe.each(NAG_VERSIONS)('cdk-nag %s AwsSolutions', (version: NagVersion) => 
     const { stack, signer } = everyConstruct(newStack(), false);
     signer.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] }));
     expect(nagFindings(version, stack).map((f) => [f.path, f.ruleId])).toEqual([['TestStack/Signer/ServiceRole/DefaultPolicy/Resource', 'AwsSolutions-IAM5[Action::s3:*]']]);
+  });
+
+  test('a revocation check on other profiles added to the verifier is reported: only the trusted profiles\' wildcards are acknowledged', () => {
+    const { stack, verifier } = everyConstruct(newStack(), false);
+    verifier.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['signer:GetRevocationStatus'],
+      resources: ['arn:aws:signer:us-east-1:444455556666:/signing-profiles/*'],
+    }));
+    expect(nagFindings(version, stack).map((f) => [f.path, f.ruleId])).toEqual([
+      ['TestStack/Verifier/ServiceRole/DefaultPolicy/Resource', 'AwsSolutions-IAM5[Resource::arn:aws:signer:us-east-1:444455556666:/signing-profiles/*]'],
+    ]);
   });
 });
 
@@ -279,7 +308,14 @@ describe('cdk-nag v3 registered as a policy validation plugin (Validations.of(ap
     Validations.of(app).addPlugins(new AwsSolutionsChecksV3(app, { writeSuppressionsToCloudFormation: true }));
     const resources = Template.fromStack(stack).toJSON().Resources as Record<string, any>;
     const written = Object.values(resources).flatMap((resource) => resource.Metadata?.cdk_nag?.rules_to_suppress ?? []).map((rule: any) => rule.id);
-    expect(written.sort()).toEqual(['AwsSolutions-IAM5[Resource::*]', 'AwsSolutions-IAM5[Resource::*]', 'AwsSolutions-IAM5[Resource::*]']);
+    const profileId = stack.getLogicalId(stack.node.findChild('Profile').node.defaultChild as CfnResource);
+    expect(written.sort()).toEqual([
+      'AwsSolutions-IAM5[Resource::*]', 'AwsSolutions-IAM5[Resource::*]', 'AwsSolutions-IAM5[Resource::*]',
+      `AwsSolutions-IAM5[Resource::<${profileId}.Arn>/*]`,
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:signer:<AWS::Region>:<AWS::AccountId>:/signing-jobs/*]',
+      'AwsSolutions-IAM5[Resource::arn:aws:signer:us-east-1:444455556666:/signing-jobs/*]',
+      'AwsSolutions-IAM5[Resource::arn:aws:signer:us-east-1:444455556666:/signing-profiles/central_signer/*]',
+    ].sort());
   });
 });
 

@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy, Tags, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { actionsOn, nagSuppressions, newStack, policyStatements, resourcesOf } from './support';
+import { actionsOn, nagSuppressions, newStack, policyStatements, resourcesOf, revocationResourcesOfStackProfile } from './support';
 import { NotationSigningProfile, SignerRevocationStatus } from '../../src';
 
 const PROFILE_ARN = 'arn:aws:signer:eu-west-1:111122223333:/signing-profiles/release_signer';
@@ -100,7 +100,7 @@ describe('NotationSigningProfile', () => {
     expect(actionsOn(statements, stack.resolve(other.signingProfileArn))).toEqual([]);
   });
 
-  test('SignerRevocationStatus.grantRead: GetRevocationStatus on "*" with the cdk-nag finding acknowledged on that policy', () => {
+  test('SignerRevocationStatus.grantRead without profiles: GetRevocationStatus on "*", acknowledged on that policy with the reason', () => {
     const stack = newStack();
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     SignerRevocationStatus.grantRead(role);
@@ -110,18 +110,56 @@ describe('NotationSigningProfile', () => {
       expect.objectContaining({ actions: ['signer:GetRevocationStatus'], resources: ['*'] }),
     ]);
     const [policy] = Object.values(template.findResources('AWS::IAM::Policy'));
-    expect(nagSuppressions(policy)).toEqual([
-      { id: 'AwsSolutions-IAM5', reason: expect.stringContaining('signer:GetRevocationStatus'), applies_to: ['Resource::*'] },
-    ]);
+    expect(nagSuppressions(policy)).toEqual([{
+      id: 'AwsSolutions-IAM5',
+      reason: expect.stringMatching(/^Resource "\*" only for actions without a resource type or whose resources the grant does not name: signer:GetRevocationStatus for signatures of any AWS Signer profile: the grant names no signing profile/),
+      applies_to: ['Resource::*'],
+    }]);
   });
 
-  test('grantRevocationCheck, deprecated, grants what SignerRevocationStatus.grantRead grants', () => {
+  test('SignerRevocationStatus.grantRead with profiles: each profile, its versions and the signing jobs of its account and region', () => {
     const stack = newStack();
     const profile = new NotationSigningProfile(stack, 'Profile');
+    const imported = NotationSigningProfile.fromSigningProfileAttributes(stack, 'Imported', { signingProfileArn: PROFILE_ARN });
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    SignerRevocationStatus.grantRead(role, [profile, imported]);
+    const template = Template.fromStack(stack);
+
+    const statements = policyStatements(template);
+    expect(statements.map((s) => s.actions)).toEqual([['signer:GetRevocationStatus']]);
+    expect(resourcesOf(statements, 'signer:GetRevocationStatus')).toEqual([
+      ...revocationResourcesOfStackProfile(stack, profile),
+      PROFILE_ARN,
+      `${PROFILE_ARN}/*`,
+      'arn:aws:signer:eu-west-1:111122223333:/signing-jobs/*',
+    ]);
+    const [policy] = Object.values(template.findResources('AWS::IAM::Policy'));
+    expect(nagSuppressions(policy)).toEqual([{
+      id: 'AwsSolutions-IAM5',
+      reason: expect.stringMatching(/^signer:GetRevocationStatus needs a signing-profile and a signing-job resource \(Service Authorization Reference, AWS Signer\)/),
+      applies_to: [
+        `Resource::<${stack.getLogicalId(profile.node.defaultChild as any)}.Arn>/*`,
+        `Resource::${PROFILE_ARN}/*`,
+        'Resource::arn:<AWS::Partition>:signer:<AWS::Region>:<AWS::AccountId>:/signing-jobs/*',
+        'Resource::arn:aws:signer:eu-west-1:111122223333:/signing-jobs/*',
+      ].sort(),
+    }]);
+  });
+
+  test('SignerRevocationStatus.grantRead refuses an empty profile list, which would read as "no profile"', () => {
+    const stack = newStack();
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    expect(() => SignerRevocationStatus.grantRead(role, [])).toThrow('signingProfiles must name at least one profile');
+  });
+
+  test('grantRevocationCheck: the revocation status of this profile\'s signatures only', () => {
+    const stack = newStack();
+    const profile = new NotationSigningProfile(stack, 'Profile');
+    new NotationSigningProfile(stack, 'Other');
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     profile.grantRevocationCheck(role);
     expect(policyStatements(Template.fromStack(stack))).toEqual([
-      expect.objectContaining({ actions: ['signer:GetRevocationStatus'], resources: ['*'] }),
+      expect.objectContaining({ actions: ['signer:GetRevocationStatus'], resources: revocationResourcesOfStackProfile(stack, profile) }),
     ]);
   });
 

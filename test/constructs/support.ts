@@ -52,10 +52,27 @@ export function resourcesOf(statements: Statement[], action: string): unknown[] 
   return statements.filter((s) => s.actions.includes(action)).flatMap((s) => s.resources);
 }
 
+/**
+ * The `signer:GetRevocationStatus` resources of the signatures of a profile made in an environment-agnostic stack, as the
+ * template holds them: the profile, its versions (or the one pinned version) and the signing jobs of the stack's account
+ * and region (Service Authorization Reference, AWS Signer: `signing-profile` and `signing-job`, both required).
+ */
+export function revocationResourcesOfStackProfile(
+  stack: Stack,
+  profile: { signingProfileArn: string; signingProfileVersionArn: string },
+  pinned = false,
+): unknown[] {
+  const arn = stack.resolve(profile.signingProfileArn);
+  return [
+    arn,
+    pinned ? stack.resolve(profile.signingProfileVersionArn) : { 'Fn::Join': ['', [arn, '/*']] },
+    { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':signer:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':/signing-jobs/*']] },
+  ];
+}
+
 /** Actions whose API has no resource type: the only ones allowed on `Resource: "*"`. */
 export const UNSCOPED_ACTIONS = [
   'ecr:GetAuthorizationToken',
-  'signer:GetRevocationStatus',
   'codepipeline:PutJobSuccessResult',
   'codepipeline:PutJobFailureResult',
 ];
