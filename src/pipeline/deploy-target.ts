@@ -11,6 +11,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { DEFAULT_KUBECTL_SHA256, DEFAULT_KUBECTL_VERSION, eksCheckBuildSpec, eksDeployBuildSpec } from '../private/buildspecs';
+import { EcsDeployActionRole } from '../private/ecs-deploy-role';
 import { unscopedValidationError, validationError } from '../private/errors';
 import { createHandlerFunction } from '../private/handler-function';
 import { acknowledgeWildcardGrants } from '../private/wildcard-grants';
@@ -87,7 +88,15 @@ export abstract class DeployTarget {
 
 /** An ECS service to deploy the signed image to. */
 export interface EcsDeployTargetOptions {
-  /** The service (Fargate or EC2); its task definition must have a container named `containerName`. */
+  /**
+   * The service (Fargate or EC2); its task definition must have a container named `containerName`.
+   *
+   * The deploy action's role may describe and update this service, register (and tag while registering) revisions of
+   * its task definition's family, and pass its task and execution roles to `ecs-tasks.amazonaws.com`. A service
+   * imported without its task definition (`fromServiceArnWithCluster`, `fromFargateServiceAttributes`) leaves the
+   * family and roles unknown: the role may then register any task definition in the service's account and region and
+   * pass any role of that account, still only to `ecs-tasks.amazonaws.com`.
+   */
   readonly service: ecs.IBaseService;
   /** The container whose image the pipeline replaces (written to `imagedefinitions.json`). */
   readonly containerName: string;
@@ -122,6 +131,7 @@ export class EcsDeployTarget extends DeployTarget {
         service,
         input: context.verifiedImageDefinitions,
         runOrder: context.runOrder,
+        role: new EcsDeployActionRole(scope, 'EcsDeployRole', service),
       })],
       verifyActions: [new actions.LambdaInvokeAction({
         actionName: 'CheckRunningImage',

@@ -15,12 +15,6 @@ export interface PipelineGrantScope {
   readonly projects: codebuild.IProject[];
 }
 
-/** What aws-cdk-lib's EcsDeployAction grants on `*`. */
-const ECS_DEPLOY_ACTIONS = [
-  'ecs:DescribeServices', 'ecs:DescribeTaskDefinition', 'ecs:DescribeTasks', 'ecs:ListTasks',
-  'ecs:RegisterTaskDefinition', 'ecs:TagResource', 'ecs:UpdateService', 'iam:PassRole',
-];
-
 /**
  * The wildcard grants of a SignedImagePipeline, each narrowed to the pipeline's own resources, with the reason a
  * security review reads next to the cdk-nag finding.
@@ -67,12 +61,6 @@ export function pipelineWildcardGrants(scope: PipelineGrantScope): WildcardGrant
         `${Object.keys(UNSCOPED_ACTIONS).join(', ')}.`,
       matches: (statement) =>
         every(statement.resources, (r) => r === '*') && every(statement.actions, (a) => a === 'lambda:ListFunctions' || a in UNSCOPED_ACTIONS),
-    },
-    {
-      reason:
-        'aws-cdk-lib EcsDeployAction: ecs:RegisterTaskDefinition and ecs:DescribeTaskDefinition have no resource type and the action role ' +
-        'can be assumed only by this pipeline; iam:PassRole is limited to ECS tasks and EC2 by its iam:PassedToService condition.',
-      matches: (statement) => every(statement.resources, (r) => r === '*') && every(statement.actions, (a) => ECS_DEPLOY_ACTIONS.includes(a)),
     },
     {
       reason:

@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { eksCluster, ENV, fullPipeline, nagFindings, newStack } from './support';
 import { SignedServiceStack } from '../../examples/signed-service-stack';
-import { DeployTarget } from '../../src';
+import { DeployTarget, NotationSigningProfile } from '../../src';
 import { nagSuppressions, policyStatements } from '../constructs/support';
 import { NAG_VERSIONS, synthWithNagV3 } from '../util/nag';
 
@@ -105,16 +105,26 @@ describe('least privilege across the pipeline stack', () => {
     for (const statement of writing) expect(statement.resources).toEqual([{ 'Fn::GetAtt': [repository, 'Arn'] }]);
   });
 
-  test('Resource "*" only for actions without a resource type and the ECS deploy action', () => {
+  test('Resource "*" only for actions without a resource type (ecs:DescribeTaskDefinition on the ECS deploy action\'s role alone)', () => {
     const allowed = new Set([
-      'ecr:GetAuthorizationToken', 'signer:GetRevocationStatus', 'codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult',
-      'lambda:ListFunctions',
-      'ecs:DescribeServices', 'ecs:DescribeTaskDefinition', 'ecs:DescribeTasks', 'ecs:ListTasks', 'ecs:RegisterTaskDefinition', 'ecs:TagResource',
-      'ecs:UpdateService', 'iam:PassRole',
+      'ecr:GetAuthorizationToken', 'codepipeline:PutJobSuccessResult', 'codepipeline:PutJobFailureResult', 'lambda:ListFunctions',
+      'ecs:DescribeTaskDefinition',
     ]);
     for (const statement of statements.filter((s) => s.resources.includes('*'))) {
       for (const action of statement.actions) expect(allowed).toContain(action);
-      if (statement.actions.some((a) => a.startsWith('ecs:') || a === 'iam:PassRole')) expect(statement.policy).toMatch(/^PipelineDeployDeployToEcs/);
+      if (statement.actions.some((a) => a.startsWith('ecs:'))) expect(statement.policy).toMatch(/^PipelineEcsDeployRoleDefaultPolicy/);
     }
+  });
+
+  test('signer:GetRevocationStatus for the verify function only, on the profile its trust policy trusts (the release profile), never "*"', () => {
+    const revocation = statements.filter((s) => s.actions.includes('signer:GetRevocationStatus'));
+    expect(revocation.map((s) => s.policy)).toEqual([expect.stringMatching(/^PipelineVerifierServiceRoleDefaultPolicy/)]);
+    const release = stack.resolve((stack.node.findChild('Release') as NotationSigningProfile).signingProfileArn);
+    expect(revocation[0].resources).toEqual([
+      release,
+      { 'Fn::Join': ['', [release, '/*']] },
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:signer:${ENV.region}:${ENV.account}:/signing-jobs/*`]] },
+    ]);
+    expect(pipeline.trustPolicy.document.trustPolicies[0].trustedIdentities).toEqual([(stack.node.findChild('Release') as NotationSigningProfile).signingProfileArn]);
   });
 });
