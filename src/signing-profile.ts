@@ -62,9 +62,11 @@ export interface INotationSigningProfile extends IResource {
   grantSign(grantee: iam.IGrantable): iam.Grant;
 
   /**
-   * Grants checking the revocation status of this profile's signatures (`signer:GetRevocationStatus`): on this
-   * profile's ARN and its versions (`<signingProfileArn>/*`), and on the signing jobs of the profile's account and
-   * region (`arn:<partition>:signer:<region>:<account>:/signing-jobs/*`), the two resources IAM authorizes the call on.
+   * Grants checking the revocation status of this profile's signatures (`signer:GetRevocationStatus`).
+   *
+   * The resources are this profile's ARN and its versions (`<signingProfileArn>/*`), and the signing jobs of the
+   * profile's account and region (`arn:<partition>:signer:<region>:<account>:/signing-jobs/*`): IAM authorizes the
+   * call on the signature's profile and signing job.
    */
   grantRevocationCheck(grantee: iam.IGrantable): iam.Grant;
 }

@@ -231,11 +231,13 @@ export class TrustPolicy extends Construct {
   }
 
   /**
-   * Grants checking the revocation status of the signatures this policy trusts (`signer:GetRevocationStatus`, as the
-   * `ImageVerifier` and `EcsSignatureEnforcement` functions do): on the signing profiles of the statements that check
-   * revocation (each profile ARN with its versions, `<profile ARN>/*`, or the version it pins with `pinVersions`) and
-   * on the signing jobs of each profile's account and region (`arn:<partition>:signer:<region>:<account>:/signing-jobs/*`).
-   * Statements added later extend the grant; statements whose revocation check is skipped add nothing.
+   * Grants checking the revocation status of the signatures this policy trusts (`signer:GetRevocationStatus`).
+   *
+   * The `ImageVerifier` and `EcsSignatureEnforcement` functions get this grant. The resources are the signing
+   * profiles of the statements that check revocation (each profile ARN with its versions, `<profile ARN>/*`, or the
+   * version it pins with `pinVersions`) and the signing jobs of each profile's account and region
+   * (`arn:<partition>:signer:<region>:<account>:/signing-jobs/*`). Statements added later extend the grant;
+   * statements whose revocation check is skipped add nothing.
    */
   public grantRevocationCheck(grantee: iam.IGrantable): iam.Grant {
     this.revocationGrantees.push(grantee);
