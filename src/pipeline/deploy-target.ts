@@ -89,7 +89,8 @@ export abstract class DeployTarget {
 /** An ECS service to deploy the signed image to. */
 export interface EcsDeployTargetOptions {
   /**
-   * The service (Fargate or EC2); its task definition must have a container named `containerName`.
+   * The service (Fargate or EC2), in the pipeline's account and region; its task definition must have a container
+   * named `containerName`.
    *
    * The deploy action's role may describe and update this service, register (and tag while registering) revisions of
    * its task definition's family, and pass its task and execution roles to `ecs-tasks.amazonaws.com`. A service
@@ -123,6 +124,17 @@ export class EcsDeployTarget extends DeployTarget {
   public bind(scope: Construct, context: DeployTargetBindContext): DeployTargetConfig {
     if (this.checkFunction) throw validationError('EcsTargetBoundTwice', 'EcsDeployTarget: a target deploys for one pipeline; create one per pipeline', scope);
     const { service, containerName } = this.options;
+    const stack = Stack.of(scope);
+    for (const [field, own, services] of [['account', stack.account, service.env.account], ['region', stack.region, service.env.region]] as const) {
+      if (!Token.isUnresolved(own) && !Token.isUnresolved(services) && own !== services) {
+        // The deploy action's role and the check function live in the pipeline's account and region.
+        throw validationError(
+          'EcsServiceElsewhere',
+          `DeployTarget.ecs: the service is in ${field} ${services}, the pipeline in ${field} ${own}; the ECS target deploys to services of the pipeline's account and region`,
+          scope,
+        );
+      }
+    }
     this.checkFunction = createDeployCheckFunction(scope, service, context.removalPolicy);
     return {
       containerName,

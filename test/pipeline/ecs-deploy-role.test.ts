@@ -154,3 +154,11 @@ describe('what the ECS deploy action adds to its role', () => {
     ]);
   });
 });
+
+test('a service of another account or region is refused at synth: the role and the check run in the pipeline\'s', () => {
+  for (const arn of ['arn:aws:ecs:us-east-1:444455556666:service/prod/web', 'arn:aws:ecs:eu-west-1:111122223333:service/prod/web']) {
+    const stack = newStack();
+    const service = ecs.FargateService.fromServiceArnWithCluster(stack, 'Imported', arn);
+    expect(() => pipelineFor(stack, service)).toThrow(/DeployTarget\.ecs: the service is in (account 444455556666|region eu-west-1), the pipeline in (account 111122223333|region us-east-1)/);
+  }
+});
