@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { unscopedValidationError } from '../private/errors';
+import { S3ObjectCreatedSourceAction } from '../private/s3-source-action';
 
 /** A connection's ARN, under either service prefix (AWS CodeConnections was AWS CodeStar Connections until 2024). */
 const CONNECTION_ARN = /^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[0-9a-f-]{36}$/;
@@ -99,20 +100,27 @@ export abstract class PipelineSource {
     })();
   }
 
-  /** A zip archive in S3 (the bucket must be versioned); a new object version starts the pipeline. */
+  /**
+   * A zip archive in S3: each new version of the object starts the pipeline.
+   *
+   * The pipeline starts on S3's own EventBridge event ("Object Created" for this bucket and key), which needs no
+   * CloudTrail trail. A bucket defined in the app (`s3.Bucket`) gets its EventBridge notifications turned on; an
+   * imported bucket must have them on already (`aws s3api put-bucket-notification-configuration` with
+   * `EventBridgeConfiguration`), or no upload starts the pipeline. The bucket must be versioned, as CodePipeline's S3
+   * source requires.
+   *
+   * @param bucket the bucket holding the archive
+   * @param key the archive's object key, e.g. `source.zip`
+   */
   public static s3(bucket: s3.IBucket, key: string): PipelineSource {
+    if (!Token.isUnresolved(key) && (key.length === 0 || key.startsWith('/'))) {
+      throw unscopedValidationError('S3SourceKeyInvalid', `PipelineSource.s3: key "${key}" is not an object key (non-empty, without a leading "/")`);
+    }
     return new (class extends PipelineSource {
       public readonly description = `s3://${bucket.bucketName}/${key}`;
       public readonly _sourceBucket = bucket;
       public action(output: codepipeline.Artifact): codepipeline.IAction {
-        return new actions.S3SourceAction({
-          actionName: 'Source',
-          bucket,
-          bucketKey: key,
-          trigger: actions.S3Trigger.EVENTS,
-          output,
-          variablesNamespace: 'Source',
-        });
+        return new S3ObjectCreatedSourceAction({ actionName: 'Source', bucket, bucketKey: key, output, variablesNamespace: 'Source' });
       }
     })();
   }

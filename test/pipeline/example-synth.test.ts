@@ -58,3 +58,25 @@ describe('the example app', () => {
     }
   });
 });
+
+describe('the example\'s first execution', () => {
+  const app = new App();
+  const template = Template.fromStack(new SignedServiceStack(app, 'SignedServiceExample', { env: ENV }));
+
+  test('the placeholder container sets no command, so the deployed signed image starts with its own CMD', () => {
+    const [definition] = Object.values(template.findResources('AWS::ECS::TaskDefinition'));
+    const web = definition.Properties.ContainerDefinitions.find((c: { Name: string }) => c.Name === 'web');
+    expect(web.Command).toBeUndefined();
+    expect(web.EntryPoint).toBeUndefined();
+  });
+
+  test('examples/service is uploaded to the source key before the pipeline (which runs once on creation) exists', () => {
+    const [[uploadId, upload]] = Object.entries(template.findResources('Custom::CDKBucketDeployment'));
+    expect(upload.Properties.Extract).toBe(false);
+    const [pipeline] = Object.values(template.findResources('AWS::CodePipeline::Pipeline'));
+    expect(pipeline.DependsOn).toContain(uploadId);
+    const key = template.toJSON().Outputs.SourceObjectKey.Value;
+    expect(pipeline.Properties.Stages[0].Actions[0].Configuration.S3ObjectKey).toEqual(key);
+    expect(template.toJSON().Outputs.SourceBucketName).toBeDefined();
+  });
+});
