@@ -10,11 +10,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import { HandlerFunctionOptions } from './handler-options';
 import { ImageVerifier } from './image-verifier';
+import { environmentSizeProblems } from './private/environment-size';
 import { validationError } from './private/errors';
 import { grantUnscoped } from './private/grants';
 import { createHandlerFunction } from './private/handler-function';
 import { READ_ECR_ACTIONS, RepositoryAccess } from './private/repository-access';
-import { environmentSizeProblems, trustPolicyEnvironment } from './private/verifier-environment';
+import { trustPolicyEnvironment } from './private/verifier-environment';
 import { acknowledgeWildcardGrants } from './private/wildcard-grants';
 import { TrustPolicy } from './trust-policy';
 
@@ -237,12 +238,7 @@ export class EcsSignatureEnforcement extends Construct implements iam.IGrantable
     this.node.addValidation({
       validate: () => [
         ...(this.clusterList.length === 0 ? ['EcsSignatureEnforcement: give the services or clusters to enforce; without one the rule would match no task'] : []),
-        ...environmentSizeProblems(
-          this,
-          trustPolicy,
-          { ...settings, CLUSTER_ARNS: JSON.stringify(this.clusterList.map(() => `arn:aws:ecs:us-east-1:123456789012:cluster/${'x'.repeat(24)}`)) },
-          'statements, registry scopes, signing profiles or exemptions',
-        ),
+        ...environmentSizeProblems(this.function, 'EcsSignatureEnforcement', 'trust policy statements, registry scopes, signing profiles, clusters or exemptions'),
       ],
     });
   }

@@ -9,6 +9,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { HandlerFunctionOptions, ImagePipelineActionOptions } from './handler-options';
+import { environmentSizeProblems } from './private/environment-size';
 import { validationError } from './private/errors';
 import { grantUnscoped } from './private/grants';
 import { createHandlerFunction } from './private/handler-function';
@@ -189,6 +190,7 @@ export class ImageSigner extends Construct implements iam.IGrantable {
     this.repositoryAccess = new RepositoryAccess(this.role, SIGNER_ECR_ACTIONS);
     for (const repository of props.repositories) this.addRepository(repository);
     if (props.provenanceProject) this.addProvenanceProject(props.provenanceProject);
+    this.node.addValidation({ validate: () => environmentSizeProblems(this.function, 'ImageSigner', 'signing profiles or repositories per signer') });
   }
 
   /** The ECR repositories the function may sign in. */

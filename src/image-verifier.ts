@@ -6,12 +6,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { HandlerFunctionOptions, ImagePipelineActionOptions } from './handler-options';
+import { environmentSizeProblems } from './private/environment-size';
 import { validationError } from './private/errors';
 import { grantUnscoped } from './private/grants';
 import { createHandlerFunction } from './private/handler-function';
 import { userParameters } from './private/pipeline-action';
 import { READ_ECR_ACTIONS, RepositoryAccess } from './private/repository-access';
-import { environmentSizeProblems, trustPolicyEnvironment } from './private/verifier-environment';
+import { trustPolicyEnvironment } from './private/verifier-environment';
 import { TrustPolicy } from './trust-policy';
 
 /**
@@ -111,7 +112,7 @@ export class ImageVerifier extends Construct implements iam.IGrantable {
     this.repositoryAccess = new RepositoryAccess(this.role, READ_ECR_ACTIONS);
     this.repositoryAccess.addReadable(this, 'verifier', props.repositories ?? this.trustPolicy.repositories);
 
-    this.node.addValidation({ validate: () => environmentSizeProblems(this, this.trustPolicy, {}, 'statements, registry scopes or signing profiles per verifier') });
+    this.node.addValidation({ validate: () => environmentSizeProblems(this.function, 'ImageVerifier', 'trust policy statements, registry scopes or signing profiles per verifier') });
   }
 
   /** The ECR repositories the function may read. */

@@ -343,6 +343,18 @@ export class TrustPolicy extends Construct {
     if (props.trustStoreName !== undefined && !Token.isUnresolved(props.trustStoreName) && !TRUST_STORE_NAME.test(props.trustStoreName)) {
       throw validationError('TrustStoreNameInvalid', `${prop}: trustStoreName "${props.trustStoreName}" is invalid: trust store names are letters, digits, "_", "." and "-"`, this);
     }
+    if (props.pinVersions) {
+      for (const profile of config.signingProfiles) {
+        if (!hasKnownVersion(profile)) {
+          throw validationError(
+            'PinnedVersionUnknown',
+            `${prop}: pinVersions trusts each profile's version ARN, and the imported signing profile ${profile.node.path} has none: pass ` +
+              'signingProfileVersionArn (or signingProfileVersion) to NotationSigningProfile.fromSigningProfileAttributes, or leave pinVersions off',
+            this,
+          );
+        }
+      }
+    }
     this.statements.push(config);
     const revocation = revocationResourcesOf(config);
     if (revocation.length > 0) for (const grantee of this.revocationGrantees) grantRevocationStatus(grantee, revocation);
@@ -417,4 +429,13 @@ function stackPartition(stack: Stack): string | undefined {
   if (!Token.isUnresolved(stack.partition)) return stack.partition;
   if (!Token.isUnresolved(stack.region)) return RegionInfo.get(stack.region).partition;
   return undefined;
+}
+
+/** Whether a profile's version ARN is known (an imported profile has it only when its attributes give it). */
+function hasKnownVersion(profile: INotationSigningProfile): boolean {
+  try {
+    return profile.signingProfileVersionArn !== undefined;
+  } catch {
+    return false;
+  }
 }

@@ -24,6 +24,9 @@ import { acknowledgeWildcardGrants } from '../private/wildcard-grants';
 import { INotationSigningProfile, NotationSigningProfile } from '../signing-profile';
 import { TrustPolicy, VerificationLevel } from '../trust-policy';
 
+/** CodePipeline's quota of actions in one stage (https://docs.aws.amazon.com/codepipeline/latest/userguide/limits.html). */
+const MAX_ACTIONS_PER_STAGE = 50;
+
 /** The image the Build stage pushed, pinned to the digest the registry returned: what the Sign stage signs and the gate verifies. */
 export const PIPELINE_IMAGE_URI = '#{Build.IMAGE_URI}@#{Build.IMAGE_DIGEST}';
 
@@ -358,6 +361,14 @@ export class SignedImagePipeline extends Construct {
         }),
       );
     }
+    if (signActions.length > MAX_ACTIONS_PER_STAGE) {
+      throw validationError(
+        'SignStageTooManyActions',
+        `SignedImagePipeline: signingProfiles: ${this.signingProfiles.length} signing profiles${props.approval ? ' with approval (2 more actions)' : ''} ` +
+          `make ${signActions.length} actions in the Sign stage, more than CodePipeline's ${MAX_ACTIONS_PER_STAGE} actions per stage`,
+        this,
+      );
+    }
     this.pipeline.addStage({ stageName: 'Sign', actions: signActions });
 
     // Deploy: the exact digest must verify before anything deploys it. The gate hands on the image definitions it
@@ -391,8 +402,20 @@ export class SignedImagePipeline extends Construct {
         }
       }
     }
-    this.pipeline.addStage({ stageName: 'Deploy', actions: [this.verifyGate, ...target.deployActions] });
-    this.pipeline.addStage({ stageName: 'Verify', actions: [...verifyActions, ...(target.verifyActions ?? [])] });
+    const deployStage = [this.verifyGate, ...target.deployActions];
+    const verifyStage = [...verifyActions, ...(target.verifyActions ?? [])];
+    for (const [stageName, stageActions] of [['Deploy', deployStage], ['Verify', verifyStage]] as const) {
+      if (stageActions.length > MAX_ACTIONS_PER_STAGE) {
+        throw validationError(
+          'DeployTargetTooManyActions',
+          `SignedImagePipeline: deploy: the deploy target's actions make ${stageActions.length} actions in the ${stageName} stage, ` +
+            `more than CodePipeline's ${MAX_ACTIONS_PER_STAGE} actions per stage`,
+          this,
+        );
+      }
+    }
+    this.pipeline.addStage({ stageName: 'Deploy', actions: deployStage });
+    this.pipeline.addStage({ stageName: 'Verify', actions: verifyStage });
 
     if (props.failureNotificationTopic) {
       this.pipeline.onEvent('DeployOrVerifyFailed', {

@@ -155,7 +155,7 @@ describe('ImageVerifier function', () => {
   test("a policy too large for Lambda's 4 KB environment fails synth with the reason", () => {
     const scopes = Array.from({ length: 80 }, (_, i) => `111122223333.dkr.ecr.us-east-1.amazonaws.com/team/service-${i}`);
     const { stack } = fixture({}, { registryScopes: scopes });
-    expect(() => Template.fromStack(stack)).toThrow(/more than Lambda's 4096-byte limit: use fewer statements, registry scopes or signing profiles/);
+    expect(() => Template.fromStack(stack)).toThrow(/more than Lambda's 4096-byte \(4 KB\) limit: use fewer trust policy statements, registry scopes or signing profiles/);
   });
 
   test('grantInvoke lets a principal invoke the function and its $LATEST version, nothing more', () => {

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { Stack } from 'aws-cdk-lib';
+import { CfnParameter, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { newStack } from './support';
@@ -158,6 +158,22 @@ describe('TrustPolicy document', () => {
 });
 
 describe('TrustPolicy props errors', () => {
+  test('pinVersions with a profile imported from a token ARN: the version ARN given is trusted; none given fails naming pinVersions', () => {
+    const stack = newStack();
+    const arn = new CfnParameter(stack, 'ProfileArn').valueAsString;
+    const versionArn = new CfnParameter(stack, 'ProfileVersionArn').valueAsString;
+    const pinned = NotationSigningProfile.fromSigningProfileAttributes(stack, 'Pinned', { signingProfileArn: arn, signingProfileVersionArn: versionArn });
+    const policy = new TrustPolicy(stack, 'Policy', { signingProfiles: [pinned], registryScopes: ['*'], pinVersions: true });
+    expect(stack.resolve(policy.document)).toEqual(expect.objectContaining({
+      trustPolicies: [expect.objectContaining({ trustedIdentities: [{ Ref: 'ProfileVersionArn' }] })],
+    }));
+
+    const unversioned = NotationSigningProfile.fromSigningProfileAttributes(stack, 'Unversioned', { signingProfileArn: arn });
+    expect(() => new TrustPolicy(stack, 'Other', { signingProfiles: [unversioned], registryScopes: ['*'], pinVersions: true })).toThrow(
+      /pinVersions trusts each profile's version ARN, and the imported signing profile .*Unversioned has none: pass signingProfileVersionArn/,
+    );
+  });
+
   test('no signing profile', () => {
     expect(() => new TrustPolicy(newStack(), 'Policy', { signingProfiles: [], registryScopes: ['*'] })).toThrow(
       /signingProfiles must name at least one signing profile/,

@@ -6,8 +6,8 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { newStack, s3Source } from './support';
-import { ImageBuildOptions, SignedImagePipeline } from '../../src';
+import { ecsService, newStack, s3Source } from './support';
+import { DeployTarget, ImageBuildOptions, NotationSigningProfile, SignedImagePipeline } from '../../src';
 import { imageBuildSpec } from '../../src/private/buildspecs';
 import { policyStatements } from '../constructs/support';
 
@@ -158,5 +158,24 @@ describe('imageBuild: a buildspec of your own', () => {
 
   test('a buildspec file of the source is read at build time only: accepted', () => {
     expect(buildProject(synth({ buildSpec: codebuild.BuildSpec.fromSourceFilename('ci/buildspec.yml') })).Properties.Source.BuildSpec).toBe('ci/buildspec.yml');
+  });
+});
+
+describe('CodePipeline\'s 50 actions per stage', () => {
+  test('49 signing profiles with approval make 51 Sign actions: synth fails naming signingProfiles and the quota; 48 fit', () => {
+    for (const [count, fails] of [[48, false], [49, true]] as const) {
+      const stack = newStack();
+      const signingProfiles = Array.from({ length: count }, (_, i) => NotationSigningProfile.fromSigningProfileAttributes(
+        stack, `Profile${i}`, { signingProfileArn: `arn:aws:signer:us-east-1:111122223333:/signing-profiles/p${i}` },
+      ));
+      const create = () => new SignedImagePipeline(stack, 'Pipeline', {
+        source: s3Source(stack),
+        signingProfiles,
+        approval: { releaseSigningProfile: NotationSigningProfile.fromSigningProfileAttributes(stack, 'Release', { signingProfileArn: 'arn:aws:signer:us-east-1:111122223333:/signing-profiles/release' }) },
+        deploy: DeployTarget.ecs({ service: ecsService(stack), containerName: 'web' }),
+      });
+      if (fails) expect(create).toThrow(/signingProfiles: 49 signing profiles with approval \(2 more actions\) make 51 actions in the Sign stage, more than CodePipeline's 50 actions per stage/);
+      else expect(create).not.toThrow();
+    }
   });
 });
