@@ -11,7 +11,7 @@ export function maxSignaturesOption(): Option {
 
 export function parseMaxSignatures(value: string): number {
   const max = Number(value);
-  if (!Number.isInteger(max) || max < 1) throw new CliError(`--max-signatures "${value}" must be a positive number`, ExitCode.USAGE);
+  if (!Number.isInteger(max) || max < 1) throw new CliError(`max-signatures value ${value} must be a positive number`, ExitCode.USAGE);
   return max;
 }
 

@@ -3,6 +3,8 @@ import { addCommonOptions, CliLog, CommonCliOptions, configDirFor } from './comm
 import { HelperNotFoundError } from './credentials/credential-helper';
 import { CredentialStore } from './credentials/credential-store';
 import { CliError, CliIo, ExitCode } from './io';
+import { isInsecureByDefault, readNotationConfig } from './notation-config';
+import { NotationPaths } from './notation-dir';
 import { BasicCredentials, CredentialSource } from '../oci/credentials';
 import { EcrCredentialProvider, parseEcrHost } from '../oci/ecr';
 import { InvalidReferenceError } from '../oci/errors';
@@ -56,7 +58,8 @@ export async function explicitCredentials(options: RegistryCliOptions, io: CliIo
     throw new CliError('a registry password was given without a user name: add -u/--username or set NOTATION_USERNAME', ExitCode.USAGE);
   }
   if (username && password === undefined) {
-    throw new CliError('a registry user name was given without a password: add -p/--password, --password-stdin or set NOTATION_PASSWORD', ExitCode.USAGE);
+    // notation login's wording (cmd/notation/login.go); notation's other commands would send an empty password.
+    throw new CliError('password required: a registry user name was given without a password: add -p/--password, --password-stdin or set NOTATION_PASSWORD', ExitCode.USAGE);
   }
   return username && password !== undefined ? { username, password } : undefined;
 }
@@ -72,13 +75,30 @@ export async function openTarget(reference: string, options: RegistryCliOptions,
     const { registry } = parseReference(reference);
     const explicit = await explicitCredentials(options, io);
     if (explicit) log.debug(`registry credentials for ${registry}: from the command line or the environment`);
+    // With credentials given, the configuration directory only adds "insecureRegistries": a missing one is no error.
+    const configDir = explicit && !options.configDir ? optionalConfigDir(options, io) : configDirFor(options, io);
+    let plainHttp = options.insecureRegistry === true || options.plainHttp === true;
+    if (!plainHttp && isInsecureByDefault(registry, configDir === undefined ? { insecureRegistries: [] } : readNotationConfig(configDir))) {
+      log.debug(`${registry} is reached over plain HTTP: it is localhost:<port> or listed in "insecureRegistries" of ${NotationPaths.config(configDir)}`);
+      plainHttp = true;
+    }
     return openRepository(reference, {
-      plainHttp: options.insecureRegistry || options.plainHttp,
-      ...(explicit ?? { credentials: storeCredentials(registry, CredentialStore.forEnvironment(configDirFor(options, io), io.env), log) }),
+      plainHttp,
+      ...(explicit ?? { credentials: storeCredentials(registry, CredentialStore.forEnvironment(configDir!, io.env), log) }),
     });
   } catch (error) {
     if (error instanceof InvalidReferenceError) throw new CliError(error.message, ExitCode.USAGE, 'invalid-reference');
     throw error;
+  }
+}
+
+function optionalConfigDir(options: RegistryCliOptions, io: CliIo): string | undefined {
+  try {
+    return configDirFor(options, io);
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    new CliLog(io, options).debug(error.message);
+    return undefined;
   }
 }
 

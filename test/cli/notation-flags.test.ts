@@ -97,7 +97,28 @@ describe('notation\'s registry flags', () => {
   test('-u without a password is a usage error', async () => {
     const run = await runSignedImage(['list', '-u', 'tester', 'localhost:5000/app:v1']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('a registry user name was given without a password: add -p/--password, --password-stdin or set NOTATION_PASSWORD');
+    expect(run.stderr).toBe('Error: password required: a registry user name was given without a password: add -p/--password, --password-stdin or set NOTATION_PASSWORD\n');
+  });
+
+  test('localhost:<port> and the "insecureRegistries" of notation\'s config.json are reached over plain HTTP without a flag', async () => {
+    const { ref, repository, image } = await plainImage();
+    const port = plainRegistry().split(':')[1];
+    const viaLocalhost = ref.replace(plainRegistry(), `localhost:${port}`);
+    const dir = mkdtempSync(join(tmpdir(), 'insecure-config-'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ insecureRegistries: [plainRegistry().toUpperCase()] }));
+    const empty = mkdtempSync(join(tmpdir(), 'empty-config-'));
+
+    const localhost = await runSignedImage(['sign', '--config-dir', empty, '-k', keyFile, '-c', certFile, viaLocalhost]);
+    const listed = await runSignedImage(['list', '--config-dir', dir, '-d', ref]);
+    const tls = await runSignedImage(['list', '--config-dir', empty, ref]);
+
+    expect(localhost.stderr).toBe('');
+    expect(localhost.code).toBe(0);
+    expect(await listSignatures(repository, image)).toHaveLength(1);
+    expect(listed.code).toBe(0);
+    expect(listed.stderr).toContain(`${plainRegistry()} is reached over plain HTTP: it is localhost:<port> or listed in "insecureRegistries" of ${join(dir, 'config.json')}`);
+    expect(tls.code).toBe(1);
+    expect(tls.stderr).toContain('(the registry may speak plain HTTP: if it is a test registry, add --insecure-registry)');
   });
 
   test('-d/--debug says where the credentials came from, never what they are', async () => {
@@ -139,12 +160,22 @@ describe('notation\'s registry flags', () => {
 });
 
 describe('notation\'s configuration directory', () => {
-  test('is $NOTATION_CONFIG, else $XDG_CONFIG_HOME/notation, else ~/.config/notation (notation-go dir/path.go)', () => {
-    expect(notationConfigDir({ NOTATION_CONFIG: '/n', XDG_CONFIG_HOME: '/x', HOME: '/h' })).toBe('/n');
-    expect(notationConfigDir({ XDG_CONFIG_HOME: '/x', HOME: '/h' })).toBe('/x/notation');
-    expect(notationConfigDir({ XDG_CONFIG_HOME: 'relative', HOME: '/h' })).toBe('/h/.config/notation');
-    expect(notationConfigDir({ HOME: '/h' })).toBe('/h/.config/notation');
-    expect(notationConfigDir({ HOME: '/h' }, '/explicit')).toBe('/explicit');
+  test('is $NOTATION_CONFIG, else Go\'s os.UserConfigDir()/notation: $XDG_CONFIG_HOME/notation, else ~/.config/notation on Linux (notation-go dir/path.go)', () => {
+    expect(notationConfigDir({ NOTATION_CONFIG: '/n', XDG_CONFIG_HOME: '/x', HOME: '/h' }, undefined, 'linux')).toBe('/n');
+    expect(notationConfigDir({ XDG_CONFIG_HOME: '/x', HOME: '/h' }, undefined, 'linux')).toBe('/x/notation');
+    expect(notationConfigDir({ HOME: '/h' }, undefined, 'linux')).toBe('/h/.config/notation');
+    expect(notationConfigDir({ XDG_CONFIG_HOME: '', HOME: '/h' }, undefined, 'linux')).toBe('/h/.config/notation');
+    expect(notationConfigDir({ HOME: '/h' }, '/explicit', 'linux')).toBe('/explicit');
+    expect(notationConfigDir({ XDG_CONFIG_HOME: '/x', HOME: '/Users/h' }, undefined, 'darwin')).toBe('/Users/h/Library/Application Support/notation');
+    expect(notationConfigDir({ AppData: 'C:\\Users\\h\\AppData\\Roaming' }, undefined, 'win32')).toBe('C:\\Users\\h\\AppData\\Roaming\\notation');
+  });
+
+  test('where os.UserConfigDir fails, notation\'s fallback to ./.notation is refused: the trust policy never comes from the working directory', () => {
+    expect(() => notationConfigDir({ XDG_CONFIG_HOME: 'relative', HOME: '/h' }, undefined, 'linux')).toThrow(
+      'cannot find the notation configuration directory: the path in $XDG_CONFIG_HOME ("relative") is relative (notation would fall back to ./.notation); set NOTATION_CONFIG or give --config-dir',
+    );
+    expect(() => notationConfigDir({}, undefined, 'linux')).toThrow('neither $XDG_CONFIG_HOME nor $HOME are defined');
+    expect(() => notationConfigDir({ NOTATION_CONFIG: '/n' }, undefined, 'linux')).not.toThrow();
   });
 
   test('verify without --config-dir reads the trust policy from $XDG_CONFIG_HOME/notation', async () => {
