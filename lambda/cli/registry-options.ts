@@ -79,7 +79,7 @@ export async function openTarget(reference: string, options: RegistryCliOptions,
     const configDir = explicit && !options.configDir ? optionalConfigDir(options, io) : configDirFor(options, io);
     let plainHttp = options.insecureRegistry === true || options.plainHttp === true;
     if (!plainHttp && isInsecureByDefault(registry, configDir === undefined ? { insecureRegistries: [] } : readNotationConfig(configDir))) {
-      log.debug(`${registry} is reached over plain HTTP: it is localhost:<port> or listed in "insecureRegistries" of ${NotationPaths.config(configDir)}`);
+      log.debug(`${registry} is reached over plain HTTP: it is localhost:<port> or listed in "insecureRegistries" of ${configDir === undefined ? 'notation\'s config.json' : NotationPaths.config(configDir)}`);
       plainHttp = true;
     }
     return openRepository(reference, {
