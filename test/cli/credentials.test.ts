@@ -108,6 +108,26 @@ describe('signed-image login and logout', () => {
     expect(readdirSync(store)).toHaveLength(0);
   });
 
+  test('with no credential configuration, login and list use the platform\'s default helper when it is installed (oras-go NewDefaultNativeStore)', async () => {
+    if (process.platform !== 'linux') return;
+    const { host, username, password } = authRegistry();
+    const { env, store, dockerDir } = environment();
+    const bin = env.PATH.split(':')[0];
+    writeFileSync(join(bin, 'docker-credential-secretservice'), HELPER);
+    chmodSync(join(bin, 'docker-credential-secretservice'), 0o755);
+    const ref = await authImage();
+
+    const login = await runSignedImage(['login', '--insecure-registry', '-u', username, '--password-stdin', host], { env, stdin: password });
+    const list = await runSignedImage(['list', '--insecure-registry', '-d', ref], { env });
+
+    expect(login.stdout).toBe('Login Succeeded\n');
+    expect(JSON.parse(readFileSync(join(store, readdirSync(store)[0]), 'utf8'))).toEqual({ ServerURL: host, Username: username, Secret: password });
+    expect(readdirSync(dockerDir)).toEqual([]);
+    expect(list.code).toBe(0);
+    expect(list.stderr).toContain(`registry credentials for ${host}: credential helper docker-credential-secretservice (the platform's default credential store)`);
+    expect(list.stderr).not.toContain(password);
+  });
+
   test('login refuses to write a password in plaintext into config.json (notation: AllowPlaintextPut false)', async () => {
     const { host, username, password } = authRegistry();
     const { env, dockerDir } = environment();

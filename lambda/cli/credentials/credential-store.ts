@@ -4,7 +4,7 @@
  * docker's config.json (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`), each with `credHelpers`
  * (per registry), then `credsStore`, then `auths` (plaintext, read only). Credentials are never logged.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BasicCredentials } from '../../oci/credentials';
 import { DOCKER_HUB } from '../../oci/reference';
@@ -42,11 +42,18 @@ export function serverAddress(registry: string): string {
 }
 
 export class CredentialStore {
-  /** notation's config.json when it configures auth, else docker's (which may not exist yet). */
-  static forEnvironment(configDir: string, env: Env): CredentialStore {
+  /**
+   * notation's config.json when it configures auth, else docker's when it does, else the platform's default
+   * credential helper when it is installed (oras-go NewDefaultNativeStore), else notation's config.json.
+   */
+  static forEnvironment(configDir: string, env: Env, platform: NodeJS.Platform = process.platform): CredentialStore {
     const notation = CredentialStore.load(NotationPaths.config(configDir), env);
     if (notation.isAuthConfigured) return notation;
-    return CredentialStore.load(dockerConfigPath(env), env);
+    const docker = CredentialStore.load(dockerConfigPath(env), env);
+    if (docker.isAuthConfigured) return docker;
+    const native = defaultNativeHelper(env, platform);
+    if (native) return new CredentialStore(notation.path, { credsStore: native }, env, 'the platform\'s default credential store');
+    return notation;
   }
 
   static load(path: string, env: Env): CredentialStore {
@@ -64,7 +71,13 @@ export class CredentialStore {
     return new CredentialStore(path, config, env);
   }
 
-  private constructor(readonly path: string, private readonly config: ConfigFile, private readonly env: Env) {}
+  private constructor(
+    readonly path: string,
+    private readonly config: ConfigFile,
+    private readonly env: Env,
+    /** What the configuration is, for messages: the file, or the platform's default store. */
+    private readonly origin: string = path,
+  ) {}
 
   get isAuthConfigured(): boolean {
     const { credsStore, credHelpers = {}, auths = {} } = this.config;
@@ -81,7 +94,7 @@ export class CredentialStore {
     const helper = this.helperFor(registry);
     if (helper) {
       const found = await new CredentialHelper(helper, this.env).get(server);
-      return found && { credentials: found, source: `credential helper docker-credential-${helper} (${this.path})` };
+      return found && { credentials: found, source: `credential helper docker-credential-${helper} (${this.origin})` };
     }
     const entry = this.authEntry(server);
     if (!entry) return undefined;
@@ -150,6 +163,40 @@ export class CredentialStore {
     writeFileSync(temporary, `${JSON.stringify(this.config, undefined, '\t')}\n`, { mode: 0o600 });
     renameSync(temporary, this.path);
   }
+}
+
+/**
+ * The platform's default credential helper when `docker-credential-<name>` is on PATH (oras-go
+ * registry/remote/credentials native_store_{linux,darwin,windows}.go): `pass` when the `pass` program is
+ * installed, else `secretservice` on Linux; `osxkeychain` on macOS; `wincred` on Windows.
+ */
+export function defaultNativeHelper(env: Env, platform: NodeJS.Platform): string | undefined {
+  let name: string;
+  if (platform === 'darwin') name = 'osxkeychain';
+  else if (platform === 'win32') name = 'wincred';
+  else if (platform === 'linux') name = onPath('pass', env, platform) ? 'pass' : 'secretservice';
+  else return undefined;
+  return onPath(`docker-credential-${name}`, env, platform) ? name : undefined;
+}
+
+function onPath(program: string, env: Env, platform: NodeJS.Platform): boolean {
+  const separator = platform === 'win32' ? ';' : ':';
+  const names = platform === 'win32' ? [`${program}.exe`, `${program}.cmd`, `${program}.bat`] : [program];
+  for (const dir of (env.PATH ?? env.Path ?? '').split(separator)) {
+    if (!dir) continue;
+    for (const name of names) {
+      try {
+        const path = join(dir, name);
+        if (statSync(path).isFile()) {
+          accessSync(path, constants.X_OK);
+          return true;
+        }
+      } catch {
+        // not there, or not executable
+      }
+    }
+  }
+  return false;
 }
 
 /** docker's config file: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */
