@@ -60,7 +60,7 @@ test('sign with the default key, then verify, inspect and list, as notation does
 
   const inspect = await bundle(['inspect', '--insecure-registry', '-o', 'json', ref]);
   expect(inspect.code).toBe(0);
-  const { signatures } = JSON.parse(inspect.stdout);
+  const { Signatures: signatures } = JSON.parse(inspect.stdout);
   expect(signatures).toHaveLength(1);
   expect(signatures[0]).toMatchObject({ mediaType: 'application/jose+json', signedArtifact: { digest } });
 

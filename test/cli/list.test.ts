@@ -210,7 +210,7 @@ describe('list and inspect by tag name the digest of the manifest bytes, as veri
       expect(list.code).toBe(0);
       expect(list.stdout).toBe(`${proxy}/${name}@${unsigned.digest} has no associated signature\n`);
       expect(inspect.code).toBe(0);
-      expect(JSON.parse(inspect.stdout).signatures).toEqual([]);
+      expect(JSON.parse(inspect.stdout).Signatures).toEqual([]);
     } finally {
       await lying.close();
     }

@@ -224,12 +224,12 @@ describe('signed-image sign and verify with a local key', () => {
     const json = await runSignedImage(['inspect', '--plain-http', '-o', 'json', `${ref}@${image.digest}`]);
     const described = JSON.parse(json.stdout);
 
-    // notation cmd/notation/internal/display/metadata/json/inspect.go
+    // notation 1.x cmd/notation/inspect.go (v1.3.2): `Signatures`, map keys sorted as Go writes them
     const rfc3339 = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(json.code).toBe(0);
     expect(described).toEqual({
       mediaType: MediaType.OCI_MANIFEST,
-      signatures: [
+      Signatures: [
         {
           mediaType: 'application/jose+json',
           digest: signatureManifest.digest,
@@ -247,8 +247,14 @@ describe('signed-image sign and verify with a local key', () => {
         },
       ],
     });
-    const { signingTime, expiry } = described.signatures[0].signedAttributes;
+    const { signingTime, expiry } = described.Signatures[0].signedAttributes;
     expect(Date.parse(expiry) - Date.parse(signingTime)).toBe(24 * 3600 * 1000);
+    expect(Object.keys(described)).toEqual(['mediaType', 'Signatures']);
+    expect(Object.keys(described.Signatures[0])).toEqual([
+      'mediaType', 'digest', 'signatureAlgorithm', 'signedAttributes', 'userDefinedAttributes', 'unsignedAttributes', 'certificates', 'signedArtifact',
+    ]);
+    expect(Object.keys(described.Signatures[0].signedAttributes)).toEqual(['expiry', 'signingScheme', 'signingTime']);
+    expect(json.stdout).toMatch(/^{\n {4}"mediaType": /);
 
     expect(text).toEqual(tree);
     expect(tree.code).toBe(0);
@@ -260,12 +266,25 @@ describe('signed-image sign and verify with a local key', () => {
       `    └── ${signatureManifest.digest}`,
       '        ├── media type: application/jose+json',
     ]);
-    expect(tree.stdout).toContain('        ├── signature algorithm: ECDSA-SHA-384\n        ├── signed attributes\n        │   ├── signingScheme: notary.x509\n');
-    expect(tree.stdout).toMatch(/│   ├── signingTime: \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\n/);
+    expect(tree.stdout).toContain('        ├── signature algorithm: ECDSA-SHA-384\n        ├── signed attributes\n        │   ├── expiry: ');
+    expect(tree.stdout).toContain('        │   ├── signingScheme: notary.x509\n');
+    expect(tree.stdout).toMatch(/│   └── signingTime: \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\n/);
     expect(tree.stdout).toContain('        ├── user defined attributes\n        │   └── team: payments\n');
     for (const der of chain.chain) expect(tree.stdout).toContain(`SHA256 fingerprint: ${createHash('sha256').update(der).digest('hex')}`);
     expect(tree.stdout).toContain(`        └── signed artifact\n            ├── media type: ${MediaType.OCI_MANIFEST}\n            ├── digest: ${image.digest}\n            └── size: ${image.size}\n`);
   });
+});
+
+test('inspect -o json: a signature without user metadata has "userDefinedAttributes": null, as notation 1.x writes a nil map', async () => {
+  const { repository, ref } = registryRepository('cli/inspect-plain');
+  const image = await pushImage(repository, createRandomImage());
+  await runSignedImage(['sign', '--plain-http', '-k', keyFile, '-c', certFile, `${ref}@${image.digest}`]);
+
+  const json = await runSignedImage(['inspect', '--plain-http', '-o', 'json', `${ref}@${image.digest}`]);
+  const tree = await runSignedImage(['inspect', '--plain-http', `${ref}@${image.digest}`]);
+
+  expect(JSON.parse(json.stdout).Signatures[0].userDefinedAttributes).toBeNull();
+  expect(tree.stdout).toContain('        ├── user defined attributes\n        │   └── (empty)\n');
 });
 
 describe('signed-image sign usage errors', () => {

@@ -89,8 +89,14 @@ describe('sign --timestamp-url', () => {
     expect(timestamp.message).toMatch(/^timestamped at "\d{4}-\d\d-\d\dT[\d:.]+Z" by "CN=Test TSA,O=Acme,C=US"$/);
 
     const inspect = await runSignedImage(['inspect', '--insecure-registry', '-o', 'json', ref]);
-    const [signature] = JSON.parse(inspect.stdout).signatures;
+    const [signature] = JSON.parse(inspect.stdout).Signatures;
     expect(signature.unsignedAttributes.timestampSignature.certificates[0].issuedTo).toContain('CN=Test TSA');
+    // tspclient-go Timestamp.Format: [genTime - accuracy, genTime + accuracy], RFC 3339 in JSON
+    expect(signature.unsignedAttributes.timestampSignature.timestamp).toMatch(/^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\]$/);
+    const [earliest, latest] = signature.unsignedAttributes.timestampSignature.timestamp.slice(1, -1).split(', ').map(Date.parse);
+    expect(latest - earliest).toBe(2000); // the test TSA states an accuracy of 1 s
+    const tree = await runSignedImage(['inspect', '--insecure-registry', ref]);
+    expect(tree.stdout).toMatch(/│ {3}└── timestamp signature\n.*├── timestamp: \[\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}, \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\]\n/);
   });
 
   test('an existing signature without a timestamp is not reused when a timestamp is asked for', async () => {

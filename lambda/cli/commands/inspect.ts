@@ -1,12 +1,12 @@
 import { Command, Option } from 'commander';
-import { CertificateDescription, SignatureDescription } from '../../notary/describe-signature';
+import { CertificateDescription } from '../../notary/describe-signature';
 import { SignatureStore } from '../../notary/signature-store';
 import { MediaType } from '../../oci/media-types';
 import { CliContext } from '../context';
 import { CliError } from '../io';
 import { listAtMost, maxSignaturesOption, parseMaxSignatures, tagWarning } from '../listing-options';
 import { addRegistryOptions, forReference, openTarget, RegistryCliOptions } from '../registry-options';
-import { describeSignatureAt } from '../signature-details';
+import { describeSignatureAt, SignatureDetails } from '../signature-details';
 import { renderTree, TreeNode } from '../tree';
 
 interface InspectOptions extends RegistryCliOptions {
@@ -14,13 +14,16 @@ interface InspectOptions extends RegistryCliOptions {
   readonly maxSignatures: string;
 }
 
-/** notation's inspect JSON (cmd/notation/internal/display/metadata/json/inspect.go). */
+/**
+ * notation 1.x's inspect JSON (cmd/notation/inspect.go at v1.3.2: signatureOutput). Go writes map keys sorted
+ * and a payload without annotations as `"userDefinedAttributes": null`.
+ */
 interface InspectedSignature {
   readonly mediaType: string;
   readonly digest: string;
   readonly signatureAlgorithm: string;
   readonly signedAttributes: Record<string, string>;
-  readonly userDefinedAttributes: Record<string, string>;
+  readonly userDefinedAttributes: Record<string, string> | null;
   readonly unsignedAttributes: Record<string, unknown>;
   readonly certificates: InspectedCertificate[];
   readonly signedArtifact: { readonly mediaType: string; readonly digest: string; readonly size: number };
@@ -83,7 +86,9 @@ export function registerInspect(program: Command, { io }: CliContext): void {
     );
     const pinned = `${target.repositoryName}@${subject.digest}`;
     if (json) {
-      io.stdout(`${JSON.stringify({ mediaType: subject.mediaType, signatures }, undefined, 4)}\n`);
+      // notation 1.x: `Signatures` is a Go struct field without a json tag (inspectOutput in cmd/notation/inspect.go
+      // up to v1.3.2), so that is its key; notation 2 renamed it `signatures`.
+      io.stdout(`${JSON.stringify({ mediaType: subject.mediaType, Signatures: signatures }, undefined, 4)}\n`);
     } else if (signatures.length === 0) {
       io.stdout(`${pinned} has no associated signature\n`);
     } else {
@@ -93,7 +98,7 @@ export function registerInspect(program: Command, { io }: CliContext): void {
   });
 }
 
-function toNotationShape(signature: SignatureDescription, json: boolean): InspectedSignature {
+function toNotationShape(signature: SignatureDetails, json: boolean): InspectedSignature {
   const time = (iso: string | undefined) => (iso === undefined ? undefined : formatTime(iso, json));
   const signedAttributes: Record<string, string> = { signingScheme: signature.signingScheme };
   const signingTime = time(signature.signingTime ?? signature.authenticSigningTime);
@@ -108,7 +113,7 @@ function toNotationShape(signature: SignatureDescription, json: boolean): Inspec
       'error' in signature.timestamp
         ? { error: signature.timestamp.error }
         : {
-          timestamp: formatTime(signature.timestamp.genTime, json),
+          timestamp: formatTimestampRange(signature.timestamp.genTime, signature.timestampAccuracyMs, json),
           certificates: signature.timestamp.certificates.map((certificate) => certificateShape(certificate, json)),
         };
   }
@@ -117,9 +122,9 @@ function toNotationShape(signature: SignatureDescription, json: boolean): Inspec
     mediaType: signature.mediaType,
     digest: signature.signatureDigest,
     signatureAlgorithm: ALGORITHM_NAMES[signature.signatureAlgorithm] ?? signature.signatureAlgorithm,
-    signedAttributes,
-    userDefinedAttributes: { ...annotations },
-    unsignedAttributes,
+    signedAttributes: sortedKeys(signedAttributes),
+    userDefinedAttributes: annotations ? sortedKeys(annotations) : null,
+    unsignedAttributes: sortedKeys(unsignedAttributes),
     certificates: signature.certificateChain.map((certificate) => certificateShape(certificate, json)),
     signedArtifact: { mediaType: artifact.mediaType, digest: artifact.digest, size: artifact.size },
   };
@@ -132,6 +137,17 @@ function certificateShape(certificate: CertificateDescription, json: boolean): I
     issuedBy: certificate.issuer,
     expiry: formatTime(certificate.notAfter, json),
   };
+}
+
+/** Go's encoding/json writes a map's keys in sorted order. */
+function sortedKeys<T>(record: Readonly<Record<string, T>>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** tspclient-go Timestamp.Format: `[genTime - accuracy, genTime + accuracy]`. */
+function formatTimestampRange(genTime: string, accuracyMs: number, json: boolean): string {
+  const at = new Date(genTime).getTime();
+  return `[${formatTime(new Date(at - accuracyMs).toISOString(), json)}, ${formatTime(new Date(at + accuracyMs).toISOString(), json)}]`;
 }
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
@@ -172,7 +188,7 @@ function signatureNode(signature: InspectedSignature): TreeNode {
       { label: `media type: ${signature.mediaType}` },
       { label: `signature algorithm: ${signature.signatureAlgorithm}` },
       { label: 'signed attributes', children: pairs(signature.signedAttributes) },
-      { label: 'user defined attributes', children: pairs(signature.userDefinedAttributes) },
+      { label: 'user defined attributes', children: pairs(signature.userDefinedAttributes ?? {}) },
       { label: 'unsigned attributes', children: unsigned.length > 0 ? unsigned : [{ label: '(empty)' }] },
       certificates(signature.certificates),
       {
