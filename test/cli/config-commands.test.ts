@@ -63,7 +63,8 @@ describe('notation\'s quick start with signed-image', () => {
     expect(verify.code).toBe(0);
     expect(verify.stdout).toBe(
       `Successfully verified signature for ${ref}\n\nThe artifact was signed with the following user metadata.\n\n` +
-        'KEY                          VALUE\nio.wabbit-networks.buildId   123\nteam                         payments\n',
+        // text/tabwriter pads every tab-ended cell, the last column too
+        'KEY                          VALUE      \nio.wabbit-networks.buildId   123        \nteam                         payments   \n',
     );
   });
 });
@@ -93,11 +94,13 @@ describe('signed-image key', () => {
     expect(otherPlugin.stderr).toContain('plugin "com.example.kms" is not supported');
     expect(duplicate.code).toBe(2);
     expect(duplicate.stderr).toContain('signing key "aws" is already in');
-    expect(list.stdout.split('\n')[0]).toMatch(/^NAME +KEY PATH +CERTIFICATE PATH +ID +PLUGIN NAME$/);
-    expect(list.stdout).toMatch(new RegExp(`^\\* aws +${arn.replace(/[/.*+?^${}()|[\]\\]/g, '\\$&')} +com\\.amazonaws\\.signer\\.notation\\.plugin$`, 'm'));
+    expect(list.stdout.split('\n')[0]).toMatch(/^NAME +KEY PATH +CERTIFICATE PATH +ID +PLUGIN NAME {3,}$/);
+    expect(list.stdout).toMatch(new RegExp(`^\\* aws +${arn.replace(/[/.*+?^${}()|[\]\\]/g, '\\$&')} +com\\.amazonaws\\.signer\\.notation\\.plugin {3,}$`, 'm'));
+    // notation internal/ioutil PrintKeyMap: no indentation for the keys that are not the default
+    expect(list.stdout).toMatch(new RegExp(`^local {3,}${files.replace(/[/.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'));
     expect(update.stdout).toBe('local: marked as default\n');
     expect(sign.code).toBe(0);
-    expect(remove.stdout).toBe('Removed default key local from signing key list. The source key still exists.\n');
+    expect(remove.stdout).toBe('Removed default key local from Notation signing key list. The source key still exists.\n');
     expect(existsSync(join(files, 'k.pem'))).toBe(true);
     expect(JSON.parse(readFileSync(join(dir, 'signingkeys.json'), 'utf8'))).toEqual({
       keys: [{ name: 'aws', id: arn, pluginName: 'com.amazonaws.signer.notation.plugin' }],
@@ -123,8 +126,14 @@ describe('signed-image cert', () => {
     const list = await runSignedImage(['cert', 'ls'], { env });
     const show = await runSignedImage(['cert', 'show', '-t', 'ca', '-s', 'acme', 'root.pem'], { env });
     const escape = await runSignedImage(['cert', 'show', '-t', 'ca', '-s', 'acme', '../../../../signingkeys.json'], { env });
-    const unconfirmed = await runSignedImage(['cert', 'delete', '-t', 'ca', '-s', 'acme', 'root.pem'], { env });
+    const declined = await runSignedImage(['cert', 'delete', '-t', 'ca', '-s', 'acme', 'root.pem'], { env, stdin: 'n\n' });
+    const keptAfterDecline = readdirSync(join(dir, 'truststore', 'x509', 'ca', 'acme'));
+    const confirmed = await runSignedImage(['cert', 'delete', '-t', 'ca', '-s', 'acme', 'root.pem'], { env, stdin: 'yes\n' });
+    await runSignedImage(['cert', 'add', '-t', 'ca', '-s', 'acme', join(files, 'root.pem')], { env });
     const deleted = await runSignedImage(['cert', 'delete', '-t', 'ca', '-s', 'acme', '-y', 'root.pem'], { env });
+    await runSignedImage(['cert', 'add', '-t', 'ca', '-s', 'acme', join(files, 'root.pem')], { env });
+    const all = await runSignedImage(['cert', 'delete', '-t', 'ca', '-s', 'acme', '--all', '-y'], { env });
+    const both = await runSignedImage(['cert', 'delete', '-t', 'ca', '-s', 'acme', '--all', 'root.pem'], { env });
 
     expect(rejected.code).toBe(1);
     expect(rejected.stderr).toContain('is not a CA certificate or self-signed signing certificate');
@@ -134,19 +143,31 @@ describe('signed-image cert', () => {
     expect(added.stdout).toBe(`Successfully added following certificates to named store acme of type ca:\n${join(files, 'root.pem')}\n`);
     expect(again.stderr).toContain('certificate root.pem already exists in the named store acme of type ca');
     expect(badType.code).toBe(2);
-    expect(list.stdout).toMatch(/^STORE TYPE +STORE NAME +CERTIFICATE\nca +acme +root\.pem\n$/);
-    expect(show.stdout).toContain(`Subject: ${chain.root.subject}`);
-    expect(show.stdout).toContain('IsCA: true');
+    expect(list.stdout).toMatch(/^STORE TYPE +STORE NAME +CERTIFICATE {3}\nca +acme +root\.pem {6}\n$/);
+    // notation cmd/notation/internal/truststore ShowCerts
+    expect(show.stdout).toMatch(
+      new RegExp(
+        `^Certificate details\n-{80}\nIssuer: ${chain.root.subject}\nSubject: ${chain.root.subject}\n` +
+          'Valid from: \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\+0000 UTC\nValid to: \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\+0000 UTC\nIsCA: true\nSHA256 Thumbprint: [0-9a-f]{64}\n$',
+      ),
+    );
     expect(escape.code).toBe(2);
-    expect(unconfirmed.code).toBe(2);
-    expect(unconfirmed.stderr).toContain('add -y/--yes');
-    expect(deleted.stdout).toBe('Successfully deleted root.pem from the named store acme of type ca\n');
-    expect(readdirSync(join(dir, 'truststore', 'x509', 'ca', 'acme'))).toEqual([]);
+    // notation cmdutil.AskForConfirmation
+    expect(declined.code).toBe(0);
+    expect(declined.stderr).toBe('Are you sure you want to delete "root.pem" in "acme" of type "ca"? [y/N] ');
+    expect(declined.stdout).toBe('Operation cancelled.\n');
+    expect(keptAfterDecline).toEqual(['root.pem']);
+    expect(confirmed.stdout).toBe('Successfully deleted root.pem\n');
+    expect(deleted.stdout).toBe('Successfully deleted root.pem\n');
+    expect(all.stdout).toBe(`Successfully deleted ${join(dir, 'truststore', 'x509', 'ca', 'acme')}\n`);
+    expect(existsSync(join(dir, 'truststore', 'x509', 'ca', 'acme'))).toBe(false);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('cannot delete a single certificate file when --all flag is set');
   });
 });
 
 describe('signed-image policy import and show', () => {
-  test('import refuses an invalid policy and an existing one without --force; show prints the policy', async () => {
+  test('import refuses an invalid policy, asks before replacing one without --force; show prints the policy', async () => {
     const { dir, env } = freshConfig();
     const files = mkdtempSync(join(tmpdir(), 'policies-'));
     const first = join(files, 'first.json');
@@ -160,7 +181,8 @@ describe('signed-image policy import and show', () => {
     const rejected = await runSignedImage(['policy', 'import', invalid], { env });
     const writtenAfterReject = existsSync(join(dir, 'trustpolicy.json'));
     const imported = await runSignedImage(['policy', 'import', first], { env });
-    const refused = await runSignedImage(['policy', 'import', second], { env });
+    const refused = await runSignedImage(['policy', 'import', second], { env, stdin: '\n' });
+    const keptAfterRefusal = readFileSync(join(dir, 'trustpolicy.json'), 'utf8');
     const forced = await runSignedImage(['policy', 'import', '--force', second], { env });
     const show = await runSignedImage(['policy', 'show'], { env });
 
@@ -169,8 +191,10 @@ describe('signed-image policy import and show', () => {
     expect(rejected.code).toBe(1);
     expect(writtenAfterReject).toBe(false);
     expect(imported.code).toBe(0);
-    expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain(`the trust policy file ${join(dir, 'trustpolicy.json')} already exists: add --force to overwrite it`);
+    expect(refused.code).toBe(0);
+    expect(refused.stderr).toBe('The trust policy file already exists, do you want to overwrite it? [y/N] ');
+    expect(refused.stdout).toBe('Operation cancelled.\n');
+    expect(keptAfterRefusal).toBe(readFileSync(first, 'utf8'));
     expect(forced.stderr).toBe('Warning: existing trust policy configuration file will be overwritten\n');
     expect(show.stdout).toBe(`${readFileSync(second, 'utf8')}\n`);
   });

@@ -10,7 +10,7 @@ import { TrustStoreError } from '../../notary/trust-policy';
 import { readTrustStoreFile } from '../../notary/trust-store';
 import { addCommonOptions, CommonCliOptions, configDirFor } from '../common-options';
 import { CliContext } from '../context';
-import { CliError, CliIo, ExitCode } from '../io';
+import { CliError, CliIo, ExitCode, Prompter } from '../io';
 import { NotationPaths } from '../notation-dir';
 import { NAME_PATTERN, SigningKeys } from '../signing-keys';
 import { table } from '../table';
@@ -73,20 +73,20 @@ export function registerCert(program: Command, { io }: CliContext): void {
     .action((fileName: string, options: StoreOptions) => {
       const path = join(storeDir(options, io), safeFileName(fileName));
       if (!existsSync(path)) throw new CliError(`certificate ${fileName} is not in the named store ${options.store} of type ${options.type}`);
-      for (const der of readCertificates(path, storeKey(options))) {
+      // notation cmd/notation/internal/truststore ShowCerts: Go's x509 fields, times in time.Time's String form.
+      const rule = '-'.repeat(80);
+      const blocks = readCertificates(path, storeKey(options)).map((der) => {
         const certificate = parseCertificate(der, path);
-        io.stdout(
-          [
-            `Issuer: ${certificate.issuer}`,
-            `Subject: ${certificate.subject}`,
-            `Valid from: ${certificate.notBefore.toISOString()}`,
-            `Valid to: ${certificate.notAfter.toISOString()}`,
-            `IsCA: ${certificate.basicConstraints?.ca === true}`,
-            `SHA256 Thumbprint: ${certificate.sha256}`,
-            '',
-          ].join('\n') + '\n',
-        );
-      }
+        return [
+          `Issuer: ${certificate.issuer}`,
+          `Subject: ${certificate.subject}`,
+          `Valid from: ${goTimeString(certificate.notBefore)}`,
+          `Valid to: ${goTimeString(certificate.notAfter)}`,
+          `IsCA: ${certificate.basicConstraints?.ca === true}`,
+          `SHA256 Thumbprint: ${certificate.sha256}`,
+        ].join('\n');
+      });
+      io.stdout(`Certificate details\n${rule}\n${blocks.join(`\n${rule}\n`)}\n`);
     });
 
   addCommonOptions(cert.command('delete').description('delete certificates from the trust store'))
@@ -95,21 +95,31 @@ export function registerCert(program: Command, { io }: CliContext): void {
     .option('-a, --all', 'delete all certificates in the named store')
     .option('-y, --yes', 'do not prompt for confirmation')
     .argument('[cert_fileName]', 'certificate file name in the named store')
-    .action((fileName: string | undefined, options: StoreOptions & { all?: boolean; yes?: boolean }) => {
-      if ((fileName === undefined) === !options.all) throw new CliError('give either a certificate file name or --all', ExitCode.USAGE);
-      // There is no interactive prompt: deleting trust needs an explicit --yes.
-      if (!options.yes) throw new CliError('deleting trust store certificates needs confirmation: add -y/--yes', ExitCode.USAGE);
+    .action(async (fileName: string | undefined, options: StoreOptions & { all?: boolean; yes?: boolean }) => {
+      if (options.all && fileName !== undefined) {
+        throw new CliError('cannot delete a single certificate file when --all flag is set. use --help flag for more details', ExitCode.USAGE);
+      }
+      if (!options.all && fileName === undefined) {
+        throw new CliError(
+          'delete requires either the certificate file name that needs to be deleted or --all flag to delete all certificates in the given named trust store',
+          ExitCode.USAGE,
+        );
+      }
       const dir = storeDir(options, io);
+      const prompter = new Prompter(io);
+      // notation cmd/notation/internal/truststore DeleteAllCerts / DeleteCert: ask unless -y, then delete.
       if (options.all) {
-        if (!existsSync(dir)) throw new CliError(`the named store ${options.store} of type ${options.type} does not exist`);
+        if (!options.yes && !(await prompter.confirm(`Are you sure you want to delete all certificates in "${options.store}" of type "${options.type}"?`))) return;
+        if (!existsSync(dir)) throw new CliError(`failed to delete the named trust store: the named store ${options.store} of type ${options.type} does not exist`);
         rmSync(dir, { recursive: true });
-        io.stdout(`Successfully deleted the named store ${options.store} of type ${options.type}\n`);
+        io.stdout(`Successfully deleted ${dir}\n`);
         return;
       }
       const path = join(dir, safeFileName(fileName!));
-      if (!existsSync(path)) throw new CliError(`certificate ${fileName} is not in the named store ${options.store} of type ${options.type}`);
+      if (!options.yes && !(await prompter.confirm(`Are you sure you want to delete "${fileName}" in "${options.store}" of type "${options.type}"?`))) return;
+      if (!existsSync(path)) throw new CliError(`failed to delete the certificate file: certificate ${fileName} is not in the named store ${options.store} of type ${options.type}`);
       unlinkSync(path);
-      io.stdout(`Successfully deleted ${fileName} from the named store ${options.store} of type ${options.type}\n`);
+      io.stdout(`Successfully deleted ${fileName}\n`);
     });
 
   addCommonOptions(cert.command('generate-test').description('generate a test RSA key and a corresponding self-signed certificate'))
@@ -131,7 +141,7 @@ export function registerCert(program: Command, { io }: CliContext): void {
 
       io.stdout(`generating RSA Key with ${bits} bits\n`);
       const { keyPem, certificatePem, notAfter } = await generateTestCertificate(name, bits);
-      io.stdout(`generated certificate expiring on ${notAfter.toISOString()}\n`);
+      io.stdout(`generated certificate expiring on ${notAfter.toISOString().replace(/\.\d{3}Z$/, 'Z')}\n`);
       mkdirSync(NotationPaths.localKeys(configDir), { recursive: true, mode: 0o700 });
       writeFileSync(keyPath, keyPem, { mode: 0o600 });
       io.stdout(`wrote key: ${keyPath}\n`);
@@ -174,6 +184,11 @@ async function generateTestCertificate(name: string, bits: number): Promise<{ ke
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
   const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END PRIVATE KEY-----\n`;
   return { keyPem, certificatePem: `${certificate.toString('pem')}\n`, notAfter };
+}
+
+/** Go's time.Time String() of a UTC time with whole seconds, as notation prints certificate validity: `2006-01-02 15:04:05 +0000 UTC`. */
+function goTimeString(date: Date): string {
+  return `${date.toISOString().slice(0, 19).replace('T', ' ')} +0000 UTC`;
 }
 
 function storeKey(options: StoreOptions): string {

@@ -51,7 +51,8 @@ export function registerKey(program: Command, { io }: CliContext): void {
   addCommonOptions(key.command('list').alias('ls').description('list keys used for signing')).action((options: CommonCliOptions) => {
     const keys = SigningKeys.load(configDirFor(options, io));
     const rows = keys.keys.map((suite) => [
-      `${suite.name === keys.defaultName ? '* ' : '  '}${suite.name}`,
+      // notation internal/ioutil PrintKeyMap: `* ` before the default key's name only.
+      `${suite.name === keys.defaultName ? '* ' : ''}${suite.name}`,
       suite.keyPath ?? '',
       suite.certPath ?? '',
       suite.id ?? '',
@@ -83,10 +84,10 @@ export function registerKey(program: Command, { io }: CliContext): void {
       keys.save();
       if (names.length === 1) {
         const what = names[0] === defaultName ? `default key ${names[0]}` : names[0];
-        io.stdout(`Removed ${what} from signing key list. The source key still exists.\n`);
+        io.stdout(`Removed ${what} from Notation signing key list. The source key still exists.\n`);
         return;
       }
-      io.stdout('Removed the following keys from signing key list. The source keys still exist.\n');
+      io.stdout('Removed the following keys from Notation signing key list. The source keys still exist.\n');
       for (const name of names) io.stdout(`${name}${name === defaultName ? ' (default)' : ''}\n`);
     });
 }

@@ -5,7 +5,7 @@ import { parseTrustPolicy } from '../../../src/shared/trust-policy';
 import { loadTrustPolicy } from '../../notary/config-dir';
 import { addCommonOptions, CommonCliOptions, configDirFor } from '../common-options';
 import { CliContext } from '../context';
-import { CliError, ExitCode } from '../io';
+import { CliError, ExitCode, Prompter } from '../io';
 import { NotationPaths } from '../notation-dir';
 
 /**
@@ -18,16 +18,16 @@ export function registerPolicy(program: Command, { io }: CliContext): void {
   addCommonOptions(policy.command('import').description('import trust policy configuration from a JSON file'))
     .argument('<file_path>', 'the trust policy file')
     .option('--force', 'override the existing trust policy configuration, never prompt')
-    .action((file: string, options: CommonCliOptions & { force?: boolean }) => {
+    .action(async (file: string, options: CommonCliOptions & { force?: boolean }) => {
       const text = readPolicyFile(file);
       validate(text, file);
       const dir = configDirFor(options, io);
       // Replace the file verify reads: trustpolicy.oci.json when present, else notation 1.x's trustpolicy.json.
       const target = existsSync(NotationPaths.ociTrustPolicy(dir)) ? NotationPaths.ociTrustPolicy(dir) : NotationPaths.legacyTrustPolicy(dir);
       if (existsSync(target)) {
-        // There is no interactive prompt: replacing trust needs an explicit --force.
-        if (!options.force) throw new CliError(`the trust policy file ${target} already exists: add --force to overwrite it`, ExitCode.USAGE);
-        io.stderr('Warning: existing trust policy configuration file will be overwritten\n');
+        // notation cmd/notation/policy/import.go: ask unless --force.
+        if (!options.force && !(await new Prompter(io).confirm('The trust policy file already exists, do you want to overwrite it?'))) return;
+        if (options.force) io.stderr('Warning: existing trust policy configuration file will be overwritten\n');
       }
       mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
       const temporary = `${target}.${process.pid}.tmp`;
