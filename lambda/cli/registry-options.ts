@@ -40,7 +40,18 @@ export function addCredentialOptions(command: Command): Command {
  * NOTATION_USERNAME/NOTATION_PASSWORD, then SIGNED_IMAGE_*), or undefined when none was given. Messages name
  * the options, never their values: a password typed into the wrong place must not be echoed.
  */
-export async function explicitCredentials(options: RegistryCliOptions, io: CliIo): Promise<BasicCredentials | undefined> {
+export async function explicitCredentials(options: RegistryCliOptions, io: CliIo): Promise<BasicCredentials | undefined>;
+/** For login: a user name without a password is returned with `password` undefined, for the prompt. */
+export async function explicitCredentials(
+  options: RegistryCliOptions,
+  io: CliIo,
+  login: { allowMissingPassword: true },
+): Promise<{ username: string; password?: string } | undefined>;
+export async function explicitCredentials(
+  options: RegistryCliOptions,
+  io: CliIo,
+  login?: { allowMissingPassword: true },
+): Promise<{ username: string; password?: string } | undefined> {
   const { env } = io;
   if (options.password !== undefined && options.passwordStdin) {
     throw new CliError('--password and --password-stdin cannot be used together', ExitCode.USAGE);
@@ -57,6 +68,7 @@ export async function explicitCredentials(options: RegistryCliOptions, io: CliIo
   if (password !== undefined && !username) {
     throw new CliError('a registry password was given without a user name: add -u/--username or set NOTATION_USERNAME', ExitCode.USAGE);
   }
+  if (username && password === undefined && login?.allowMissingPassword) return { username };
   if (username && password === undefined) {
     // notation login's wording (cmd/notation/login.go); notation's other commands would send an empty password.
     throw new CliError('password required: a registry user name was given without a password: add -p/--password, --password-stdin or set NOTATION_PASSWORD', ExitCode.USAGE);

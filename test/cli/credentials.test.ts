@@ -128,6 +128,26 @@ describe('signed-image login and logout', () => {
     expect(list.stderr).not.toContain(password);
   });
 
+  test('login asks for what -u/-p did not give, as notation login does; an empty password is "password required"', async () => {
+    const { host, username, password } = authRegistry();
+    const { env, store } = environment({ credsStore: 'fake' });
+
+    const prompted = await runSignedImage(['login', '--insecure-registry', host], { env, stdin: `${username}\n${password}\n` });
+    const passwordOnly = await runSignedImage(['login', '--insecure-registry', '-u', username, host], { env, stdin: `${password}\n` });
+    const empty = await runSignedImage(['login', '--insecure-registry', '-u', username, host], { env, stdin: '' });
+    const noUser = await runSignedImage(['login', '--insecure-registry', host], { env, stdin: '\n' });
+
+    expect(prompted.stderr).toBe('Username: Password: ');
+    expect(prompted.stdout).toBe('Login Succeeded\n');
+    expect(readdirSync(store)).toHaveLength(1);
+    expect(passwordOnly.stderr).toBe('Password: ');
+    expect(passwordOnly.stdout).toBe('Login Succeeded\n');
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toBe('Password: Error: password required\n');
+    expect(noUser.code).toBe(2);
+    expect(noUser.stderr).toContain('username required');
+  });
+
   test('login refuses to write a password in plaintext into config.json (notation: AllowPlaintextPut false)', async () => {
     const { host, username, password } = authRegistry();
     const { env, dockerDir } = environment();

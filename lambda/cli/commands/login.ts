@@ -3,7 +3,7 @@ import { addCommonOptions, CliLog, CommonCliOptions, configDirFor } from '../com
 import { CliContext } from '../context';
 import { CredentialStore } from '../credentials/credential-store';
 import { checkCredentials } from '../credentials/ping';
-import { CliError, ExitCode } from '../io';
+import { CliError, ExitCode, Prompter } from '../io';
 import { addCredentialOptions, explicitCredentials, RegistryCliOptions } from '../registry-options';
 
 /**
@@ -18,10 +18,12 @@ export function registerLogin(program: Command, { io }: CliContext): void {
     .option('--plain-http', 'the same as --insecure-registry')
     .action(async (server: string, options: RegistryCliOptions) => {
       const registry = registryHost(server);
-      const credentials = await explicitCredentials(options, io);
-      if (!credentials) {
-        throw new CliError('give the credentials: -u/--username with --password-stdin (or -p/--password), or NOTATION_USERNAME and NOTATION_PASSWORD', ExitCode.USAGE);
-      }
+      const prompter = new Prompter(io);
+      const given = (await explicitCredentials(options, io, { allowMissingPassword: true })) ?? (await promptCredentials(prompter));
+      // notation login reads a missing password at a prompt (from stdin when it is not a terminal).
+      const password = given.password ?? (await prompter.line('Password: ', { secret: true }));
+      if (!password) throw new CliError('password required', ExitCode.USAGE);
+      const credentials = { username: given.username, password };
       const store = CredentialStore.forEnvironment(configDirFor(options, io), io.env);
       await checkCredentials(registry, credentials, options.insecureRegistry === true || options.plainHttp === true);
       const where = await store.store(registry, credentials);
@@ -37,6 +39,14 @@ export function registerLogin(program: Command, { io }: CliContext): void {
       if (!(await store.erase(registry))) io.stderr(`Warning: there were no credentials for ${registry} in ${store.path}\n`);
       io.stdout('Logout Succeeded\n');
     });
+}
+
+/** notation login without credentials asks for the user name, then the password. */
+async function promptCredentials(prompter: Prompter): Promise<{ username: string; password?: string }> {
+  const username = (await prompter.line('Username: ')).trim();
+  // notation takes an empty user name as "the password is an identity token", which signed-image does not support.
+  if (!username) throw new CliError('username required: signed-image logs in with a user name and password, not with an identity token', ExitCode.USAGE);
+  return { username };
 }
 
 /** A registry host, with a scheme or a trailing path tolerated as docker does (`https://host/`). */

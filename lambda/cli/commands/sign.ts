@@ -57,7 +57,7 @@ export function registerSign(program: Command, { io }: CliContext): void {
       .option('--plugin-config <key=value>', 'plugin settings: aws-region, aws-profile (repeatable)', (value: string, previous?: Record<string, string>) =>
         collectKeyValue(value, previous, '--plugin-config'),
       )
-      .option('--signer-profile <name|arn>', 'AWS Signer signing profile (platform Notation-OCI-SHA384-ECDSA), by name or ARN')
+      .option('--signer-profile <arn>', 'AWS Signer signing profile ARN (platform Notation-OCI-SHA384-ECDSA): the long form of --plugin com.amazonaws.signer.notation.plugin --id <arn>')
       .option('-e, --expiry <duration>', 'signature validity, e.g. 24h or 30d (local key only)')
       .option('-m, --user-metadata <key=value>', '{key}={value} pairs that are added to the signature payload (repeatable)', collectUserMetadata)
       .option('--force', 'sign even when a valid signature by the same identity exists')
