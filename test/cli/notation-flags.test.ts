@@ -214,6 +214,22 @@ describe('--output json errors', () => {
   });
 });
 
+describe('--signature-format', () => {
+  test('defaults to "signatureFormat" of notation\'s config.json, as notation; cose from there is refused naming the file\'s setting', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'format-config-'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ signatureFormat: 'cose' }));
+    const { ref, repository, image } = await plainImage();
+
+    const refused = await runSignedImage(['sign', '--insecure-registry', '--config-dir', dir, '-k', keyFile, '-c', certFile, ref]);
+    const explicit = await runSignedImage(['sign', '--insecure-registry', '--config-dir', dir, '--signature-format', 'jws', '-k', keyFile, '-c', certFile, ref]);
+
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('"signatureFormat" in notation\'s config.json cose is not supported');
+    expect(explicit.code).toBe(0);
+    expect(await listSignatures(repository, image)).toHaveLength(1);
+  });
+});
+
 describe('AWS Signer as notation users type it', () => {
   test('sign --plugin com.amazonaws.signer.notation.plugin --id <profile ARN> signs with SignPayload', async () => {
     const aws = await createChain({ keySpec: 'EC-384' });

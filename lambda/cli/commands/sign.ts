@@ -15,6 +15,7 @@ import { CliContext } from '../context';
 import { parseDuration } from '../duration';
 import { CliError, CliIo, ExitCode } from '../io';
 import { collectKeyValue } from '../key-value';
+import { readNotationConfig } from '../notation-config';
 import { addRegistryOptions, forReference, openTarget, RegistryCliOptions } from '../registry-options';
 import { awsSigner, checkPlugin } from '../signer-plugin';
 import { SigningKeys } from '../signing-keys';
@@ -31,7 +32,7 @@ interface SignOptions extends RegistryCliOptions {
   readonly userMetadata?: Record<string, string>;
   readonly force?: boolean;
   readonly recursive?: boolean;
-  readonly signatureFormat: string;
+  readonly signatureFormat?: string;
   readonly signatureManifest: SignatureManifestFormat;
   readonly timestampUrl?: string;
   readonly timestampRootCert?: string;
@@ -64,18 +65,22 @@ export function registerSign(program: Command, { io }: CliContext): void {
       .option('--timestamp-url <url>', 'RFC 3161 Timestamping Authority (TSA) server URL (local key only; requires --timestamp-root-cert)')
       .option('--timestamp-root-cert <file>', 'filepath of timestamp authority root certificate')
       .option('--recursive', 'for an image index: sign the index and every manifest it lists, each with its own signature')
-      .addOption(new Option('--signature-format <format>', 'signature envelope format, options: "jws", "cose"').default('jws'))
+      .addOption(new Option('--signature-format <format>', 'signature envelope format, options: "jws", "cose" (default: "signatureFormat" of notation\'s config.json, else "jws")'))
       .addOption(
         new Option('--signature-manifest <form>', 'signature manifest form: OCI 1.1 image manifest with artifactType, or the legacy form')
           .choices(['oci-1.1', 'legacy'])
           .default('oci-1.1'),
       ),
   ).action(async (reference: string, options: SignOptions) => {
-    if (options.signatureFormat !== 'jws') {
+    // notation internal/cmd/flags.go SetPflagSignatureFormat: the flag's default is config.json's signatureFormat.
+    const fromConfig = options.signatureFormat === undefined ? configuredSignatureFormat(options, io) : undefined;
+    const signatureFormat = options.signatureFormat ?? fromConfig ?? 'jws';
+    if (signatureFormat !== 'jws') {
+      const where = fromConfig === undefined ? '--signature-format' : '"signatureFormat" in notation\'s config.json';
       throw new CliError(
-        options.signatureFormat === 'cose'
-          ? '--signature-format cose is not supported: signed-image writes JWS envelopes (--signature-format jws), which notation, AWS Signer and Kyverno verify'
-          : `--signature-format "${options.signatureFormat}" is not a signature envelope format: use jws`,
+        signatureFormat === 'cose'
+          ? `${where} cose is not supported: signed-image writes JWS envelopes (--signature-format jws), which notation, AWS Signer and Kyverno verify`
+          : `${where} "${signatureFormat}" is not a signature envelope format: use jws`,
         ExitCode.USAGE,
       );
     }
@@ -140,6 +145,17 @@ export function registerSign(program: Command, { io }: CliContext): void {
     const pushed = results.filter((result) => !result.reused).length;
     io.stdout(`Signed ${target.repositoryName}@${index.digest} and the manifests it lists: ${results.length} signed (${pushed} new signature(s), ${results.length - pushed} kept)\n`);
   });
+}
+
+/** config.json's signatureFormat, when there is a configuration directory to read it from. */
+function configuredSignatureFormat(options: SignOptions, io: CliIo): string | undefined {
+  let dir: string;
+  try {
+    dir = configDirFor(options, io);
+  } catch {
+    return undefined;
+  }
+  return readNotationConfig(dir).signatureFormat;
 }
 
 function createSigner(options: SignOptions, io: CliIo): Signer {
