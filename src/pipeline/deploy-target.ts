@@ -126,6 +126,15 @@ export class EcsDeployTarget extends DeployTarget {
     const { service, containerName } = this.options;
     const stack = Stack.of(scope);
     for (const [field, own, services] of [['account', stack.account, service.env.account], ['region', stack.region, service.env.region]] as const) {
+      if (Token.isUnresolved(own) && !Token.isUnresolved(services)) {
+        // aws-cdk-lib's pipeline would refuse the action as cross-environment ("must have an explicitly set region").
+        throw validationError(
+          'EcsServiceStackEnvMissing',
+          `DeployTarget.ecs: the service is in ${field} ${services} and the pipeline's stack has no ${field}: give the stack ` +
+            `env: { account, region } (the ECS target deploys to services of the pipeline's account and region)`,
+          scope,
+        );
+      }
       if (!Token.isUnresolved(own) && !Token.isUnresolved(services) && own !== services) {
         // The deploy action's role and the check function live in the pipeline's account and region.
         throw validationError(

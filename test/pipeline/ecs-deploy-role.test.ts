@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -161,4 +161,10 @@ test('a service of another account or region is refused at synth: the role and t
     const service = ecs.FargateService.fromServiceArnWithCluster(stack, 'Imported', arn);
     expect(() => pipelineFor(stack, service)).toThrow(/DeployTarget\.ecs: the service is in (account 444455556666|region eu-west-1), the pipeline in (account 111122223333|region us-east-1)/);
   }
+});
+
+test('a service imported by ARN into a stack without account and region is refused at synth, naming the missing env', () => {
+  const stack = new Stack(new App(), 'EnvAgnostic');
+  const service = ecs.FargateService.fromServiceArnWithCluster(stack, 'Imported', 'arn:aws:ecs:us-east-1:111122223333:service/prod/web');
+  expect(() => pipelineFor(stack, service)).toThrow(/DeployTarget\.ecs: the service is in account 111122223333 and the pipeline's stack has no account: give the stack env: \{ account, region \}/);
 });
