@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 
@@ -59,6 +60,29 @@ export interface HandlerFunctionOptions {
    * @default - a description of what the function does
    */
   readonly description?: string;
+
+  /**
+   * A VPC to run the function in. Its subnets need a route to the registry, AWS Signer, CodePipeline and CloudWatch
+   * Logs endpoints (a NAT gateway or VPC endpoints). The function's role gets the network interface permissions
+   * Lambda needs, as AWSLambdaVPCAccessExecutionRole grants them.
+   *
+   * @default - not in a VPC
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * The subnets of `vpc` the function runs in.
+   *
+   * @default - the VPC's private subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * The security groups of the function in `vpc`.
+   *
+   * @default - a security group created for the function, allowing all outbound traffic
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
 }
 
 /** Options of a CodePipeline action that invokes a signer or verifier function (see `SignerPipelineActionOptions`, `VerifierPipelineActionOptions`). */

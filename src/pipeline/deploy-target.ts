@@ -131,7 +131,7 @@ export class EcsDeployTarget extends DeployTarget {
         throw validationError(
           'EcsServiceStackEnvMissing',
           `DeployTarget.ecs: the service is in ${field} ${services} and the pipeline's stack has no ${field}: give the stack ` +
-            `env: { account, region } (the ECS target deploys to services of the pipeline's account and region)`,
+            'env: { account, region } (the ECS target deploys to services of the pipeline\'s account and region)',
           scope,
         );
       }

@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -14,6 +15,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DeployTarget, DeployTargetBindContext } from './deploy-target';
 import { PipelineSource } from './pipeline-source';
+import { HandlerFunctionOptions } from '../handler-options';
 import { ImageSigner } from '../image-signer';
 import { ImageVerifier } from '../image-verifier';
 import { IMAGE_BUILD_EXPORTS, imageBuildSpec, scanGateBuildSpec } from '../private/buildspecs';
@@ -214,6 +216,29 @@ export interface SignedImagePipelineProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * A VPC for the pipeline's CodeBuild projects (build, scan gate) and its sign and verify functions, e.g. where the
+   * account allows no build or function outside a VPC. The subnets need a route to ECR, AWS Signer, CodePipeline,
+   * CloudWatch Logs, S3 and the source (a NAT gateway or VPC endpoints); the build also pulls its base images.
+   * @default - none: the projects and functions run in AWS-managed networks
+   */
+  readonly network?: PipelineNetworkOptions;
+}
+
+/** Where the pipeline's CodeBuild projects and functions run (`SignedImagePipelineProps.network`). */
+export interface PipelineNetworkOptions {
+  /** The VPC. */
+  readonly vpc: ec2.IVpc;
+  /**
+   * The subnets the projects and functions run in.
+   * @default - the VPC's private subnets
+   */
+  readonly subnetSelection?: ec2.SubnetSelection;
+  /**
+   * Their security groups (outbound HTTPS is all they need).
+   * @default - a security group per project and function, allowing all outbound traffic
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
 }
 
 /**
@@ -244,11 +269,13 @@ export class SignedImagePipeline extends Construct {
   public readonly artifactsKey: kms.Key;
 
   private readonly removalPolicy: RemovalPolicy;
+  private readonly network?: PipelineNetworkOptions;
 
   constructor(scope: Construct, id: string, props: SignedImagePipelineProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.removalPolicy = removalPolicy;
+    this.network = props.network;
     const deploy = props.deploy ?? DeployTarget.none();
     const approvalText = props.approval?.additionalInformation;
     if (approvalText !== undefined && !Token.isUnresolved(approvalText) && approvalText.length > MAX_APPROVAL_TEXT) {
@@ -326,6 +353,7 @@ export class SignedImagePipeline extends Construct {
       repositories: [this.repository],
       provenanceProject: this.buildProject,
       logRemovalPolicy: removalPolicy,
+      ...this.functionNetwork,
     });
     const provenance = {
       buildId: '#{Build.CODEBUILD_BUILD_ARN}',
@@ -377,6 +405,7 @@ export class SignedImagePipeline extends Construct {
       trustPolicy: this.trustPolicy,
       repositories: [this.repository],
       logRemovalPolicy: removalPolicy,
+      ...this.functionNetwork,
     });
     this.verifyGate = this.verifier.pipelineAction({
       actionName: 'VerifyBeforeDeploy',
@@ -540,8 +569,10 @@ export class SignedImagePipeline extends Construct {
       logging: { cloudWatch: { logGroup: this.logGroup('BuildLogs') } },
       timeout,
       cache: options.cache,
+      ...this.projectNetwork,
     });
     this.repository.grantPullPush(project);
+    if (this.network) acknowledgeProjectNetwork(project);
     return { project, actionVariables };
   }
 
@@ -590,7 +621,9 @@ export class SignedImagePipeline extends Construct {
       },
       logging: { cloudWatch: { logGroup: this.logGroup('ScanGateLogs') } },
       timeout: Duration.minutes(Math.ceil(maxWait.toMinutes({ integral: false })) + 10),
+      ...this.projectNetwork,
     });
+    if (this.network) acknowledgeProjectNetwork(project);
     project.addToRolePolicy(new iam.PolicyStatement({
       actions: ['ecr:DescribeImageScanFindings'],
       resources: [this.repository.repositoryArn],
@@ -604,7 +637,45 @@ export class SignedImagePipeline extends Construct {
     });
   }
 
+  /** The network options of a CodeBuild project (none without `network`). */
+  private get projectNetwork(): Pick<codebuild.PipelineProjectProps, 'vpc' | 'subnetSelection' | 'securityGroups'> {
+    const network = this.network;
+    return network ? { vpc: network.vpc, subnetSelection: network.subnetSelection, securityGroups: network.securityGroups } : {};
+  }
+
+  /** The network options of a sign or verify function (none without `network`). */
+  private get functionNetwork(): Pick<HandlerFunctionOptions, 'vpc' | 'vpcSubnets' | 'securityGroups'> {
+    const network = this.network;
+    return network ? { vpc: network.vpc, vpcSubnets: network.subnetSelection, securityGroups: network.securityGroups } : {};
+  }
+
   private logGroup(id: string): logs.LogGroup {
     return new logs.LogGroup(this, id, { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: this.removalPolicy });
+  }
+}
+
+/**
+ * aws-cdk-lib gives a CodeBuild project in a VPC what CodeBuild's documentation asks for (aws-codebuild/lib/project.ts,
+ * "Use CodeBuild with Amazon VPC"): the EC2 describe actions, which have no resource type, in a policy of its own,
+ * and ec2:CreateNetworkInterfacePermission on the account's network interfaces, conditioned on CodeBuild and the
+ * project's subnets.
+ */
+function acknowledgeProjectNetwork(project: codebuild.PipelineProject): void {
+  const describe = project.node.tryFindChild('PolicyDocument');
+  if (describe) {
+    acknowledge(describe, [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'CodeBuild in a VPC describes the VPC, its subnets, security groups, DHCP options and network interfaces; these EC2 actions have no resource type',
+      appliesTo: ['Resource::*'],
+    }]);
+  }
+  const defaultPolicy = project.role?.node.tryFindChild('DefaultPolicy');
+  if (defaultPolicy) {
+    acknowledge(defaultPolicy, [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'CodeBuild attaches the build\'s network interfaces, which exist only once it creates them: ec2:CreateNetworkInterfacePermission on the ' +
+        'account\'s network interfaces, conditioned on the CodeBuild service and the project\'s subnets',
+      appliesTo: ['Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*'],
+    }]);
   }
 }

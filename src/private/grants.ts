@@ -14,6 +14,20 @@ export const UNSCOPED_ACTIONS: Readonly<Record<string, string>> = {
   'codepipeline:PutJobFailureResult': 'codepipeline:PutJobFailureResult has no resource type (CodePipeline requires "*")',
 };
 
+const VPC_REASON =
+  'Lambda creates, uses and deletes a function\'s network interfaces in its VPC with the function\'s role, on "*" as ' +
+  'AWSLambdaVPCAccessExecutionRole grants them (the interfaces exist only once Lambda creates them)';
+
+/** What Lambda needs of the role of a function in a VPC (the actions of AWSLambdaVPCAccessExecutionRole). */
+export const VPC_NETWORK_INTERFACE_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+];
+
 /**
  * Actions that have resource types but are granted on `Resource: "*"` where the grant names none: the action, and why
  * the stack cannot name its resources.
@@ -23,6 +37,7 @@ const UNNAMED_RESOURCE_ACTIONS: Readonly<Record<string, string>> = {
     'signer:GetRevocationStatus for signatures of any AWS Signer profile: the grant names no signing profile ' +
     '(SignerRevocationStatus.grantRead without signingProfiles, for a verifier whose trusted identities the stack does not know, ' +
     'such as a trust policy trusting "*" or x509 subjects); naming the profiles scopes it to them and their signing jobs',
+  ...Object.fromEntries(VPC_NETWORK_INTERFACE_ACTIONS.map((action) => [action, `${action}: ${VPC_REASON}`])),
 };
 
 /** Why an action is granted on `*`. */

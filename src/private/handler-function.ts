@@ -7,6 +7,7 @@ import { assetDirectory } from './assets';
 import { acknowledge } from './nag';
 import { HandlerFunctionOptions } from '../handler-options';
 import { validationError } from './errors';
+import { grantUnscoped, VPC_NETWORK_INTERFACE_ACTIONS } from './grants';
 
 /**
  * The default runtime: the newest Node.js runtime of aws-cdk-lib 2.276 (also with an older aws-cdk-lib that does not
@@ -59,6 +60,10 @@ export function createHandlerFunction(scope: Construct, config: HandlerFunctionC
     );
   }
 
+  if (options.vpc === undefined && (options.vpcSubnets !== undefined || options.securityGroups !== undefined)) {
+    throw validationError('FunctionNetworkWithoutVpc', 'vpcSubnets and securityGroups need vpc: give the VPC the function runs in', scope);
+  }
+
   const role = new iam.Role(scope, 'ServiceRole', {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     description: `Role of ${config.description}`,
@@ -84,7 +89,13 @@ export function createHandlerFunction(scope: Construct, config: HandlerFunctionC
     environment: { NODE_OPTIONS: '--enable-source-maps', ...config.environment },
     description: options.description ?? config.description,
     functionName: options.functionName,
+    vpc: options.vpc,
+    vpcSubnets: options.vpcSubnets,
+    securityGroups: options.securityGroups,
   });
+  // aws-cdk-lib adds AWSLambdaVPCAccessExecutionRole only to a role it creates itself; Lambda needs these to attach the
+  // function to its subnets (Lambda Developer Guide, "Giving Lambda functions access to resources in an Amazon VPC").
+  if (options.vpc) grantUnscoped(role, VPC_NETWORK_INTERFACE_ACTIONS);
 
   // Acknowledged for the default runtime whether it is implied or passed explicitly (`runtime: NODEJS_24_X`): the
   // choice is the same. Another runtime older than the newest is the user's choice, and cdk-nag reports it.
