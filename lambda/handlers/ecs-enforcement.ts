@@ -9,7 +9,8 @@
  *   function runs out of time; the attempt count travels in `hookDetails`, bounded by MAX_HOOK_ATTEMPTS).
  * - An `ECS Task State Change` event of a RUNNING task: each container's `imageDigest` (or its tag, resolved to a
  *   digest in the registry). In ENFORCE a task with an image that does not verify is stopped (`StopTask`, with a
- *   reason naming the image and the failed check); in AUDIT it is reported.
+ *   reason naming the image and the failed check), unless DescribeTasks says it is stopping already; in AUDIT it is
+ *   reported.
  *
  * Environment (set by the construct):
  * - `TRUST_POLICY`, `TRUST_STORES`, `MAX_SIGNATURES`, `REGISTRY_PLAIN_HTTP_HOSTS`: as for the verify handler;
@@ -21,7 +22,13 @@
  */
 // lambda/ is bundled by esbuild, so its AWS SDK clients are devDependencies.
 /* eslint-disable import/no-extraneous-dependencies */
-import { DescribeServiceRevisionsCommand, DescribeServiceRevisionsCommandOutput, StopTaskCommand } from '@aws-sdk/client-ecs';
+import {
+  DescribeServiceRevisionsCommand,
+  DescribeServiceRevisionsCommandOutput,
+  DescribeTasksCommand,
+  DescribeTasksCommandOutput,
+  StopTaskCommand,
+} from '@aws-sdk/client-ecs';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 /* eslint-enable import/no-extraneous-dependencies */
 import { certificateRevocationOf } from './certificate-revocation';
@@ -98,6 +105,8 @@ const ATTEMPT_KEY = 'signedImageEnforcementAttempt';
 export const MAX_STOP_REASON_CHARS = 255;
 const VERDICT_CACHE_ENTRIES = 512;
 const VERDICT_TTL_MS = 15 * 60_000;
+/** How long a rejection is kept: a service scaling out with an unsigned image is not verified once per task. */
+const REJECTED_TTL_MS = 60_000;
 /** Tasks stopped by this environment, so repeated RUNNING events of one task do not stop it twice. */
 const STOPPED_TASKS_REMEMBERED = 1024;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
@@ -228,8 +237,10 @@ class ImageChecker {
     if (this.signal.aborted) throw this.signal.reason;
     const verdict = verdictOf(outcome, digest);
     this.log.info(`${pinned}: ${verdict.status}`, { imageUri: pinned, digest, verified: outcome.verified, code: outcome.error?.code });
-    // A registry that could not be read says nothing about the image: only finished verifications are kept.
-    if (verdict.status !== 'unavailable') this.cache.set(pinned, verdict);
+    // A registry that could not be read says nothing about the image: only finished verifications are kept. A rejection
+    // is kept briefly (a scale-out burst), so that an image signed after a blocked deployment can be deployed again soon.
+    if (verdict.status === 'verified') this.cache.set(pinned, verdict);
+    else if (verdict.status === 'rejected') this.cache.set(pinned, verdict, REJECTED_TTL_MS);
     return verdict;
   }
 }
@@ -447,6 +458,13 @@ async function onTaskStateChange(
     await report(config, clients, log, { action: config.mode === 'AUDIT' ? 'reported' : 'allowed', source: 'task', where, summary, findings });
     return { taskArn: event.taskArn, action: 'reported', reason: summary, findings };
   }
+  // ECS sends several RUNNING events for one task, which other execution environments may have handled, and the
+  // task may be stopping already (its service's rollback, a person): only a task still meant to run is stopped.
+  const already = await stoppingAlready(event, clients, log);
+  if (already) {
+    log.info(`${where}: not stopped again: ${already}`, { outcome: 'ignored' });
+    return { taskArn: event.taskArn, action: 'ignored', reason: already, findings };
+  }
   const reason = stopReason(findings);
   try {
     await clients.ecs().send(new StopTaskCommand({ cluster: event.clusterArn, task: event.taskArn, reason }));
@@ -458,6 +476,24 @@ async function onTaskStateChange(
   stoppedTasks.set(event.taskArn, true);
   await report(config, clients, log, { action: 'stopped', source: 'task', where, summary, findings });
   return { taskArn: event.taskArn, action: 'stopped', reason, findings };
+}
+
+/**
+ * Why the task needs no StopTask (its desired status is STOPPED, or ECS no longer knows it), from DescribeTasks; undefined
+ * when it is still meant to run or when ECS cannot tell (the function then stops it: a failed look-up never lets a task run).
+ */
+async function stoppingAlready(event: TaskStateChangeEvent, clients: EnforcementClients, log: Logger): Promise<string | undefined> {
+  let described: DescribeTasksCommandOutput;
+  try {
+    described = await clients.ecs().send(new DescribeTasksCommand({ cluster: event.clusterArn, tasks: [event.taskArn] }));
+  } catch (error) {
+    log.warn(`${event.taskArn}: could not describe the task before stopping it; stopping it`, errorFields(error));
+    return undefined;
+  }
+  const task = described?.tasks?.find((candidate) => candidate.taskArn === event.taskArn);
+  if (task?.desiredStatus === 'STOPPED') return `the task is stopping already (desired status STOPPED${task.stoppedReason ? `: ${truncateText(task.stoppedReason, 200)}` : ''})`;
+  if (!task && described?.failures?.some((failure) => failure.arn === event.taskArn && failure.reason === 'MISSING')) return 'ECS no longer knows the task (MISSING)';
+  return undefined;
 }
 
 interface Report {

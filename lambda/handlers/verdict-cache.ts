@@ -9,7 +9,7 @@ export class VerdictCache<V> {
   constructor(
     readonly maxEntries: number,
     readonly ttlMs: number,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => Date.now(),
   ) {}
 
   get(key: string): V | undefined {
@@ -21,9 +21,10 @@ export class VerdictCache<V> {
     return entry.value;
   }
 
-  set(key: string, value: V): void {
+  /** Keeps `value` for `ttlMs` (at most the cache's own), as the most recently used entry. */
+  set(key: string, value: V, ttlMs: number = this.ttlMs): void {
     this.entries.delete(key);
-    this.entries.set(key, { value, expires: this.now() + this.ttlMs });
+    this.entries.set(key, { value, expires: this.now() + Math.min(ttlMs, this.ttlMs) });
     while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
   }
 

@@ -5,7 +5,7 @@
  * developerguide/ecs_task_events.md ("ECS Task State Change").
  */
 import { randomUUID } from 'node:crypto';
-import { DescribeServiceRevisionsCommand, StopTaskCommand, StopTaskCommandInput } from '@aws-sdk/client-ecs';
+import { DescribeServiceRevisionsCommand, DescribeTasksCommand, StopTaskCommand, StopTaskCommandInput } from '@aws-sdk/client-ecs';
 import { GetRevocationStatusCommand } from '@aws-sdk/client-signer';
 import { PublishCommand, PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -37,6 +37,11 @@ beforeEach(() => {
   sns.reset();
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   aws.ecs.on(StopTaskCommand).resolves({ task: {} });
+  // DescribeTasks before StopTask: the task is still meant to run.
+  aws.ecs.on(DescribeTasksCommand).callsFake((input: { tasks?: string[] }) => ({
+    tasks: (input.tasks ?? []).map((taskArn) => ({ taskArn, lastStatus: 'RUNNING', desiredStatus: 'RUNNING' })),
+    failures: [],
+  }));
   logs = captureConsole();
 });
 afterEach(() => logs.restore());
@@ -399,6 +404,25 @@ describe('ECS Task State Change (RunTask, scheduled tasks, AWS Batch, service ta
     expect(aws.signer.commandCalls(GetRevocationStatusCommand)).toHaveLength(1);
   });
 
+  test('a rejection is kept for a minute only: an image signed after a blocked deployment deploys again', async () => {
+    const pushed = await pushTestImage('handlers/ecs-task-signed-later');
+    revisionImages([{ containerName: 'web', image: `${pushed.uri}:v1`, imageDigest: pushed.image.digest }]);
+    const handler = enforcement();
+
+    expect(await handler(hookEvent(), lambdaContext())).toEqual({ hookStatus: 'FAILED' });
+    await signImage({ repository: pushed.repository, tagOrDigest: pushed.image.digest, signer: fake.signers.get('release')! });
+    // Within the minute the cached rejection stands (a scale-out burst is not verified once per task).
+    expect(await handler(hookEvent(), lambdaContext())).toEqual({ hookStatus: 'FAILED' });
+
+    const now = Date.now.bind(Date);
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now() + 61_000);
+    try {
+      expect(await handler(hookEvent(), lambdaContext())).toEqual({ hookStatus: 'SUCCEEDED' });
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
   test('a task already stopped is not stopped twice when ECS sends another RUNNING event for it', async () => {
     const unsigned = await image('task-twice', 'unsigned');
     const handler = enforcement();
@@ -408,6 +432,43 @@ describe('ECS Task State Change (RunTask, scheduled tasks, AWS Batch, service ta
     const again = await handler(event, lambdaContext()) as TaskResult;
 
     expect(again.action).toBe('ignored');
+    expect(stops()).toHaveLength(1);
+  });
+
+  test('a task already stopping (another execution environment or its service stopped it) is not stopped again, nor reported', async () => {
+    const unsigned = await image('task-stopping', 'unsigned');
+    const event = taskEvent([{ name: 'job', image: unsigned.tagged, imageDigest: unsigned.digest }]);
+    aws.ecs.on(DescribeTasksCommand).resolves({
+      tasks: [{ taskArn: event.detail.taskArn, lastStatus: 'RUNNING', desiredStatus: 'STOPPED', stoppedReason: 'Signed image enforcement: …' }],
+      failures: [],
+    });
+
+    const result = await enforcement()(event, lambdaContext()) as TaskResult;
+
+    expect(result.action).toBe('ignored');
+    expect(result.reason).toMatch(/stopping already \(desired status STOPPED/);
+    const described = aws.ecs.commandCalls(DescribeTasksCommand).map((call) => call.args[0].input);
+    expect(described).toEqual([{ cluster: CLUSTER_ARN, tasks: [event.detail.taskArn] }]);
+    expect(stops()).toEqual([]);
+    expect(published()).toEqual([]);
+  });
+
+  test('a task ECS no longer knows (MISSING) is not stopped', async () => {
+    const unsigned = await image('task-missing', 'unsigned');
+    const event = taskEvent([{ name: 'job', image: unsigned.tagged, imageDigest: unsigned.digest }]);
+    aws.ecs.on(DescribeTasksCommand).resolves({ tasks: [], failures: [{ arn: event.detail.taskArn, reason: 'MISSING' }] });
+
+    expect((await enforcement()(event, lambdaContext()) as TaskResult).action).toBe('ignored');
+    expect(stops()).toEqual([]);
+  });
+
+  test('DescribeTasks refused: the task is stopped all the same (a failed look-up never lets an image run)', async () => {
+    const unsigned = await image('task-describe-denied', 'unsigned');
+    aws.ecs.on(DescribeTasksCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+
+    const result = await enforcement()(taskEvent([{ name: 'job', image: unsigned.tagged, imageDigest: unsigned.digest }]), lambdaContext()) as TaskResult;
+
+    expect(result.action).toBe('stopped');
     expect(stops()).toHaveLength(1);
   });
 
