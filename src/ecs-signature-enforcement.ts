@@ -222,9 +222,9 @@ export class EcsSignatureEnforcement extends Construct implements iam.IGrantable
     acknowledgeWildcardGrants(this, [
       {
         reason:
-          'The enforcement stops tasks whose ARNs are known only when they start: ecs:StopTask on the enforced clusters\' tasks ' +
-          '(task/<cluster>/*), with the ecs:cluster condition naming the cluster.',
-        matches: (statement, flatten) => statement.actions.every((action) => action === 'ecs:StopTask') &&
+          'The enforcement stops tasks whose ARNs are known only when they start: ecs:StopTask (and ecs:DescribeTasks, read only, ' +
+          'to skip a task that is stopping already) on the enforced clusters\' tasks (task/<cluster>/*), with the ecs:cluster condition naming the cluster.',
+        matches: (statement, flatten) => statement.actions.every((action) => action === 'ecs:StopTask' || action === 'ecs:DescribeTasks') &&
           statement.resources.every((resource) => this.clusterList.some((cluster) => resource.endsWith(`:task/${flatten(cluster.clusterName)}/*`))),
       },
       {
@@ -260,15 +260,16 @@ export class EcsSignatureEnforcement extends Construct implements iam.IGrantable
 
   /**
    * Verifies every task that runs on `cluster` and, in ENFORCE, lets the function stop those whose images do not verify
-   * (`ecs:StopTask` on the cluster's tasks, with the `ecs:cluster` condition).
+   * (`ecs:StopTask` and `ecs:DescribeTasks` on the cluster's tasks, with the `ecs:cluster` condition).
    */
   public addCluster(cluster: ecs.ICluster): void {
     if (this.clusterList.some((known) => known === cluster || known.clusterArn === cluster.clusterArn)) return;
     this.clusterList.push(cluster);
     this.rule.addEventPattern({ detail: { clusterArn: [cluster.clusterArn] } });
     if (this.mode === EnforcementMode.ENFORCE) {
+      // DescribeTasks before StopTask: a task that is stopping already is not stopped again.
       this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-        actions: ['ecs:StopTask'],
+        actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
         resources: [Stack.of(this).formatArn({ service: 'ecs', resource: 'task', resourceName: `${cluster.clusterName}/*` })],
         conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
       }));

@@ -94,14 +94,14 @@ describe('EcsSignatureEnforcement', () => {
     expect(functionEnvironment(template).CLUSTER_ARNS).toEqual(stack.resolve(stack.toJsonString([batchCluster.clusterArn, cluster.clusterArn])));
   });
 
-  test('ENFORCE: ecs:StopTask on each enforced cluster\'s tasks, with the ecs:cluster condition', () => {
+  test('ENFORCE: ecs:StopTask and ecs:DescribeTasks on each enforced cluster\'s tasks, with the ecs:cluster condition', () => {
     const { stack, cluster, batchCluster } = fixture();
     const template = Template.fromStack(stack);
     const stops = enforcementStatements(template).filter((s) => s.actions.includes('ecs:StopTask'));
 
-    expect(stops.map((s) => s.actions)).toEqual([['ecs:StopTask'], ['ecs:StopTask']]);
+    expect(stops.map((s) => [...s.actions].sort())).toEqual([['ecs:DescribeTasks', 'ecs:StopTask'], ['ecs:DescribeTasks', 'ecs:StopTask']]);
     const policy = Object.values(template.findResources('AWS::IAM::Policy')).find((p: any) => JSON.stringify(p).includes('ecs:StopTask')) as any;
-    const conditions = policy.Properties.PolicyDocument.Statement.filter((s: any) => s.Action === 'ecs:StopTask').map((s: any) => s.Condition);
+    const conditions = policy.Properties.PolicyDocument.Statement.filter((s: any) => [s.Action].flat().includes('ecs:StopTask')).map((s: any) => s.Condition);
     expect(conditions).toEqual([
       { ArnEquals: { 'ecs:cluster': stack.resolve(batchCluster.clusterArn) } },
       { ArnEquals: { 'ecs:cluster': stack.resolve(cluster.clusterArn) } },
@@ -114,6 +114,7 @@ describe('EcsSignatureEnforcement', () => {
     const template = Template.fromStack(stack);
 
     expect(enforcementStatements(template).flatMap((s) => s.actions)).not.toContain('ecs:StopTask');
+    expect(enforcementStatements(template).flatMap((s) => s.actions)).not.toContain('ecs:DescribeTasks');
     expect(functionEnvironment(template).ENFORCEMENT_MODE).toBe('AUDIT');
   });
 
@@ -129,7 +130,7 @@ describe('EcsSignatureEnforcement', () => {
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:us-east-1:111122223333:service-revision/', stack.resolve(service.cluster.clusterName), '/*']],
     }]);
     expect(statements.flatMap((s) => s.actions).filter((a) => a.startsWith('ecs:')).sort())
-      .toEqual(['ecs:DescribeServiceRevisions', 'ecs:StopTask', 'ecs:StopTask']);
+      .toEqual(['ecs:DescribeServiceRevisions', 'ecs:DescribeTasks', 'ecs:DescribeTasks', 'ecs:StopTask', 'ecs:StopTask']);
     // Revocation of the trusted profile's signatures only: the profile, its versions, the signing jobs of its account and region.
     const profileArn = stack.resolve((stack.node.findChild('Profile') as NotationSigningProfile).signingProfileArn);
     expect(resourcesOf(statements, 'signer:GetRevocationStatus')).toEqual([
@@ -204,7 +205,7 @@ describe('EcsSignatureEnforcement', () => {
     const policy = Template.fromStack(stack).findResources('AWS::IAM::Policy');
     const suppressions = Object.entries(policy).filter(([id]) => id.startsWith('EnforceServiceRoleDefaultPolicy'))
       .flatMap(([, resource]) => (resource as any).Metadata.cdk_nag.rules_to_suppress as Array<{ reason: string; applies_to: string[] }>);
-    expect(suppressions.map((s) => s.reason).join('\n')).toMatch(/ecs:StopTask on the enforced clusters' tasks/);
+    expect(suppressions.map((s) => s.reason).join('\n')).toMatch(/ecs:StopTask \(and ecs:DescribeTasks, read only, to skip a task that is stopping already\) on the enforced clusters' tasks/);
     expect(suppressions.map((s) => s.reason).join('\n')).toMatch(/ecs:DescribeServiceRevisions \(read only\) on the revisions in the enforced services' clusters/);
   });
 
