@@ -10,11 +10,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { EcsSignatureEnforcement, EnforcementExemption, EnforcementMode } from '../ecs-signature-enforcement';
 import { DEFAULT_KUBECTL_SHA256, DEFAULT_KUBECTL_VERSION, eksCheckBuildSpec, eksDeployBuildSpec } from '../private/buildspecs';
 import { EcsDeployActionRole } from '../private/ecs-deploy-role';
 import { unscopedValidationError, validationError } from '../private/errors';
 import { createHandlerFunction } from '../private/handler-function';
 import { acknowledgeWildcardGrants } from '../private/wildcard-grants';
+import { TrustPolicy } from '../trust-policy';
 
 /** What the pipeline gives a deploy target when it binds it: the verify gate's outputs, and where to create resources. */
 export interface DeployTargetBindContext {
@@ -38,6 +40,13 @@ export interface DeployTargetBindContext {
   readonly runOrder: number;
   /** The pipeline's removal policy, for the log groups and other resources the target creates. */
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * The trust policy of the pipeline's verify gate, for a target that verifies outside the pipeline as well (the ECS
+   * target's `enforcement`).
+   *
+   * @default - none: a target bound outside a SignedImagePipeline
+   */
+  readonly trustPolicy?: TrustPolicy;
 }
 
 /** A bound deploy target's actions. */
@@ -101,6 +110,27 @@ export interface EcsDeployTargetOptions {
   readonly service: ecs.IBaseService;
   /** The container whose image the pipeline replaces (written to `imagedefinitions.json`). */
   readonly containerName: string;
+  /**
+   * Puts the service under an `EcsSignatureEnforcement` with the pipeline's trust policy: every deployment of the
+   * service, whoever starts it (the pipeline, `cdk deploy`, the console), is verified by a `PRE_SCALE_UP` lifecycle
+   * hook before its tasks start, and every task of its cluster by the task state rule. ENFORCE rolls back and stops,
+   * AUDIT reports.
+   *
+   * The service must be defined in the pipeline's stack (the hook is added to it). An imported service cannot take a
+   * hook: give its cluster to an `EcsSignatureEnforcement` of your own (`clusters`), which then checks its tasks once
+   * they run. Every image of the service's task definition must verify under the pipeline's trust policy or be
+   * exempt (`enforcementExemptions`), the placeholder image it is created with included.
+   *
+   * @default - no enforcement outside the pipeline
+   */
+  readonly enforcement?: EnforcementMode;
+  /**
+   * Images of the service that run unverified under `enforcement`, each with its reason: the placeholder image the
+   * service is created with before the pipeline's first deployment (pin it by digest), AWS-managed sidecars.
+   *
+   * @default - none
+   */
+  readonly enforcementExemptions?: EnforcementExemption[];
 }
 
 /**
@@ -109,10 +139,22 @@ export interface EcsDeployTargetOptions {
  */
 export class EcsDeployTarget extends DeployTarget {
   private checkFunction?: lambda.Function;
+  private enforcementConstruct?: EcsSignatureEnforcement;
 
   constructor(public readonly options: EcsDeployTargetOptions) {
     super();
     if (!options.containerName) throw unscopedValidationError('EcsContainerNameEmpty', 'DeployTarget.ecs: containerName must not be empty');
+    if (options.enforcementExemptions && options.enforcement === undefined) {
+      throw unscopedValidationError('EcsExemptionsWithoutEnforcement', 'DeployTarget.ecs: enforcementExemptions apply to enforcement; set enforcement (ENFORCE or AUDIT) or drop them');
+    }
+  }
+
+  /**
+   * The service's `EcsSignatureEnforcement` (after `bind`, with `enforcement`), e.g. to enforce more clusters or let it
+   * read more repositories.
+   */
+  public get signatureEnforcement(): EcsSignatureEnforcement | undefined {
+    return this.enforcementConstruct;
   }
 
   /** The function that checks the running tasks' digests (after `bind`). */
@@ -145,6 +187,7 @@ export class EcsDeployTarget extends DeployTarget {
       }
     }
     this.checkFunction = createDeployCheckFunction(scope, service, context.removalPolicy);
+    if (this.options.enforcement !== undefined) this.enforcementConstruct = enforceService(scope, this.options, context);
     return {
       containerName,
       deployActions: [new actions.EcsDeployAction({
@@ -162,6 +205,38 @@ export class EcsDeployTarget extends DeployTarget {
       })],
     };
   }
+}
+
+/** The service's lifecycle hook and its cluster's task rule, with the pipeline's trust policy. */
+function enforceService(scope: Construct, options: EcsDeployTargetOptions, context: DeployTargetBindContext): EcsSignatureEnforcement {
+  const service = options.service;
+  if (!(service instanceof ecs.BaseService)) {
+    throw validationError(
+      'EcsEnforcementImportedService',
+      'DeployTarget.ecs: enforcement adds a lifecycle hook to the service, and an imported service cannot take one; ' +
+      'give its cluster to an EcsSignatureEnforcement (clusters) to check its tasks once they run',
+      scope,
+    );
+  }
+  if (Stack.of(service) !== Stack.of(scope)) {
+    // The service would name the hook (in the pipeline's stack) while the pipeline names the service: a cycle of stacks.
+    throw validationError(
+      'EcsEnforcementOtherStack',
+      `DeployTarget.ecs: enforcement needs the service in the pipeline's stack (${Stack.of(scope).stackName}); it is in ${Stack.of(service).stackName}. ` +
+      'Create an EcsSignatureEnforcement in the service\'s stack with the pipeline\'s trust policy instead',
+      scope,
+    );
+  }
+  if (!context.trustPolicy) {
+    throw validationError('EcsEnforcementNoTrustPolicy', 'DeployTarget.ecs: enforcement needs the trust policy of the pipeline that binds the target', scope);
+  }
+  return new EcsSignatureEnforcement(scope, 'EcsEnforcement', {
+    trustPolicy: context.trustPolicy,
+    services: [service],
+    mode: options.enforcement,
+    exemptions: options.enforcementExemptions,
+    logRemovalPolicy: context.removalPolicy,
+  });
 }
 
 function createDeployCheckFunction(scope: Construct, service: ecs.IBaseService, logRemovalPolicy: RemovalPolicy): lambda.Function {

@@ -323,6 +323,7 @@ export class SignedImagePipeline extends Construct {
       imageDigest: `#{${VERIFY_GATE_NAMESPACE}.IMAGE_DIGEST}`,
       runOrder: 2,
       removalPolicy,
+      trustPolicy: this.trustPolicy,
     };
     const target = deploy.bind(this, context);
     const containerName = target.containerName ?? 'app';
