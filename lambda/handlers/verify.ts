@@ -13,8 +13,10 @@
  * Parameters: `imageUri` (required, pinned by digest), `userMetadata` (required key/values of the signed
  * payload's annotations), `containerName` (with an input artifact: the one container its imagedefinitions.json
  * may name). A direct invocation returns the verdict (`verified` false included) with every check's result; a job
- * succeeds with output variables `VERIFIED` (`true`), `IMAGE_URI` (the repository), `IMAGE_DIGEST` and
- * `SIGNATURE_DIGEST` (absent at level skip), or fails with notation's wording.
+ * succeeds with output variables `VERIFIED` (`true`), `IMAGE_URI` (the repository), `IMAGE_DIGEST`, `VERIFIED_DIGESTS`
+ * (`IMAGE_DIGEST` and, for an image index, every manifest it lists, comma-separated: the digests a runtime may
+ * report for it, which the post-deploy checks accept) and `SIGNATURE_DIGEST` (absent at level skip), or fails with
+ * notation's wording.
  *
  * As the pipeline's verify gate, the job also takes the Build artifact as input: its imagedefinitions.json must
  * deploy exactly the image verified here (checked before any registry call), and the job writes the checked file as
@@ -211,7 +213,12 @@ export function verifyJobResult({ outcome, repositoryUri, manifests }: VerifyRes
   if (!outcome.verified) {
     return { ok: false, message: outcome.error?.message ?? `signature verification failed for ${outcome.reference}` };
   }
-  const outputVariables: Record<string, string> = { VERIFIED: 'true', IMAGE_URI: repositoryUri, IMAGE_DIGEST: outcome.digest };
+  const outputVariables: Record<string, string> = {
+    VERIFIED: 'true',
+    IMAGE_URI: repositoryUri,
+    IMAGE_DIGEST: outcome.digest,
+    VERIFIED_DIGESTS: verifiedDigests(outcome, manifests).join(','),
+  };
   if (outcome.signatureDigest) outputVariables.SIGNATURE_DIGEST = outcome.signatureDigest;
   const checks = outcome.results.map((result) => `${result.type}: ${result.action}${result.ok ? '' : ' (failed)'}`).join(', ');
   return {
@@ -219,6 +226,18 @@ export function verifyJobResult({ outcome, repositoryUri, manifests }: VerifyRes
     outputVariables,
     summary: `Verified ${outcome.reference}${manifests ? ` and the ${manifests.length - 1} manifests it lists` : ''} at level ${outcome.level}${outcome.signatureDigest ? ` by signature ${outcome.signatureDigest}` : ''}. ${checks}`,
   };
+}
+
+/**
+ * The digests that verified: the image's, then (for an image index) each listed manifest's, once each. Only called
+ * when every outcome verified; an outcome that did not is never listed.
+ */
+export function verifiedDigests(outcome: VerificationOutcome, manifests?: readonly VerificationOutcome[]): string[] {
+  const digests = [outcome.digest];
+  for (const manifest of manifests ?? []) {
+    if (manifest.verified && !digests.includes(manifest.digest)) digests.push(manifest.digest);
+  }
+  return digests;
 }
 
 export type VerifyHandlerOptions = HandlerOptions;

@@ -86,7 +86,13 @@ describe('verify handler: jobs', () => {
     await verifyHandler()(jobEvent(JSON.stringify({ imageUri }), 'job-signed'), lambdaContext());
 
     const success = reportedSuccess(aws.codePipeline, 'job-signed');
-    expect(success.outputVariables).toEqual({ VERIFIED: 'true', IMAGE_URI: uri, IMAGE_DIGEST: target.digest, SIGNATURE_DIGEST: signatureDigest });
+    expect(success.outputVariables).toEqual({
+      VERIFIED: 'true',
+      IMAGE_URI: uri,
+      IMAGE_DIGEST: target.digest,
+      VERIFIED_DIGESTS: target.digest,
+      SIGNATURE_DIGEST: signatureDigest,
+    });
     expect(success.executionDetails?.summary).toContain(`Verified ${imageUri} at level strict by signature ${signatureDigest}`);
     expect(revocationCalls().map((input) => input.profileVersionArn)).toEqual([RELEASE.profileVersionArn]);
   });
@@ -265,13 +271,18 @@ describe('verify handler: multi-arch images', () => {
     return { ...pushed, target, children, imageUri: `${pushed.uri}@${target.digest}` };
   }
 
-  test('an index signed with its manifests passes the gate, IMAGE_DIGEST the index', async () => {
-    const { uri, target, imageUri } = await index('handlers/verify-index', 'all');
+  test('an index signed with its manifests passes the gate, IMAGE_DIGEST the index, VERIFIED_DIGESTS the index and its manifests', async () => {
+    const { uri, target, children, imageUri } = await index('handlers/verify-index', 'all');
 
     await verifyHandler()(jobEvent(JSON.stringify({ imageUri }), 'job-index'), lambdaContext());
 
     const success = reportedSuccess(aws.codePipeline, 'job-index');
-    expect(success.outputVariables).toMatchObject({ VERIFIED: 'true', IMAGE_URI: uri, IMAGE_DIGEST: target.digest });
+    expect(success.outputVariables).toMatchObject({
+      VERIFIED: 'true',
+      IMAGE_URI: uri,
+      IMAGE_DIGEST: target.digest,
+      VERIFIED_DIGESTS: [target.digest, children[0].digest, children[1].digest].join(','),
+    });
     expect(success.executionDetails?.summary).toContain(`Verified ${imageUri} and the 2 manifests it lists at level strict`);
   });
 
@@ -294,6 +305,17 @@ describe('verify handler: multi-arch images', () => {
     expect(forIndex).toMatchObject({ verified: false, error: { code: 'no-signature' } });
     expect(forChild.verified).toBe(true);
     expect(forChild.manifests).toBeUndefined();
+  });
+
+  test('the gate given a platform manifest verifies that manifest: VERIFIED_DIGESTS is its digest alone', async () => {
+    const { children, uri } = await index('handlers/verify-child-gate', 'all');
+
+    await verifyHandler()(jobEvent(JSON.stringify({ imageUri: `${uri}@${children[0].digest}` }), 'job-child'), lambdaContext());
+
+    expect(reportedSuccess(aws.codePipeline, 'job-child').outputVariables).toMatchObject({
+      IMAGE_DIGEST: children[0].digest,
+      VERIFIED_DIGESTS: children[0].digest,
+    });
   });
 
   test('a direct invocation for an index lists every manifest\'s outcome', async () => {
