@@ -9,6 +9,10 @@ const CONTAINER = 'app';
 const IMAGE = '111122223333.dkr.ecr.us-east-1.amazonaws.com/app';
 const SIGNED = `sha256:${'a1'.repeat(32)}`;
 const OTHER = `sha256:${'b2'.repeat(32)}`;
+/** Platform manifests of the signed index SIGNED, verified by the gate with it. */
+const AMD64 = `sha256:${'c3'.repeat(32)}`;
+const ARM64 = `sha256:${'d4'.repeat(32)}`;
+const VERIFIED_DIGESTS = [SIGNED, AMD64, ARM64].join(',');
 
 const aws = mockAws();
 let logs: ReturnType<typeof captureConsole>;
@@ -83,6 +87,54 @@ describe('deploy-check handler', () => {
     expect(message).toMatch(new RegExp(`^service ${SERVICE} does not run the signed image: task ${stale.taskArn} runs ${OTHER}\\. `));
     expect(message).toContain(`Container "${CONTAINER}" must run ${SIGNED}.`);
     expect(message).not.toContain(task(1, SIGNED).taskArn);
+  });
+
+  describe('a multi-arch image: the gate verified the index and its platform manifests (verifiedDigests)', () => {
+    test('tasks reporting the index digest or a verified platform manifest digest pass, and the summary says which', async () => {
+      runningTasks([task(1, SIGNED), task(2, ARM64), task(3, AMD64)]);
+
+      await handler(jobEvent(parameters({ verifiedDigests: VERIFIED_DIGESTS }), 'job-children'), lambdaContext());
+
+      const success = reportedSuccess(aws.codePipeline, 'job-children');
+      expect(success.outputVariables).toEqual({ IMAGE_DIGEST: SIGNED, RUNNING_TASKS: '3' });
+      expect(success.executionDetails?.summary).toBe(
+        `3 running task(s) of ${SERVICE} run ${SIGNED} (reported as ${SIGNED}, ${ARM64}, ${AMD64}, verified with it)`,
+      );
+    });
+
+    test('a task running a digest that is neither the index nor one of its verified manifests fails', async () => {
+      const unrelated = task(2, OTHER);
+      runningTasks([task(1, ARM64), unrelated]);
+
+      await handler(jobEvent(parameters({ verifiedDigests: VERIFIED_DIGESTS }), 'job-unrelated'), lambdaContext());
+
+      const message = reportedFailure(aws.codePipeline, 'job-unrelated');
+      expect(message).toMatch(new RegExp(`^service ${SERVICE} does not run the signed image: task ${unrelated.taskArn} runs ${OTHER}\\. `));
+      expect(message).toContain(`Container "${CONTAINER}" must run ${SIGNED} or one of the 2 manifests it lists that the gate verified.`);
+    });
+
+    test('without verifiedDigests only the image digest passes: a platform manifest digest fails', async () => {
+      const child = task(1, AMD64);
+      runningTasks([child]);
+
+      await handler(jobEvent(parameters(), 'job-child-unverified'), lambdaContext());
+
+      expect(reportedFailure(aws.codePipeline, 'job-child-unverified')).toMatch(
+        new RegExp(`^service ${SERVICE} does not run the signed image: task ${child.taskArn} runs ${AMD64}\\. `),
+      );
+    });
+
+    test.each<[string, string, RegExp]>([
+      ['a list that does not start with the image digest', [AMD64, SIGNED].join(','), /^UserParameters: verifiedDigests must start with the digest of imageUri \(sha256:a1/],
+      ['a list without the image digest', ARM64, /^UserParameters: verifiedDigests must start with the digest of imageUri/],
+      ['an entry that is not a digest', `${SIGNED},latest`, /^UserParameters: verifiedDigests must be sha256 digests separated by commas/],
+      ['an unresolved variable', '#{DeployGate.VERIFIED_DIGESTS}', /^UserParameters: verifiedDigests must be sha256 digests separated by commas/],
+    ])('%s fails the job before ECS is called', async (_name, verifiedDigests, expected) => {
+      await handler(jobEvent(parameters({ verifiedDigests }), 'job-bad-list'), lambdaContext());
+
+      expect(reportedFailure(aws.codePipeline, 'job-bad-list')).toMatch(expected);
+      expect(aws.ecs.calls()).toHaveLength(0);
+    });
   });
 
   test('a task without the container, without a reported digest, or still starting does not run the signed image', async () => {
