@@ -36,6 +36,13 @@ export interface DeployTargetBindContext {
   readonly imageRepositoryUri: string;
   /** The verified digest, `#{DeployGate.IMAGE_DIGEST}`. */
   readonly imageDigest: string;
+  /**
+   * The digests the gate verified, comma-separated, `#{DeployGate.VERIFIED_DIGESTS}`: `imageDigest` first, then, for
+   * an image index, every manifest it lists. A running-image check accepts any of them (a runtime may report the
+   * index or the platform manifest it pulled).
+   * @default - `imageDigest` alone
+   */
+  readonly verifiedDigests?: string;
   /** The run order of the target's first action in the Deploy stage (after the gate) and in the Verify stage. */
   readonly runOrder: number;
   /** The pipeline's removal policy, for the log groups and other resources the target creates. */
@@ -201,7 +208,13 @@ export class EcsDeployTarget extends DeployTarget {
         actionName: 'CheckRunningImage',
         lambda: this.checkFunction,
         runOrder: context.runOrder,
-        userParameters: { imageUri: context.imageUri, cluster: service.cluster.clusterArn, service: service.serviceName, containerName },
+        userParameters: {
+          imageUri: context.imageUri,
+          cluster: service.cluster.clusterArn,
+          service: service.serviceName,
+          containerName,
+          ...(context.verifiedDigests ? { verifiedDigests: context.verifiedDigests } : {}),
+        },
       })],
     };
   }
@@ -357,7 +370,7 @@ export class EksDeployTarget extends DeployTarget {
     const check = this.project(scope, 'EksCheck', 'Checks that the pods run the signed digest', eksCheckBuildSpec(), context.removalPolicy);
     this.bound = { deploy, check };
     // The gate's small artifact as input: the builds need one, and they need no source code.
-    const action = (actionName: string, project: codebuild.IProject) => new actions.CodeBuildAction({
+    const action = (actionName: string, project: codebuild.IProject, extra: { [name: string]: codebuild.BuildEnvironmentVariable } = {}) => new actions.CodeBuildAction({
       actionName,
       project,
       input: context.verifiedImageDefinitions,
@@ -365,12 +378,13 @@ export class EksDeployTarget extends DeployTarget {
       environmentVariables: {
         IMAGE_URI: { value: context.imageRepositoryUri },
         IMAGE_DIGEST: { value: context.imageDigest },
+        ...extra,
       },
     });
     return {
       containerName: this.options.container,
       deployActions: [action('DeployToEks', deploy)],
-      verifyActions: [action('CheckRunningImage', check)],
+      verifyActions: [action('CheckRunningImage', check, context.verifiedDigests ? { VERIFIED_DIGESTS: { value: context.verifiedDigests } } : {})],
     };
   }
 

@@ -18,9 +18,10 @@ import { PipelineSource } from './pipeline-source';
 import { HandlerFunctionOptions } from '../handler-options';
 import { ImageSigner } from '../image-signer';
 import { ImageVerifier } from '../image-verifier';
-import { IMAGE_BUILD_EXPORTS, imageBuildSpec, scanGateBuildSpec } from '../private/buildspecs';
+import { DEFAULT_BINFMT_IMAGE, DEFAULT_BUILDKIT_IMAGE, IMAGE_BUILD_EXPORTS, imageBuildSpec, scanGateBuildSpec } from '../private/buildspecs';
 import { validationError } from '../private/errors';
 import { acknowledge } from '../private/nag';
+import { checkPlatforms } from '../private/platforms';
 import { pipelineWildcardGrants } from '../private/pipeline-wildcard-grants';
 import { acknowledgeWildcardGrants } from '../private/wildcard-grants';
 import { INotationSigningProfile, NotationSigningProfile } from '../signing-profile';
@@ -117,6 +118,20 @@ export interface ImageBuildOptions {
    * @default - no cache
    */
   readonly cache?: codebuild.Cache;
+  /**
+   * Build a multi-arch image for these platforms, e.g. `['linux/amd64', 'linux/arm64']`: the default buildspec runs
+   * `docker buildx build --platform ... --push` with a BuildKit builder (`docker-container` driver) and pushes one
+   * image index with a manifest per platform; `IMAGE_DIGEST` is the index's digest. QEMU emulators are registered
+   * (`tonistiigi/binfmt`) for the platforms the build host does not run natively. The builder and emulator images
+   * are pinned by digest and pulled from Docker Hub; the variables `BUILDKIT_IMAGE` and `BINFMT_IMAGE` (in
+   * `environmentVariables`) replace them, e.g. with copies in ECR. A custom `buildSpec` receives them comma-separated
+   * in `DOCKER_PLATFORMS`. Each is `linux/<architecture>[/<variant>]`.
+   *
+   * The Sign stage signs the index and every manifest it lists (see `signIndexChildren`), and the verify gate
+   * requires them all to verify.
+   * @default - one platform, the build host's, with `docker build`
+   */
+  readonly platforms?: string[];
 }
 
 /** Finding severities of Amazon ECR basic scanning. */
@@ -183,6 +198,14 @@ export interface SignedImagePipelineProps {
    * @default one profile created by the pipeline
    */
   readonly signingProfiles?: INotationSigningProfile[];
+  /**
+   * For an image index (a multi-arch build, `imageBuild.platforms`): whether each Sign action signs the index together
+   * with every manifest it lists, each with its own signature. The verify gate requires every manifest of an index to
+   * verify, so without these signatures an index does not pass it; turn this off only with a trust policy or verifier
+   * of your own that checks the index alone.
+   * @default true
+   */
+  readonly signIndexChildren?: boolean;
   /**
    * A manual approval before a release signature.
    * @default none
@@ -321,6 +344,7 @@ export class SignedImagePipeline extends Construct {
       imageUri: VERIFIED_IMAGE_URI,
       imageRepositoryUri: `#{${VERIFY_GATE_NAMESPACE}.IMAGE_URI}`,
       imageDigest: `#{${VERIFY_GATE_NAMESPACE}.IMAGE_DIGEST}`,
+      verifiedDigests: `#{${VERIFY_GATE_NAMESPACE}.VERIFIED_DIGESTS}`,
       runOrder: 2,
       removalPolicy,
       trustPolicy: this.trustPolicy,
@@ -345,6 +369,12 @@ export class SignedImagePipeline extends Construct {
         environmentVariables: Object.keys(build.actionVariables).length > 0 ? build.actionVariables : undefined,
       }),
     ];
+    if (props.scanGate && props.imageBuild?.platforms) {
+      // ECR scans the platform images of an index, not the index (ECR Public's premium scanning documentation: "If a tag
+      // points to a multi-architecture image, ... specify the digest of a platform" image), and the gate reads the
+      // findings of IMAGE_DIGEST, the index's.
+      throw validationError('ScanGateWithPlatforms', 'SignedImagePipeline: scanGate cannot be combined with imageBuild.platforms: ECR reports scan findings for each platform image, not for the image index the build pushes', this);
+    }
     if (props.scanGate) buildActions.push(this.scanGateAction(props.scanGate, sourceOutput));
     this.pipeline.addStage({ stageName: 'Build', actions: buildActions });
 
@@ -355,6 +385,7 @@ export class SignedImagePipeline extends Construct {
       provenanceProject: this.buildProject,
       logRemovalPolicy: removalPolicy,
       ...this.functionNetwork,
+      signIndexChildren: props.signIndexChildren,
     });
     const provenance = {
       buildId: '#{Build.CODEBUILD_BUILD_ARN}',
@@ -527,6 +558,11 @@ export class SignedImagePipeline extends Construct {
       DOCKER_BUILD_ARG_NAMES: { value: buildArgNames.join(' ') },
       CONTAINER_NAME: { value: containerName },
     };
+    if (options.platforms) pipelineSet.DOCKER_PLATFORMS = { value: checkPlatforms(options.platforms, this) };
+    // Replaceable through environmentVariables (a mirror of the builder images), so not among the names refused below.
+    const builderImages: { [name: string]: codebuild.BuildEnvironmentVariable } = options.platforms
+      ? { BUILDKIT_IMAGE: { value: DEFAULT_BUILDKIT_IMAGE }, BINFMT_IMAGE: { value: DEFAULT_BINFMT_IMAGE } }
+      : {};
     for (const name of Object.keys(options.environmentVariables ?? {})) {
       const reserved = name in pipelineSet || name.startsWith('BUILD_ARG_') || IMAGE_BUILD_EXPORTS.includes(name) || name === 'IMAGE_TAG';
       if (reserved || name.startsWith('CODEBUILD_')) {
@@ -560,13 +596,13 @@ export class SignedImagePipeline extends Construct {
 
     const project = new codebuild.PipelineProject(this, 'Build', {
       description: 'Builds the image, pushes it to ECR and exports the digest the registry returned',
-      buildSpec: options.buildSpec ?? codebuild.BuildSpec.fromObject(imageBuildSpec()),
+      buildSpec: options.buildSpec ?? codebuild.BuildSpec.fromObject(imageBuildSpec({ multiPlatform: options.platforms !== undefined })),
       environment: {
         buildImage: options.buildImage ?? codebuild.LinuxBuildImage.STANDARD_7_0,
         computeType: options.computeType ?? codebuild.ComputeType.SMALL,
         privileged: true, // docker build
       },
-      environmentVariables: { ...pipelineSet, ...projectVariables },
+      environmentVariables: { ...pipelineSet, ...builderImages, ...projectVariables },
       logging: { cloudWatch: { logGroup: this.logGroup('BuildLogs') } },
       timeout,
       cache: options.cache,

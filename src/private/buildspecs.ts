@@ -9,8 +9,75 @@
  */
 export const IMAGE_BUILD_EXPORTS = ['IMAGE_URI', 'IMAGE_DIGEST', 'SOURCE_REVISION', 'CODEBUILD_BUILD_ARN'];
 
+/**
+ * The BuildKit image of the multi-arch builder (`docker buildx create --driver docker-container`), pinned by the digest
+ * of its multi-arch index (Docker Hub `moby/buildkit:v0.33.1`). CodeBuild's standard images ship the buildx plugin
+ * (aws/aws-codebuild-docker-images `ubuntu/standard/7.0/Dockerfile`: `DOCKER_BUILDX_VERSION` 0.32.1) and start
+ * dockerd with the classic image store, whose `docker` driver cannot build or push several platforms at once; the
+ * `docker-container` driver can (docs.docker.com/build/building/multi-platform). The build's `BUILDKIT_IMAGE`
+ * variable replaces it, e.g. with a copy in ECR.
+ */
+export const DEFAULT_BUILDKIT_IMAGE = 'moby/buildkit:v0.33.1@sha256:cec9f139f45e93c5c69c60f8b07cfad9f43f4ef6b6a6cd917527fea5ff2e3dea';
+
+/**
+ * The image that registers QEMU user-mode emulators with the host kernel's binfmt_misc, so that the builder runs the
+ * `RUN` steps of foreign platforms. CodeBuild's standard images register none (their Dockerfiles install no QEMU or
+ * binfmt), and BuildKit's documentation gives `docker run --privileged --rm tonistiigi/binfmt --install <arch>` for
+ * hosts without them (moby/buildkit `docs/multi-platform.md`). Pinned by the digest of Docker Hub's
+ * `tonistiigi/binfmt:qemu-v10.2.3` index. The build's `BINFMT_IMAGE` variable replaces it.
+ */
+export const DEFAULT_BINFMT_IMAGE = 'tonistiigi/binfmt:qemu-v10.2.3@sha256:400a4873b838d1b89194d982c45e5fb3cda4593fbfd7e08a02e76b03b21166f0';
+
+/** Each build argument NAME comes from the variable BUILD_ARG_NAME, as one word: no value is parsed by the shell. */
+const BUILD_ARGS = 'build_args=(); for name in $DOCKER_BUILD_ARG_NAMES; do value_var="BUILD_ARG_${name}"; build_args+=(--build-arg "${name}=${!value_var}"); done; ';
+
+/** What the build writes once `IMAGE_DIGEST` is known. */
+const PUSHED = [
+  'echo "Pushed $IMAGE_URI@$IMAGE_DIGEST"',
+  'printf \'[{"name":"%s","imageUri":"%s@%s"}]\' "$CONTAINER_NAME" "$IMAGE_URI" "$IMAGE_DIGEST" > imagedefinitions.json',
+];
+
+/** `docker build` and `docker push` of one platform; the digest is the one `docker push` reports from the registry. */
+const SINGLE_PLATFORM_BUILD = [
+  'set -euo pipefail',
+  BUILD_ARGS + 'docker build --file "$DOCKERFILE" --tag "$IMAGE_URI:$IMAGE_TAG" "${build_args[@]}" "$DOCKER_CONTEXT"',
+  'docker push "$IMAGE_URI:$IMAGE_TAG" | tee push.log',
+  // The digest the registry returned for the pushed manifest; from here on the image is referenced by it.
+  "IMAGE_DIGEST=$(sed -n 's/.*digest: \\(sha256:[0-9a-f]\\{64\\}\\).*/\\1/p' push.log | tail -n 1)",
+  'test -n "$IMAGE_DIGEST" || { echo "docker push did not report the pushed digest" >&2; exit 1; }',
+  ...PUSHED,
+];
+
+/**
+ * `docker buildx build --platform $DOCKER_PLATFORMS --push`: one image index with a manifest per platform. QEMU
+ * emulators are registered for the architectures the host does not run natively; the builder is BuildKit in a
+ * container. `IMAGE_DIGEST` is the index's digest as BuildKit pushed it (`--metadata-file`, `containerimage.digest`),
+ * and it must equal what the registry answers for the tag, or the build fails.
+ */
+const MULTI_PLATFORM_BUILD = [
+  'set -euo pipefail',
+  'native=$(docker version --format "{{.Server.Arch}}"); ' +
+    'foreign=$(for platform in ${DOCKER_PLATFORMS//,/ }; do arch=$(cut -d/ -f2 <<< "$platform"); [ "$arch" = "$native" ] || echo "$arch"; done | sort -u | paste -sd, -); ' +
+    'if [ -n "$foreign" ]; then echo "Registering QEMU emulators for $foreign (host: $native)"; docker run --privileged --rm "$BINFMT_IMAGE" --install "$foreign"; fi',
+  'docker buildx create --name signed-image-builder --driver docker-container --driver-opt "image=$BUILDKIT_IMAGE" --bootstrap --use',
+  BUILD_ARGS +
+    'docker buildx build --platform "$DOCKER_PLATFORMS" --file "$DOCKERFILE" --tag "$IMAGE_URI:$IMAGE_TAG" "${build_args[@]}" ' +
+    '--metadata-file buildx-metadata.json --push "$DOCKER_CONTEXT"',
+  'IMAGE_DIGEST=$(python3 -c \'import json,sys; print(json.load(open(sys.argv[1])).get("containerimage.digest", ""))\' buildx-metadata.json)',
+  'registry_digest=$(docker buildx imagetools inspect "$IMAGE_URI:$IMAGE_TAG" --format "{{json .Manifest}}" | python3 -c \'import json,sys; print(json.load(sys.stdin).get("digest", ""))\')',
+  '[[ "$IMAGE_DIGEST" =~ ^sha256:[0-9a-f]{64}$ && "$IMAGE_DIGEST" == "$registry_digest" ]] || ' +
+    '{ echo "docker buildx pushed \'$IMAGE_DIGEST\' but the registry answers \'$registry_digest\' for $IMAGE_URI:$IMAGE_TAG" >&2; exit 1; }',
+  ...PUSHED,
+];
+
+/** How the default buildspec builds. */
+export interface ImageBuildSpecOptions {
+  /** Build an image index for `$DOCKER_PLATFORMS` with docker buildx instead of one platform with docker build. */
+  readonly multiPlatform?: boolean;
+}
+
 /** Builds and pushes the image; exports the digest the registry returned (never recomputed). */
-export function imageBuildSpec(): Record<string, unknown> {
+export function imageBuildSpec(options: ImageBuildSpecOptions = {}): Record<string, unknown> {
   return {
     version: '0.2',
     env: {
@@ -30,18 +97,7 @@ export function imageBuildSpec(): Record<string, unknown> {
       },
       build: {
         'on-failure': 'ABORT',
-        'commands': [
-          'set -euo pipefail',
-          // Each build argument NAME comes from the variable BUILD_ARG_NAME, as one word: no value is parsed by the shell.
-          'build_args=(); for name in $DOCKER_BUILD_ARG_NAMES; do value_var="BUILD_ARG_${name}"; build_args+=(--build-arg "${name}=${!value_var}"); done; ' +
-            'docker build --file "$DOCKERFILE" --tag "$IMAGE_URI:$IMAGE_TAG" "${build_args[@]}" "$DOCKER_CONTEXT"',
-          'docker push "$IMAGE_URI:$IMAGE_TAG" | tee push.log',
-          // The digest the registry returned for the pushed manifest; from here on the image is referenced by it.
-          "IMAGE_DIGEST=$(sed -n 's/.*digest: \\(sha256:[0-9a-f]\\{64\\}\\).*/\\1/p' push.log | tail -n 1)",
-          'test -n "$IMAGE_DIGEST" || { echo "docker push did not report the pushed digest" >&2; exit 1; }',
-          'echo "Pushed $IMAGE_URI@$IMAGE_DIGEST"',
-          'printf \'[{"name":"%s","imageUri":"%s@%s"}]\' "$CONTAINER_NAME" "$IMAGE_URI" "$IMAGE_DIGEST" > imagedefinitions.json',
-        ],
+        'commands': options.multiPlatform ? MULTI_PLATFORM_BUILD : SINGLE_PLATFORM_BUILD,
       },
     },
     artifacts: { files: ['imagedefinitions.json'] },
@@ -140,9 +196,22 @@ const SELECTOR_JQ =
   'else error("unsupported selector operator \\(.operator)") end)] | join(",")';
 
 /**
+ * Refuses to go on unless `VERIFIED_DIGESTS` (the gate's, `#{DeployGate.VERIFIED_DIGESTS}`; `IMAGE_DIGEST` alone
+ * when the action passes none) is a list of digests that starts with `IMAGE_DIGEST`.
+ */
+const VERIFIED_DIGESTS_GUARD =
+  'VERIFIED_DIGESTS="${VERIFIED_DIGESTS:-$IMAGE_DIGEST}"; ' +
+  '[[ "$VERIFIED_DIGESTS" =~ ^sha256:[0-9a-f]{64}(,sha256:[0-9a-f]{64})*$ && "${VERIFIED_DIGESTS%%,*}" == "$IMAGE_DIGEST" ]] || ' +
+  '{ echo "VERIFIED_DIGESTS must be the digests the verify gate verified, $IMAGE_DIGEST first (#{DeployGate.VERIFIED_DIGESTS}), got \'$VERIFIED_DIGESTS\'" >&2; exit 1; }';
+
+/**
  * One line per pod of the selector: `ok`, `skip` (terminating, finished, or not started yet with the verified image
- * set) or `fail`, with the reason. The running image ID's digest (after its last `@`) and the pod's image must equal
- * the verified ones exactly.
+ * set) or `fail`, with the reason. The pod's image must equal the verified `<repository>@<digest>` exactly, and the
+ * running image ID's digest (after its last `@`) must be one of the verified digests exactly: the image's, or for an
+ * image index one of the manifests it lists that the gate verified. The kubelet's `imageID` is the CRI `imageRef`,
+ * which containerd gives as the repo digest the image was pulled by, the index digest for a multi-arch image
+ * (kubernetes/kubernetes#108689, containerd/containerd#12787); a runtime that reports the pulled platform manifest
+ * passes only when the gate verified that manifest.
  */
 const PODS_JQ =
   '.items[] | .metadata.name as $pod | ' +
@@ -153,22 +222,25 @@ const PODS_JQ =
   'elif $spec.image != $image then "fail pod \\($pod) container \\($c) is set to \\($spec.image), not the verified \\($image)" ' +
   'elif ($status.imageID // "") == "" then ' +
   '(if .status.phase == "Running" then "fail pod \\($pod) container \\($c) reports no image ID" else "skip pod \\($pod) is \\(.status.phase) and has not started \\($c) yet" end) ' +
-  'elif ($status.imageID | split("@") | last) != $digest then "fail pod \\($pod) container \\($c) runs \\($status.imageID), not the verified \\($digest)" ' +
-  'elif .status.phase == "Running" then "ok pod \\($pod) runs \\($digest)" ' +
-  'else "skip pod \\($pod) is \\(.status.phase)" end end';
+  'else ($status.imageID | split("@") | last) as $running | ' +
+  'if ([$verified | split(",")[] | select(. == $running)] | length) == 0 then "fail pod \\($pod) container \\($c) runs \\($status.imageID), not the verified \\($digest)" ' +
+  'elif .status.phase != "Running" then "skip pod \\($pod) is \\(.status.phase)" ' +
+  'elif $running == $digest then "ok pod \\($pod) runs \\($digest)" ' +
+  'else "ok pod \\($pod) runs \\($running), a manifest of the verified \\($digest)" end end end';
 
 /**
- * Checks that every pod of the Deployment (its whole selector) runs the verified digest in the container, exactly;
- * terminating and finished pods are listed and left out.
+ * Checks that every pod of the Deployment (its whole selector) runs the verified digest in the container, or one of
+ * the manifests the gate verified with it, exactly; terminating and finished pods are listed and left out.
  */
 export function eksCheckBuildSpec(): Record<string, unknown> {
   return kubectlBuildSpec([
     VERIFIED_IMAGE_GUARD,
+    VERIFIED_DIGESTS_GUARD,
     'kubectl -n "$NAMESPACE" get deployment "$DEPLOYMENT" -o json > deployment.json',
     `selector=$(jq -r '${SELECTOR_JQ}' deployment.json)`,
     'test -n "$selector" || { echo "deployment/$DEPLOYMENT in namespace $NAMESPACE has an empty selector" >&2; exit 1; }',
     'kubectl -n "$NAMESPACE" get pods -l "$selector" -o json > pods.json',
-    `jq -r --arg c "$CONTAINER" --arg image "$IMAGE_URI@$IMAGE_DIGEST" --arg digest "$IMAGE_DIGEST" '${PODS_JQ}' pods.json > pods.txt`,
+    `jq -r --arg c "$CONTAINER" --arg image "$IMAGE_URI@$IMAGE_DIGEST" --arg digest "$IMAGE_DIGEST" --arg verified "$VERIFIED_DIGESTS" '${PODS_JQ}' pods.json > pods.txt`,
     'cat pods.txt',
     'if grep -q "^fail " pods.txt; then echo "deployment/$DEPLOYMENT in namespace $NAMESPACE does not run only the verified $IMAGE_DIGEST:" >&2; grep "^fail " pods.txt >&2; exit 1; fi',
     'grep -q "^ok " pods.txt || { echo "deployment/$DEPLOYMENT in namespace $NAMESPACE ($selector) has no running pod with container $CONTAINER" >&2; exit 1; }',

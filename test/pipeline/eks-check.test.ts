@@ -12,6 +12,9 @@ import { eksCheckBuildSpec, eksDeployBuildSpec } from '../../src/private/buildsp
 const REPOSITORY = '111122223333.dkr.ecr.us-east-1.amazonaws.com/shop/web';
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 const OLD_DIGEST = `sha256:${'b'.repeat(64)}`;
+/** Platform manifests of the index DIGEST, which the gate verified with it. */
+const AMD64 = `sha256:${'c'.repeat(64)}`;
+const ARM64 = `sha256:${'d'.repeat(64)}`;
 
 const FAKE_KUBECTL = `#!/usr/bin/env bash
 set -eu
@@ -189,6 +192,46 @@ describe('EKS running-digest check (the buildspec commands against kubectl outpu
     const other = check([{ name: 'web-1', container: 'main' }]);
     expect(other.status).toBe(1);
     expect(other.stderr).toContain('fail pod web-1 has no container app');
+  });
+
+  describe('a multi-arch image: VERIFIED_DIGESTS lists the index and the manifests the gate verified', () => {
+    const verified = { VERIFIED_DIGESTS: [DIGEST, AMD64, ARM64].join(',') };
+
+    test('pods reporting the index or a verified platform manifest as their image ID pass', () => {
+      const result = check([{ name: 'web-1' }, { name: 'web-2', imageID: `${REPOSITORY}@${ARM64}` }], verified);
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+      expect(result.stdout).toContain(`ok pod web-1 runs ${DIGEST}`);
+      expect(result.stdout).toContain(`ok pod web-2 runs ${ARM64}, a manifest of the verified ${DIGEST}`);
+    });
+
+    test('a pod reporting an unrelated digest fails; so does a platform manifest when the action passes no list', () => {
+      const unrelated = check([{ name: 'web-1', imageID: `${REPOSITORY}@${AMD64}` }, { name: 'web-2', imageID: `${REPOSITORY}@${OLD_DIGEST}` }], verified);
+      expect(unrelated.status).toBe(1);
+      expect(unrelated.stderr).toContain(`fail pod web-2 container app runs ${REPOSITORY}@${OLD_DIGEST}, not the verified ${DIGEST}`);
+      expect(unrelated.stderr).not.toContain('web-1');
+
+      const withoutList = check([{ name: 'web-1', imageID: `${REPOSITORY}@${AMD64}` }]);
+      expect(withoutList.status).toBe(1);
+      expect(withoutList.stderr).toContain(`fail pod web-1 container app runs ${REPOSITORY}@${AMD64}, not the verified ${DIGEST}`);
+    });
+
+    test('the pod spec must still name the verified index: a platform manifest set as the image fails', () => {
+      const result = check([{ name: 'web-1', image: `${REPOSITORY}@${AMD64}`, imageID: `${REPOSITORY}@${AMD64}` }], verified);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain(`is set to ${REPOSITORY}@${AMD64}, not the verified ${REPOSITORY}@${DIGEST}`);
+    });
+
+    test.each([
+      ['a list that does not start with IMAGE_DIGEST', [AMD64, DIGEST].join(',')],
+      ['a list of something else', `${DIGEST},latest`],
+      ['a prefix of a digest', `${DIGEST},sha256:abc`],
+    ])('refuses %s before asking kubectl anything', (_name, list) => {
+      const result = check([{ name: 'web-1' }], { VERIFIED_DIGESTS: list });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain('VERIFIED_DIGESTS must be the digests the verify gate verified');
+      expect(result.calls).toBe('');
+    });
   });
 
   test.each([
