@@ -6,9 +6,9 @@ import { DeployTarget, ImageVerifier, NotationSigningProfile, ScanSeverity, Sign
 function networked() {
   const stack = newStack();
   const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Network', {
-    vpcId: 'vpc-1234', availabilityZones: ['us-east-1a', 'us-east-1b'], privateSubnetIds: ['subnet-a', 'subnet-b'],
+    vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['us-east-1a', 'us-east-1b'], privateSubnetIds: ['subnet-0a1b2c3d4e5f60001', 'subnet-0a1b2c3d4e5f60002'],
   });
-  const securityGroup = ec2.SecurityGroup.fromSecurityGroupId(stack, 'Egress', 'sg-1234');
+  const securityGroup = ec2.SecurityGroup.fromSecurityGroupId(stack, 'Egress', 'sg-0123456789abcdef0');
   new SignedImagePipeline(stack, 'Pipeline', {
     source: s3Source(stack),
     deploy: DeployTarget.ecs({ service: ecsService(stack), containerName: 'web' }),
@@ -24,11 +24,11 @@ describe('SignedImagePipeline network', () => {
     const projects = Object.values(template.findResources('AWS::CodeBuild::Project'));
     expect(projects).toHaveLength(2);
     for (const project of projects) {
-      expect(project.Properties.VpcConfig).toEqual({ VpcId: 'vpc-1234', Subnets: ['subnet-a', 'subnet-b'], SecurityGroupIds: ['sg-1234'] });
+      expect(project.Properties.VpcConfig).toEqual({ VpcId: 'vpc-0123456789abcdef0', Subnets: ['subnet-0a1b2c3d4e5f60001', 'subnet-0a1b2c3d4e5f60002'], SecurityGroupIds: ['sg-0123456789abcdef0'] });
     }
     const functions = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) => /Signer|Verifier/.test(id));
     expect(functions).toHaveLength(2);
-    for (const [, fn] of functions) expect(fn.Properties.VpcConfig).toEqual({ SubnetIds: ['subnet-a', 'subnet-b'], SecurityGroupIds: ['sg-1234'] });
+    for (const [, fn] of functions) expect(fn.Properties.VpcConfig).toEqual({ SubnetIds: ['subnet-0a1b2c3d4e5f60001', 'subnet-0a1b2c3d4e5f60002'], SecurityGroupIds: ['sg-0123456789abcdef0'] });
   });
 
   test('the functions\' roles get the network interface actions Lambda needs (its own role gets no AWSLambdaVPCAccessExecutionRole)', () => {

@@ -277,12 +277,16 @@ describe('DeployTarget', () => {
     ]);
     expect(stage(template, 'Verify').map((a) => a.Name)).toEqual(['VerifySignature', 'CheckRunningImage']);
     expectDigestFromGate(template);
-    for (const action of [stage(template, 'Deploy')[1], stage(template, 'Verify')[1]]) {
-      expect(action.Configuration.EnvironmentVariables).toBe(JSON.stringify([
-        { name: 'IMAGE_URI', type: 'PLAINTEXT', value: '#{DeployGate.IMAGE_URI}' },
-        { name: 'IMAGE_DIGEST', type: 'PLAINTEXT', value: '#{DeployGate.IMAGE_DIGEST}' },
-      ]));
-    }
+    const fromGate = [
+      { name: 'IMAGE_URI', type: 'PLAINTEXT', value: '#{DeployGate.IMAGE_URI}' },
+      { name: 'IMAGE_DIGEST', type: 'PLAINTEXT', value: '#{DeployGate.IMAGE_DIGEST}' },
+    ];
+    expect(stage(template, 'Deploy')[1].Configuration.EnvironmentVariables).toBe(JSON.stringify(fromGate));
+    // The check also gets the verified index's manifests: the digests a running pod may report for the verified image.
+    expect(stage(template, 'Verify')[1].Configuration.EnvironmentVariables).toBe(JSON.stringify([
+      ...fromGate,
+      { name: 'VERIFIED_DIGESTS', type: 'PLAINTEXT', value: '#{DeployGate.VERIFIED_DIGESTS}' },
+    ]));
     expect(target.deployProject).not.toBe(target.checkProject);
     const buildSpecs = Object.values(template.findResources('AWS::CodeBuild::Project')).map((p: any) => p.Properties.Source.BuildSpec as string);
     expect(buildSpecs.some((spec) => spec.includes('kubectl -n \\"$NAMESPACE\\" set image') && spec.includes('$IMAGE_URI@$IMAGE_DIGEST'))).toBe(true);
