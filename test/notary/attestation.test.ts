@@ -98,7 +98,8 @@ async function pushUnsigned(repository: OciRepository, subject: Descriptor, docu
   const layer = await repository.pushBlob(document, mediaType);
   await repository.pushBlob(new TextEncoder().encode('{}'), MediaType.OCI_EMPTY);
   const type = attestationTypeOf(mediaType)!;
-  const manifest = buildAttestationManifest({ type, subject, document: { mediaType, digest: layer.digest, size: document.byteLength }, created: new Date() });
+  const described = { mediaType, digest: layer.digest, size: document.byteLength };
+  const manifest = buildAttestationManifest({ type, subject, document: described, created: new Date() });
   return (await repository.pushManifest(manifest, MediaType.OCI_MANIFEST)).descriptor;
 }
 
