@@ -370,7 +370,8 @@ export class EksDeployTarget extends DeployTarget {
     const check = this.project(scope, 'EksCheck', 'Checks that the pods run the signed digest', eksCheckBuildSpec(), context.removalPolicy);
     this.bound = { deploy, check };
     // The gate's small artifact as input: the builds need one, and they need no source code.
-    const action = (actionName: string, project: codebuild.IProject, extra: { [name: string]: codebuild.BuildEnvironmentVariable } = {}) => new actions.CodeBuildAction({
+    type Variables = { [name: string]: codebuild.BuildEnvironmentVariable };
+    const action = (actionName: string, project: codebuild.IProject, extra: Variables = {}) => new actions.CodeBuildAction({
       actionName,
       project,
       input: context.verifiedImageDefinitions,

@@ -12,15 +12,15 @@ import { IConstruct } from 'constructs';
 import { validationError } from './errors';
 
 const VARIANTS: { readonly [architecture: string]: readonly string[] } = {
-  'amd64': ['v1', 'v2', 'v3', 'v4'],
-  'arm64': ['v8', 'v8.1', 'v8.2', 'v8.3', 'v8.4', 'v8.5', 'v8.6', 'v8.7', 'v8.8', 'v8.9', 'v9', 'v9.1', 'v9.2', 'v9.3', 'v9.4', 'v9.5'],
-  'arm': ['v5', 'v6', 'v7', 'v8'],
-  '386': [],
-  'ppc64le': [],
-  's390x': [],
-  'riscv64': [],
-  'mips64le': [],
-  'loong64': [],
+  amd64: ['v1', 'v2', 'v3', 'v4'],
+  arm64: ['v8', 'v8.1', 'v8.2', 'v8.3', 'v8.4', 'v8.5', 'v8.6', 'v8.7', 'v8.8', 'v8.9', 'v9', 'v9.1', 'v9.2', 'v9.3', 'v9.4', 'v9.5'],
+  arm: ['v5', 'v6', 'v7', 'v8'],
+  386: [],
+  ppc64le: [],
+  s390x: [],
+  riscv64: [],
+  mips64le: [],
+  loong64: [],
 };
 
 /** CodeBuild runs one build for every platform; beyond a handful, emulated builds outlast any build timeout. */

@@ -7,9 +7,9 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
+import { ecsService, eksCluster, newStack, s3Source } from './support';
 import { DeployTarget, ScanSeverity, SignedImagePipeline, SignedImagePipelineProps } from '../../src';
 import { DEFAULT_BINFMT_IMAGE, DEFAULT_BUILDKIT_IMAGE, imageBuildSpec } from '../../src/private/buildspecs';
-import { ecsService, eksCluster, newStack, s3Source } from './support';
 
 const PLATFORMS = ['linux/amd64', 'linux/arm64'];
 
