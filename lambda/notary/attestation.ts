@@ -11,8 +11,8 @@
  */
 import { isPlainObject, parseJsonBytes, utf8 } from './encoding';
 import { sameContent } from './payload';
-import { CREATED_ANNOTATION } from './signature-manifest';
-import { isValidDigest, parseDigest } from '../oci/digest';
+import { CREATED_ANNOTATION, descriptorField, stringEntries } from './signature-manifest';
+import { parseDigest } from '../oci/digest';
 import { EMPTY_JSON_DIGEST, MediaType } from '../oci/media-types';
 import { Descriptor } from '../oci/types';
 
@@ -193,19 +193,8 @@ export function parseAttestationManifest(bytes: Uint8Array, type: AttestationTyp
   if (!sameContent(declared, subject)) {
     return fail(`its subject ${declared.digest} (${declared.mediaType}, ${declared.size} bytes) is not the image ${subject.digest}`);
   }
-  const annotations = isPlainObject(manifest.annotations)
-    ? Object.fromEntries(Object.entries(manifest.annotations).filter((entry): entry is [string, string] => typeof entry[1] === 'string'))
-    : {};
+  const annotations = isPlainObject(manifest.annotations) ? stringEntries(manifest.annotations) : {};
   return { type, document, annotations };
-}
-
-function descriptorField(value: unknown, field: string, fail: (reason: string) => never): Descriptor {
-  if (!isPlainObject(value)) return fail(`${field} is missing`);
-  const { mediaType, digest, size } = value;
-  if (typeof mediaType !== 'string' || mediaType === '') return fail(`${field}.mediaType is missing`);
-  if (typeof digest !== 'string' || !isValidDigest(digest)) return fail(`${field}.digest is not a valid digest`);
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return fail(`${field}.size is not a non-negative integer`);
-  return { mediaType, digest, size };
 }
 
 /**

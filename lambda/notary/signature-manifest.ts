@@ -114,7 +114,8 @@ export function parseSignatureManifest(bytes: Uint8Array, target: Descriptor): P
   return { format, envelope, annotations };
 }
 
-function descriptorField(value: unknown, field: string, fail: (reason: string) => never): Descriptor {
+/** A manifest's descriptor field (`config`, `layers[0]`, `subject`), checked; `fail` reports what is wrong with it. */
+export function descriptorField(value: unknown, field: string, fail: (reason: string) => never): Descriptor {
   if (!isPlainObject(value)) return fail(`${field} is missing`);
   const { mediaType, digest, size } = value;
   if (typeof mediaType !== 'string' || mediaType === '') return fail(`${field}.mediaType is missing`);
@@ -123,6 +124,7 @@ function descriptorField(value: unknown, field: string, fail: (reason: string) =
   return { mediaType, digest, size };
 }
 
-function stringEntries(value: Record<string, unknown>): Record<string, string> {
+/** The string-valued entries of an annotations object (other values are ignored, as the image spec's annotations are strings). */
+export function stringEntries(value: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 }
