@@ -1,3 +1,5 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Annotations, CfnOutput, Names, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,9 +9,18 @@ import { KyvernoManifestOptions } from './kyverno-manifests';
 import { validationError } from './private/errors';
 import { renderKyvernoManifests } from './private/kyverno';
 import { withPlaceholders } from './private/placeholders';
-import { grantRevocationStatus, revocationResources } from './private/revocation-grants';
+import { grantRevocationStatus, identityRevocationResources, revocationResources } from './private/revocation-grants';
 import { AWS_SIGNER_TRUST_STORES, AwsSignerTrustStore, awsSignerTrustStore } from './shared/aws-signer';
-import { TRUST_STORE_NAME, validateTrustPolicyDocument } from './shared/trust-policy';
+import {
+  isAwsSignerProfileArn,
+  parseTrustPolicy,
+  TRUST_STORE_NAME,
+  TRUST_STORE_TYPES,
+  TrustPolicyStatement,
+  TrustStoreType,
+  validateTrustPolicyDocument,
+  VERIFICATION_LEVELS,
+} from './shared/trust-policy';
 import { INotationSigningProfile } from './signing-profile';
 
 /** Notary Project verification levels: what each level does with each check (notation's trust policy `level`). */
@@ -164,11 +175,55 @@ export interface TrustPolicyStatementOptions extends TrustPolicyStatementBasePro
   readonly signingProfiles?: INotationSigningProfile[];
 }
 
+/** Options of `TrustPolicy.fromJson` and `TrustPolicy.fromFile`: what a `trustpolicy.json` does not hold. */
+export interface TrustPolicyImportOptions {
+  /**
+   * The certificates of the trust stores the policy names, other than the AWS Signer stores this library has built in
+   * (`signingAuthority:aws-signer-ts` and `signingAuthority:aws-us-gov-signer-ts`): notation's `<type>:<name>`
+   * (e.g. `ca:corp-root`, `tsa:timestamping`) to PEM text of one or more certificates, the files of
+   * `notation cert ls`. A store given here replaces a built-in one of the same name.
+   *
+   * @default - only the built-in AWS Signer stores
+   */
+  readonly trustStores?: { [store: string]: string };
+
+  /**
+   * ECR repositories that the policy's registry scopes cover: `ImageVerifier` and `EcsSignatureEnforcement` read
+   * them when they are given no `repositories` of their own.
+   *
+   * @default - none; give the verifier and the enforcement their `repositories`
+   */
+  readonly repositories?: ecr.IRepository[];
+
+  /**
+   * The policy's name where it is a named resource: the kyverno-notation-aws `TrustPolicy`.
+   *
+   * @default - generated from the construct path
+   */
+  readonly policyName?: string;
+
+  /**
+   * Publish the trust policy JSON as a stack output.
+   *
+   * @default false
+   */
+  readonly emitOutput?: boolean;
+}
+
 interface StatementConfig {
   readonly name: string;
   readonly signingProfiles: INotationSigningProfile[];
   readonly props: TrustPolicyStatementBaseProps;
   readonly prop: string;
+  /** A statement of an imported `trustpolicy.json`, rendered as it was written. */
+  readonly imported?: TrustPolicyStatement;
+}
+
+/** What `fromJson` and `fromFile` checked before the construct is made. */
+interface ImportedPolicy {
+  readonly statements: readonly TrustPolicyStatement[];
+  readonly trustStores: Readonly<Record<string, string>>;
+  readonly repositories: ecr.IRepository[];
 }
 
 const KUBERNETES_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -181,15 +236,58 @@ const KUBERNETES_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
  * a message naming the statement and the field.
  */
 export class TrustPolicy extends Construct {
+  /**
+   * A trust policy from the text of a `trustpolicy.json` (version 1.0, as `notation policy show` prints it), e.g. the
+   * one a security team keeps: its statements are kept as written, checked with every rule notation applies. The
+   * certificates of trust stores other than AWS Signer's come in `options.trustStores`. Statements added with
+   * `addStatement` come after the imported ones. Nothing is added to `scope` when the policy or a store is invalid.
+   */
+  public static fromJson(scope: Construct, id: string, json: string, options: TrustPolicyImportOptions = {}): TrustPolicy {
+    return TrustPolicy.fromDocument(scope, id, json, 'TrustPolicy.fromJson', options);
+  }
+
+  /** A trust policy from a `trustpolicy.json` file, read at synth time (see `fromJson`). */
+  public static fromFile(scope: Construct, id: string, path: string, options: TrustPolicyImportOptions = {}): TrustPolicy {
+    let json: string;
+    try {
+      json = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw validationError('TrustPolicyFileUnreadable', `TrustPolicy.fromFile: cannot read "${path}": ${(error as Error).message}`, scope);
+    }
+    return TrustPolicy.fromDocument(scope, id, json, `TrustPolicy.fromFile(${JSON.stringify(path)})`, options);
+  }
+
+  /** Handed from `fromDocument` to the constructor, which cannot take it as a prop (it is no part of the API). */
+  private static pendingImport: ImportedPolicy | undefined;
+
+  private static fromDocument(scope: Construct, id: string, json: string, what: string, options: TrustPolicyImportOptions): TrustPolicy {
+    let statements: readonly TrustPolicyStatement[];
+    try {
+      statements = parseTrustPolicy(json).trustPolicies;
+    } catch (error) {
+      throw validationError('TrustPolicyJsonInvalid', `${what}: ${(error as Error).message}`, scope);
+    }
+    const trustStores = importedTrustStores(scope, what, statements, options.trustStores ?? {});
+    TrustPolicy.pendingImport = { statements, trustStores, repositories: options.repositories ?? [] };
+    try {
+      return new TrustPolicy(scope, id, { signingProfiles: [], policyName: options.policyName, emitOutput: options.emitOutput });
+    } finally {
+      TrustPolicy.pendingImport = undefined;
+    }
+  }
+
   /** The policy's name as a named resource (the kyverno-notation-aws `TrustPolicy`). */
   public readonly policyName: string;
 
   private readonly statements: StatementConfig[] = [];
   private readonly partition: string | undefined;
   private readonly revocationGrantees: iam.IGrantable[] = [];
+  private readonly imported: ImportedPolicy | undefined;
 
   constructor(scope: Construct, id: string, props: TrustPolicyProps) {
     super(scope, id);
+    this.imported = TrustPolicy.pendingImport;
+    TrustPolicy.pendingImport = undefined;
 
     this.partition = stackPartition(Stack.of(this));
     if (this.partition !== undefined && !awsSignerTrustStore(this.partition)) {
@@ -207,7 +305,13 @@ export class TrustPolicy extends Construct {
     this.policyName =
       props.policyName ?? Names.uniqueResourceName(this, { maxLength: 63, separator: '-', allowedSpecialCharacters: '-' }).toLowerCase().replace(/^-+|-+$/g, '');
 
-    this.addStatementConfig({ name: props.statementName ?? 'aws-signer-tp', signingProfiles: props.signingProfiles, props, prop: 'TrustPolicy props' });
+    if (this.imported) {
+      for (const statement of this.imported.statements) {
+        this.addStatementConfig({ name: statement.name, signingProfiles: [], props: {}, prop: `statement ${JSON.stringify(statement.name)}`, imported: statement });
+      }
+    } else {
+      this.addStatementConfig({ name: props.statementName ?? 'aws-signer-tp', signingProfiles: props.signingProfiles, props, prop: 'TrustPolicy props' });
+    }
 
     if (props.emitOutput) {
       new CfnOutput(this, 'TrustPolicyJson', {
@@ -222,8 +326,8 @@ export class TrustPolicy extends Construct {
   /** The ECR repositories given to the policy's statements (the `ImageVerifier` reads them by default). */
   public get repositories(): ecr.IRepository[] {
     const repositories: ecr.IRepository[] = [];
-    for (const statement of this.statements) {
-      for (const repository of statement.props.repositories ?? []) {
+    for (const given of [this.imported?.repositories ?? [], ...this.statements.map((statement) => statement.props.repositories ?? [])]) {
+      for (const repository of given) {
         if (!repositories.includes(repository)) repositories.push(repository);
       }
     }
@@ -236,12 +340,14 @@ export class TrustPolicy extends Construct {
    * The `ImageVerifier` and `EcsSignatureEnforcement` functions get this grant. The resources are the signing
    * profiles of the statements that check revocation (each profile ARN with its versions, `<profile ARN>/*`, or the
    * version it pins with `pinVersions`) and the signing jobs of each profile's account and region
-   * (`arn:<partition>:signer:<region>:<account>:/signing-jobs/*`). Statements added later extend the grant;
-   * statements whose revocation check is skipped add nothing.
+   * (`arn:<partition>:signer:<region>:<account>:/signing-jobs/*`). For a policy from `fromJson`, its AWS Signer
+   * profile ARNs; its `x509.subject` identities under a store holding an AWS Signer root may name any profile, so they
+   * get every profile and job of the partition. Statements added later extend the grant; statements whose revocation
+   * check is skipped add nothing.
    */
   public grantRevocationCheck(grantee: iam.IGrantable): iam.Grant {
     this.revocationGrantees.push(grantee);
-    const resources = this.statements.flatMap(revocationResourcesOf);
+    const resources = [...new Set(this.statements.flatMap((statement) => this.revocationResourcesOf(statement)))];
     return resources.length > 0 ? grantRevocationStatus(grantee, resources) : iam.Grant.drop(grantee, 'checking revocation: no statement of the trust policy checks it');
   }
 
@@ -279,6 +385,10 @@ export class TrustPolicy extends Construct {
   public get trustStores(): { [store: string]: string } {
     const stores: { [store: string]: string } = {};
     for (const statement of this.statements) {
+      if (statement.imported) {
+        for (const store of statement.imported.trustStores ?? []) stores[store] = this.imported!.trustStores[store];
+        continue;
+      }
       if (levelOf(statement.props) === VerificationLevel.SKIP) continue;
       for (const store of this.storesOf(statement.props)) stores[`signingAuthority:${store.name}`] = store.pem;
     }
@@ -296,7 +406,9 @@ export class TrustPolicy extends Construct {
    * synth-time warning, and the service applies notation's default (always).
    */
   public kyvernoManifests(options: KyvernoManifestOptions = {}): any[] {
-    const timestamped = this.statements.filter((statement) => statement.props.verifyTimestamp !== undefined);
+    const timestamped = this.statements.filter(
+      (statement) => (statement.imported?.signatureVerification.verifyTimestamp ?? statement.props.verifyTimestamp) !== undefined,
+    );
     if (timestamped.length > 0) {
       Annotations.of(this).addWarningV2(
         'cdk-signed-image-pipeline:kyvernoVerifyTimestamp',
@@ -308,7 +420,11 @@ export class TrustPolicy extends Construct {
       this,
       {
         policyName: this.policyName,
-        trustStores: Object.entries(this.trustStores).map(([store, pem]) => ({ name: store.slice(store.indexOf(':') + 1), pem })),
+        trustStores: Object.entries(this.trustStores).map(([store, pem]) => ({
+          type: store.slice(0, store.indexOf(':')),
+          name: store.slice(store.indexOf(':') + 1),
+          pem,
+        })),
         statements: this.statements.map((statement) => this.renderStatement(statement)),
         imageReferences: this.imageReferenceGlobs(),
       },
@@ -317,13 +433,18 @@ export class TrustPolicy extends Construct {
   }
 
   private imageReferenceGlobs(): string[] {
-    const scopes = this.statements.flatMap((statement) => registryScopesOf(statement.props));
+    const scopes = this.statements.flatMap(registryScopesOf);
     if (scopes.includes('*')) return ['*'];
     return scopes.flatMap((scope) => [`${scope}:*`, `${scope}@*`]);
   }
 
   private addStatementConfig(config: StatementConfig): void {
     const { props, prop } = config;
+    if (config.imported) {
+      // Checked whole by parseTrustPolicy in fromDocument, and with the other statements at synth.
+      this.addChecked(config);
+      return;
+    }
     if (!Token.isUnresolved(config.name) && config.name === '') throw validationError('StatementNameEmpty', `${prop}: the statement name must not be empty`, this);
     const level = levelOf(props);
     if (level === VerificationLevel.SKIP) {
@@ -355,12 +476,39 @@ export class TrustPolicy extends Construct {
         }
       }
     }
+    this.addChecked(config);
+  }
+
+  private addChecked(config: StatementConfig): void {
     this.statements.push(config);
-    const revocation = revocationResourcesOf(config);
+    const revocation = this.revocationResourcesOf(config);
     if (revocation.length > 0) for (const grantee of this.revocationGrantees) grantRevocationStatus(grantee, revocation);
   }
 
+  /**
+   * The `signer:GetRevocationStatus` resources of a statement's trusted identities; none when it does not check
+   * revocation. An imported statement's profile ARNs give their profiles; its other identities need every profile of
+   * the partition, and only where a trust store holds an AWS Signer root (other signatures are checked with OCSP or
+   * CRLs, not by AWS Signer).
+   */
+  private revocationResourcesOf(statement: StatementConfig): string[] {
+    const { imported } = statement;
+    if (!imported) {
+      const level = levelOf(statement.props);
+      const revocation = statement.props.overrides?.revocation ?? (level === VerificationLevel.SKIP ? VerificationAction.SKIP : undefined);
+      if (revocation === VerificationAction.SKIP) return [];
+      return statement.signingProfiles.flatMap((profile) => revocationResources(profile, statement.props.pinVersions ?? false));
+    }
+    const verification = imported.signatureVerification;
+    if ((verification.override?.revocation ?? VERIFICATION_LEVELS[verification.level].revocation) === 'skip') return [];
+    const awsSignerRoots = (imported.trustStores ?? []).some((store) => holdsAwsSignerRoot(this.imported!.trustStores[store]));
+    return [...new Set((imported.trustedIdentities ?? [])
+      .filter((identity) => isAwsSignerProfileArn(identity) || awsSignerRoots)
+      .flatMap((identity) => identityRevocationResources(this, identity)))];
+  }
+
   private renderStatement(statement: StatementConfig): any {
+    if (statement.imported) return JSON.parse(JSON.stringify(statement.imported));
     const { props } = statement;
     const level = levelOf(props);
     const override = Object.fromEntries(
@@ -373,7 +521,7 @@ export class TrustPolicy extends Construct {
       ...(Object.keys(override).length > 0 ? { override } : {}),
       ...(props.verifyTimestamp !== undefined ? { verifyTimestamp: props.verifyTimestamp } : {}),
     };
-    const rendered: any = { name: statement.name, registryScopes: registryScopesOf(props), signatureVerification };
+    const rendered: any = { name: statement.name, registryScopes: registryScopesOf(statement), signatureVerification };
     if (level !== VerificationLevel.SKIP) {
       rendered.trustStores = this.storesOf(props).map((store) => `signingAuthority:${store.name}`);
       rendered.trustedIdentities = statement.signingProfiles.map((profile) =>
@@ -408,20 +556,76 @@ export class TrustPolicy extends Construct {
   }
 }
 
-/** The `signer:GetRevocationStatus` resources of a statement's trusted profiles; none when it does not check revocation. */
-function revocationResourcesOf(statement: StatementConfig): string[] {
-  const level = levelOf(statement.props);
-  const revocation = statement.props.overrides?.revocation ?? (level === VerificationLevel.SKIP ? VerificationAction.SKIP : undefined);
-  if (revocation === VerificationAction.SKIP) return [];
-  return statement.signingProfiles.flatMap((profile) => revocationResources(profile, statement.props.pinVersions ?? false));
-}
-
 function levelOf(props: TrustPolicyStatementBaseProps): VerificationLevel {
   return props.level ?? VerificationLevel.STRICT;
 }
 
-function registryScopesOf(props: TrustPolicyStatementBaseProps): string[] {
+function registryScopesOf(statement: StatementConfig): string[] {
+  if (statement.imported) return [...statement.imported.registryScopes];
+  const { props } = statement;
   return [...(props.registryScopes ?? []), ...(props.repositories ?? []).map((repository) => repository.repositoryUri)];
+}
+
+/** The built-in AWS Signer stores, as trust policy `trustStores` values, to their certificates. */
+const BUILT_IN_STORES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.values(AWS_SIGNER_TRUST_STORES).map((store) => [`signingAuthority:${store.name}`, store.pem]),
+);
+const AWS_SIGNER_ROOT_FINGERPRINTS = Object.values(AWS_SIGNER_TRUST_STORES).map((store) => new X509Certificate(store.pem).fingerprint256);
+const CERTIFICATE_PEM = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/**
+ * The certificates of each trust store an imported policy names: from `given`, else built in. Throws naming the
+ * store when a statement names one that is neither, when a given store is malformed or holds something other than
+ * certificates, or when a given store is named by no statement (a misspelt key would otherwise be ignored).
+ */
+function importedTrustStores(scope: Construct, what: string, statements: readonly TrustPolicyStatement[], given: Record<string, string>): Record<string, string> {
+  for (const [store, pem] of Object.entries(given)) {
+    const colon = store.indexOf(':');
+    const type = store.slice(0, colon);
+    if (colon < 0 || !TRUST_STORE_TYPES.includes(type as TrustStoreType) || !TRUST_STORE_NAME.test(store.slice(colon + 1))) {
+      throw validationError(
+        'TrustStoreKeyInvalid',
+        `${what}: trustStores key "${store}" is not <type>:<name> with type ${TRUST_STORE_TYPES.join(', ')} and a name of letters, digits, "_", "." and "-"`,
+        scope,
+      );
+    }
+    const certificates = Token.isUnresolved(pem) ? undefined : pem.match(CERTIFICATE_PEM);
+    if (!certificates || pem.replace(CERTIFICATE_PEM, '').trim() !== '') {
+      throw validationError('TrustStorePemInvalid', `${what}: trustStores["${store}"] must be PEM text holding only CERTIFICATE blocks, known at synth time`, scope);
+    }
+    for (const [index, certificate] of certificates.entries()) {
+      try {
+        new X509Certificate(certificate);
+      } catch (error) {
+        throw validationError('TrustStorePemInvalid', `${what}: certificate #${index + 1} of trustStores["${store}"] is not a valid X.509 certificate: ${(error as Error).message}`, scope);
+      }
+    }
+  }
+  const stores: Record<string, string> = {};
+  for (const statement of statements) {
+    for (const store of statement.trustStores ?? []) {
+      const pem = given[store] ?? BUILT_IN_STORES[store];
+      if (pem === undefined) {
+        throw validationError(
+          'TrustStoreMissing',
+          `${what}: statement ${JSON.stringify(statement.name)} names trust store "${store}", which is not built in (${Object.keys(BUILT_IN_STORES).join(', ')}): ` +
+            `give its certificates as options.trustStores["${store}"] (PEM text)`,
+          scope,
+        );
+      }
+      stores[store] = pem;
+    }
+  }
+  const unused = Object.keys(given).filter((store) => stores[store] === undefined);
+  if (unused.length > 0) {
+    throw validationError('TrustStoreUnused', `${what}: trustStores ${unused.map((store) => `"${store}"`).join(', ')} named by no statement of the policy`, scope);
+  }
+  return stores;
+}
+
+/** Whether PEM text holds an AWS Signer root certificate (so AWS Signer signatures verify under the store). */
+function holdsAwsSignerRoot(pem: string): boolean {
+  return (pem.match(CERTIFICATE_PEM) ?? []).some((certificate) => AWS_SIGNER_ROOT_FINGERPRINTS.includes(new X509Certificate(certificate).fingerprint256));
 }
 
 /** The stack's partition when it is known at synth time (from the stack, or from its region), else undefined. */

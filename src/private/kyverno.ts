@@ -7,8 +7,8 @@ import { validationError } from './errors';
 export interface KyvernoPolicyInput {
   /** The policy's Kubernetes name (unique per policy on a cluster). */
   readonly policyName: string;
-  /** notation trust store name (without type) to its PEM bundle. */
-  readonly trustStores: { readonly name: string; readonly pem: string }[];
+  /** The notation trust stores: type (`signingAuthority`, `ca`, `tsa`), name and PEM bundle. */
+  readonly trustStores: { readonly type: string; readonly name: string; readonly pem: string }[];
   /** The notation trust policy statements, as in `trustpolicy.json`. */
   readonly statements: any[];
   /** The image reference globs of the policy's registry scopes. */
@@ -16,6 +16,7 @@ export interface KyvernoPolicyInput {
 }
 
 const NOTATION_API_VERSION = 'notation.nirmata.io/v1alpha1';
+const KYVERNO_STORE_TYPES = ['ca', 'signingAuthority'];
 /** Kubernetes name rules: namespaces and Services are DNS labels, most other objects DNS subdomains. */
 const DNS_LABEL = { pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, maxLength: 63 };
 const DNS_SUBDOMAIN = { pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, maxLength: 253 };
@@ -51,12 +52,27 @@ export function renderKyvernoManifests(scope: IConstruct, input: KyvernoPolicyIn
   const { policyName } = input;
   // Store names are prefixed with the policy name: the service keeps one directory per trustStoreName and deletes
   // it with any TrustStore of that name (kyverno-notation-verifier kubenotation/internal/controller/truststore_controller.go).
-  const storeName = (name: string) => `${policyName}-${name.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`;
+  // A store of another type than signingAuthority gets its type in the name too: `ca:corp` and `tsa:corp` may both exist.
+  const storeName = (type: string, name: string) =>
+    `${policyName}-${type === 'signingAuthority' ? '' : `${type.toLowerCase()}-`}${name.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`;
+  const storeReference = (store: string) => {
+    const type = store.slice(0, store.indexOf(':'));
+    return `${type}:${storeName(type, store.slice(store.indexOf(':') + 1))}`;
+  };
+  // The TrustStore CRD's type is an enum of ca and signingAuthority (nirmata/kyverno-notation-aws configs/crds/notation.nirmata.io_truststores.yaml).
+  const timestamping = input.trustStores.find((store) => !KYVERNO_STORE_TYPES.includes(store.type));
+  if (timestamping) {
+    throw validationError(
+      'KyvernoTrustStoreType',
+      `kyvernoManifests: trust store "${timestamping.type}:${timestamping.name}" has a type the kyverno-notation-aws TrustStore cannot hold (it takes ${KYVERNO_STORE_TYPES.join(' and ')})`,
+      scope,
+    );
+  }
   const trustStores = input.trustStores.map((store) => ({
     apiVersion: NOTATION_API_VERSION,
     kind: 'TrustStore',
-    metadata: { name: storeName(store.name) },
-    spec: { trustStoreName: storeName(store.name), type: 'signingAuthority', caBundle: store.pem },
+    metadata: { name: storeName(store.type, store.name) },
+    spec: { trustStoreName: storeName(store.type, store.name), type: store.type, caBundle: store.pem },
   }));
   const trustPolicy = {
     apiVersion: NOTATION_API_VERSION,
@@ -71,7 +87,7 @@ export function renderKyvernoManifests(scope: IConstruct, input: KyvernoPolicyIn
         return {
           ...rest,
           signatureVerification: { level: signatureVerification.level, override: signatureVerification.override ?? {} },
-          ...(stores ? { trustStores: stores.map((store: string) => `signingAuthority:${storeName(store.slice(store.indexOf(':') + 1))}`) } : {}),
+          ...(stores ? { trustStores: stores.map(storeReference) } : {}),
         };
       }),
     },

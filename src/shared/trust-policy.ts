@@ -377,7 +377,8 @@ export function registryScopeProblem(scope: string): string | undefined {
   return undefined;
 }
 
-function isAwsSignerProfileArn(identity: string): boolean {
+/** Whether a trusted identity is an AWS Signer profile or profile version ARN. */
+export function isAwsSignerProfileArn(identity: string): boolean {
   return AWS_SIGNER_PROFILE_ARN.test(identity);
 }
 
