@@ -9,7 +9,7 @@ import { KyvernoManifestOptions } from './kyverno-manifests';
 import { validationError } from './private/errors';
 import { renderKyvernoManifests } from './private/kyverno';
 import { withPlaceholders } from './private/placeholders';
-import { grantRevocationStatus, identityRevocationResources, revocationResources } from './private/revocation-grants';
+import { grantRevocationStatus, partitionRevocationResources, profileRevocationResources, revocationResources } from './private/revocation-grants';
 import { AWS_SIGNER_TRUST_STORES, AwsSignerTrustStore, awsSignerTrustStore } from './shared/aws-signer';
 import {
   isAwsSignerProfileArn,
@@ -501,10 +501,11 @@ export class TrustPolicy extends Construct {
     }
     const verification = imported.signatureVerification;
     if ((verification.override?.revocation ?? VERIFICATION_LEVELS[verification.level].revocation) === 'skip') return [];
-    const awsSignerRoots = (imported.trustStores ?? []).some((store) => holdsAwsSignerRoot(this.imported!.trustStores[store]));
-    return [...new Set((imported.trustedIdentities ?? [])
-      .filter((identity) => isAwsSignerProfileArn(identity) || awsSignerRoots)
-      .flatMap((identity) => identityRevocationResources(this, identity)))];
+    // The partitions whose AWS Signer root a store of the statement holds: any of their profiles may sign.
+    const partitions = [...new Set((imported.trustStores ?? []).flatMap((store) => awsSignerPartitions(this.imported!.trustStores[store])))];
+    return [...new Set((imported.trustedIdentities ?? []).flatMap((identity) =>
+      isAwsSignerProfileArn(identity) ? profileRevocationResources(identity) : partitions.flatMap(partitionRevocationResources),
+    ))];
   }
 
   private renderStatement(statement: StatementConfig): any {
@@ -570,7 +571,9 @@ function registryScopesOf(statement: StatementConfig): string[] {
 const BUILT_IN_STORES: Readonly<Record<string, string>> = Object.fromEntries(
   Object.values(AWS_SIGNER_TRUST_STORES).map((store) => [`signingAuthority:${store.name}`, store.pem]),
 );
-const AWS_SIGNER_ROOT_FINGERPRINTS = Object.values(AWS_SIGNER_TRUST_STORES).map((store) => new X509Certificate(store.pem).fingerprint256);
+const AWS_SIGNER_ROOT_PARTITIONS: ReadonlyMap<string, string> = new Map(
+  Object.entries(AWS_SIGNER_TRUST_STORES).map(([partition, store]) => [new X509Certificate(store.pem).fingerprint256, partition]),
+);
 const CERTIFICATE_PEM = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
 /**
@@ -578,7 +581,12 @@ const CERTIFICATE_PEM = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE
  * store when a statement names one that is neither, when a given store is malformed or holds something other than
  * certificates, or when a given store is named by no statement (a misspelt key would otherwise be ignored).
  */
-function importedTrustStores(scope: Construct, what: string, statements: readonly TrustPolicyStatement[], given: Record<string, string>): Record<string, string> {
+function importedTrustStores(
+  scope: Construct,
+  what: string,
+  statements: readonly TrustPolicyStatement[],
+  given: Record<string, string>,
+): Record<string, string> {
   for (const [store, pem] of Object.entries(given)) {
     const colon = store.indexOf(':');
     const type = store.slice(0, colon);
@@ -623,9 +631,12 @@ function importedTrustStores(scope: Construct, what: string, statements: readonl
   return stores;
 }
 
-/** Whether PEM text holds an AWS Signer root certificate (so AWS Signer signatures verify under the store). */
-function holdsAwsSignerRoot(pem: string): boolean {
-  return (pem.match(CERTIFICATE_PEM) ?? []).some((certificate) => AWS_SIGNER_ROOT_FINGERPRINTS.includes(new X509Certificate(certificate).fingerprint256));
+/** The partitions whose AWS Signer root certificate PEM text holds (their signatures verify under the store). */
+function awsSignerPartitions(pem: string): string[] {
+  return (pem.match(CERTIFICATE_PEM) ?? []).flatMap((certificate) => {
+    const partition = AWS_SIGNER_ROOT_PARTITIONS.get(new X509Certificate(certificate).fingerprint256);
+    return partition ? [partition] : [];
+  });
 }
 
 /** The stack's partition when it is known at synth time (from the stack, or from its region), else undefined. */

@@ -1,6 +1,5 @@
 import { ArnFormat, CfnResource, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { IConstruct } from 'constructs';
 import { principalPolicies } from './grants';
 import { acknowledgeWildcardGrants } from './wildcard-grants';
 import type { INotationSigningProfile } from '../signing-profile';
@@ -63,16 +62,20 @@ function acknowledgeRevocationWildcards(policy: CfnResource, resources: string[]
 }
 
 /**
- * The `signer:GetRevocationStatus` resources for a trusted identity of an imported trust policy statement: an AWS
- * Signer profile ARN (with its versions) or profile version ARN, and the signing jobs of its account and region. Any
- * other identity (`x509.subject:...`) may be an AWS Signer certificate of any profile: every profile and job of the
- * partition.
+ * The `signer:GetRevocationStatus` resources for an AWS Signer profile ARN (with its versions) or profile version ARN
+ * that an imported trust policy trusts: the profile, its versions or that version, and the signing jobs of its
+ * account and region.
  */
-export function identityRevocationResources(scope: IConstruct, identity: string): string[] {
-  const partition = Stack.of(scope).partition;
-  const arn = /^arn:([a-z-]+):signer:([a-z0-9-]+):(\d{12}):\/signing-profiles\/([^/]+)(\/[^/]+)?$/i.exec(identity);
-  if (!arn) return [`arn:${partition}:signer:*:*:/signing-profiles/*`, `arn:${partition}:signer:*:*:/signing-jobs/*`];
-  const [, arnPartition, region, account, name, version] = arn;
-  const profileArn = `arn:${arnPartition}:signer:${region}:${account}:/signing-profiles/${name}`;
-  return [profileArn, version ? identity : `${profileArn}/*`, `arn:${arnPartition}:signer:${region}:${account}:/signing-jobs/*`];
+export function profileRevocationResources(identity: string): string[] {
+  const [, partition, region, account, name, version] = /^arn:([a-z-]+):signer:([a-z0-9-]+):(\d{12}):\/signing-profiles\/([^/]+)(\/[^/]+)?$/i.exec(identity)!;
+  const profileArn = `arn:${partition}:signer:${region}:${account}:/signing-profiles/${name}`;
+  return [profileArn, version ? identity : `${profileArn}/*`, `arn:${partition}:signer:${region}:${account}:/signing-jobs/*`];
+}
+
+/**
+ * The `signer:GetRevocationStatus` resources for an identity that is no profile ARN (`x509.subject:...`) trusted
+ * under a partition's AWS Signer root: it may be the certificate of any profile, so every profile and job there.
+ */
+export function partitionRevocationResources(partition: string): string[] {
+  return [`arn:${partition}:signer:*:*:/signing-profiles/*`, `arn:${partition}:signer:*:*:/signing-jobs/*`];
 }
