@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAttest } from './commands/attest';
 import { registerCert } from './commands/cert';
 import { registerCopy } from './commands/copy';
 import { registerInspect } from './commands/inspect';
@@ -36,6 +37,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     });
   const context: CliContext = { io, setExitCode: (code: number) => (exitCode = code) };
   registerSign(program, context);
+  registerAttest(program, context);
   registerVerify(program, context);
   registerList(program, context);
   registerInspect(program, context);

@@ -1,6 +1,7 @@
 import { SignerClient } from '@aws-sdk/client-signer';
 import { Command, Option } from 'commander';
 import { TrustPolicyError } from '../../../src/shared/trust-policy';
+import { AttestationVerification } from '../../notary/attestation-verify';
 import { loadConfigDir } from '../../notary/config-dir';
 import { TrustStoreError } from '../../notary/trust-policy';
 import { withBuiltInTrustStores } from '../../notary/trust-store';
@@ -10,6 +11,7 @@ import { verifyImageRecursively } from '../../notary/verify-index';
 import { AwsSignerRevocationChecker } from '../../revocation/aws-signer';
 import { OcspCrlRevocationValidator } from '../../revocation/certificate-revocation';
 import { httpRevocationFetcher } from '../../revocation/http-fetcher';
+import { addAttestationOptions, AttestationCliOptions, attestationRequirements, printAttestationVerdicts, verifyRequiredAttestations } from '../attestation-options';
 import { configDirFor } from '../common-options';
 import { CliContext } from '../context';
 import { CliError, CliIo, ExitCode } from '../io';
@@ -19,7 +21,7 @@ import { describeSignatureAt } from '../signature-details';
 import { table } from '../table';
 import { collectUserMetadata } from '../user-metadata';
 
-interface VerifyOptions extends RegistryCliOptions {
+interface VerifyOptions extends RegistryCliOptions, AttestationCliOptions {
   readonly userMetadata?: Record<string, string>;
   readonly output: 'text' | 'json';
   readonly maxSignatures: string;
@@ -34,7 +36,7 @@ interface VerifyOptions extends RegistryCliOptions {
  */
 export function registerVerify(program: Command, { io, setExitCode }: CliContext): void {
   addRegistryOptions(
-    program
+    addAttestationOptions(program
       .command('verify')
       .description('verify the Notary signatures of an image under a trust policy')
       .argument('<ref>', 'image reference: <registry>/<repository>:<tag> or @<digest>')
@@ -42,9 +44,10 @@ export function registerVerify(program: Command, { io, setExitCode }: CliContext
       .addOption(maxSignaturesOption())
       .option('--scope <scope>', 'trust policy scope for an --oci-layout artifact (required with --oci-layout, as in notation)')
       .option('--recursive', 'for an image index: the index and every manifest it lists must verify')
-      .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text')),
+      .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))),
   ).action(async (reference: string, options: VerifyOptions) => {
     const maxSignatures = parseMaxSignatures(options.maxSignatures);
+    const required = attestationRequirements(options);
     if (Boolean(options.ociLayout) !== (options.scope !== undefined)) {
       throw new CliError('--oci-layout and --scope must be used together (notation requires a trust policy scope for an OCI layout)', ExitCode.USAGE);
     }
@@ -63,26 +66,61 @@ export function registerVerify(program: Command, { io, setExitCode }: CliContext
       revocation: new AwsSignerRevocationChecker((region) => new SignerClient({ region })),
       certificateRevocation: new OcspCrlRevocationValidator(httpRevocationFetcher()),
     };
+    // Each required attestation is verified under the same trust policy statement as the image (the same scope),
+    // once the image itself verified: the attestations are about the reference given (for --recursive, the index).
+    // --user-metadata is a requirement of the image's signature, not of the attestations'.
+    const { userMetadata: _imageOnly, ...attestationRequest } = request;
+    const attestations = async (verified: boolean, digest: string) =>
+      verified && required.length > 0
+        ? verifyRequiredAttestations({ ...attestationRequest, tagOrDigest: digest, displayReference: `${target.repositoryName}@${digest}` }, required)
+        : [];
     if (options.recursive) {
       const recursive = await verifyImageRecursively(request);
-      setExitCode(recursive.verified ? ExitCode.OK : ExitCode.FAILURE);
+      const verdicts = await attestations(recursive.verified, recursive.digest);
+      const verified = recursive.verified && verdicts.every((verdict) => verdict.verified);
+      setExitCode(verified ? ExitCode.OK : ExitCode.FAILURE);
       if (options.output === 'json') {
-        io.stdout(`${JSON.stringify(recursive, undefined, 2)}\n`);
+        io.stdout(`${JSON.stringify(withAttestations(recursive, verdicts, required.length > 0), undefined, 2)}\n`);
         return;
       }
       if (recursive.digest && target.tagOrDigest !== recursive.digest) tagWarning(io, 'verify', target.tagOrDigest);
       for (const outcome of recursive.outcomes) await printText(outcome, target.repositoryName, target, io);
+      printAttestationVerdicts(verdicts, target.repositoryName, io);
       return;
     }
     const outcome = await verifyImage(request);
-    setExitCode(outcome.verified ? ExitCode.OK : ExitCode.FAILURE);
+    const verdicts = await attestations(outcome.verified, outcome.digest);
+    const verified = outcome.verified && verdicts.every((verdict) => verdict.verified);
+    setExitCode(verified ? ExitCode.OK : ExitCode.FAILURE);
     if (options.output === 'json') {
-      io.stdout(`${JSON.stringify(outcome, undefined, 2)}\n`);
+      io.stdout(`${JSON.stringify(withAttestations(outcome, verdicts, required.length > 0), undefined, 2)}\n`);
       return;
     }
     if (outcome.digest && target.tagOrDigest !== outcome.digest) tagWarning(io, 'verify', target.tagOrDigest);
     await printText(outcome, target.repositoryName, target, io);
+    printAttestationVerdicts(verdicts, target.repositoryName, io);
   });
+}
+
+/**
+ * The JSON verdict with `attestations` (each required attestation's verdict) when attestations were required.
+ * `verified` is then the verdict of the image and its attestations together, and a failed attestation is the
+ * `error` (code verification-failed), so a script that reads `verified` never accepts an image without them.
+ */
+function withAttestations<T extends { readonly verified: boolean; readonly error?: unknown }>(
+  verdict: T,
+  attestations: readonly AttestationVerification[],
+  required: boolean,
+): T | (T & { attestations: readonly AttestationVerification[] }) {
+  if (!required) return verdict;
+  const failed = attestations.find((attestation) => !attestation.verified);
+  if (!verdict.verified || !failed) return { ...verdict, attestations };
+  return {
+    ...verdict,
+    verified: false,
+    error: { code: 'verification-failed', message: failed.failure?.message ?? `${failed.type} attestation required` },
+    attestations,
+  };
 }
 
 /** A trust policy or trust store the command cannot use is a usage error naming the file (as with --output json). */
