@@ -312,3 +312,95 @@ describe('verify --require-attestation', () => {
     expect(run.stderr).toContain(message);
   });
 });
+
+describe('list and inspect show attestations as referrers of the image, with their own signatures', () => {
+  async function attested(prefix: string) {
+    const pushed = await signed(prefix);
+    const { repository, image, ref } = pushed;
+    expect((await runSignedImage(['attest', '--plain-http', ...key, '--type', 'slsa-provenance', '--predicate', predicateFile, `${ref}@${image.digest}`])).code).toBe(0);
+    const [signature] = await listSignatures(repository, image);
+    const [attestation] = await listAttestations(repository, image);
+    const [attestationSignature] = await listSignatures(repository, attestation.descriptor);
+    return { ...pushed, signature, attestation: attestation.descriptor, attestationSignature };
+  }
+
+  test('list: the image\'s signatures, then each attestation by artifactType with its signatures under it', async () => {
+    const { image, ref, signature, attestation, attestationSignature } = await attested('cli/list-attested');
+
+    const run = await runSignedImage(['list', '--plain-http', `${ref}@${image.digest}`]);
+
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe([
+      `${ref}@${image.digest}`,
+      '├── application/vnd.cncf.notary.signature',
+      `│   └── ${signature.digest}`,
+      '└── application/vnd.in-toto+json',
+      `    └── ${attestation.digest}`,
+      '        └── application/vnd.cncf.notary.signature',
+      `            └── ${attestationSignature.digest}`,
+      '',
+    ].join('\n'));
+  });
+
+  test('list: an unsigned attestation of an unsigned image is shown as such', async () => {
+    const { repository, image, ref } = await pushedImage('cli/list-unsigned');
+    const document = bytes(SPDX);
+    const layer = await repository.pushBlob(document, AttestationMediaType.SPDX);
+    await repository.pushBlob(new TextEncoder().encode('{}'), MediaType.OCI_EMPTY);
+    const manifest = buildAttestationManifest({ type: 'spdx', subject: image, document: { mediaType: AttestationMediaType.SPDX, digest: layer.digest, size: document.byteLength }, created: new Date() });
+    const attestation = (await repository.pushManifest(manifest, MediaType.OCI_MANIFEST)).descriptor;
+
+    const run = await runSignedImage(['list', '--plain-http', `${ref}@${image.digest}`]);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(`${ref}@${image.digest}\n└── application/spdx+json\n    └── ${attestation.digest}\n        └── (unsigned)\n`);
+  });
+
+  test('inspect -o json: notation\'s keys, then "Attestations" with each attestation\'s signatures in the shape of "Signatures"', async () => {
+    const { image, ref, signature, attestation, attestationSignature } = await attested('cli/inspect-attested');
+
+    const run = await runSignedImage(['inspect', '--plain-http', '-o', 'json', `${ref}@${image.digest}`]);
+
+    expect(run.code).toBe(0);
+    const described = JSON.parse(run.stdout);
+    expect(Object.keys(described)).toEqual(['mediaType', 'Signatures', 'Attestations']);
+    expect(described.Signatures.map((s: { digest: string }) => s.digest)).toEqual([signature.digest]);
+    expect(described.Attestations).toEqual([
+      {
+        type: 'slsa-provenance',
+        artifactType: 'application/vnd.in-toto+json',
+        mediaType: MediaType.OCI_MANIFEST,
+        digest: attestation.digest,
+        size: attestation.size,
+        Signatures: [expect.objectContaining({
+          mediaType: 'application/jose+json',
+          digest: attestationSignature.digest,
+          signatureAlgorithm: expect.any(String),
+          certificates: expect.arrayContaining([expect.objectContaining({ issuedTo: chain.root.subject })]),
+          signedArtifact: { mediaType: MediaType.OCI_MANIFEST, digest: attestation.digest, size: attestation.size },
+        })],
+      },
+    ]);
+    expect(Object.keys(described.Attestations[0].Signatures[0])).toEqual(Object.keys(described.Signatures[0]));
+  });
+
+  test('inspect (tree): the attestation and its signature\'s details under the image', async () => {
+    const { image, ref, signature, attestation, attestationSignature } = await attested('cli/inspect-tree');
+
+    const run = await runSignedImage(['inspect', '--plain-http', `${ref}@${image.digest}`]);
+
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines.slice(0, 4)).toEqual(['Inspecting all signatures for signed artifact', `${ref}@${image.digest}`, '├── application/vnd.cncf.notary.signature', `│   └── ${signature.digest}`]);
+    const at = lines.indexOf('└── application/vnd.in-toto+json');
+    expect(lines.slice(at, at + 5)).toEqual([
+      '└── application/vnd.in-toto+json',
+      `    └── ${attestation.digest}`,
+      '        └── application/vnd.cncf.notary.signature',
+      `            └── ${attestationSignature.digest}`,
+      '                ├── media type: application/jose+json',
+    ]);
+    expect(run.stdout).toContain(`                └── signed artifact\n                    ├── media type: ${MediaType.OCI_MANIFEST}\n                    ├── digest: ${attestation.digest}\n`);
+  });
+});

@@ -2,6 +2,8 @@ import { Command, Option } from 'commander';
 import { CertificateDescription } from '../../notary/describe-signature';
 import { SignatureStore } from '../../notary/signature-store';
 import { MediaType } from '../../oci/media-types';
+import { Descriptor } from '../../oci/types';
+import { attestationBranches, listAttestationsWithSignatures } from '../attestation-listing';
 import { CliContext } from '../context';
 import { CliError } from '../io';
 import { listAtMost, maxSignaturesOption, parseMaxSignatures, tagWarning } from '../listing-options';
@@ -27,6 +29,20 @@ interface InspectedSignature {
   readonly unsignedAttributes: Record<string, unknown>;
   readonly certificates: InspectedCertificate[];
   readonly signedArtifact: { readonly mediaType: string; readonly digest: string; readonly size: number };
+}
+
+/**
+ * An attestation (`signed-image attest`) in inspect's JSON, under the key `Attestations` next to notation's
+ * `Signatures` (written only when the image has attestations, so notation's output is unchanged otherwise):
+ * its type, manifest descriptor and its own signatures in the shape of `Signatures`.
+ */
+interface InspectedAttestation {
+  readonly type: string;
+  readonly artifactType: string;
+  readonly mediaType: string;
+  readonly digest: string;
+  readonly size: number;
+  readonly Signatures: InspectedSignature[];
 }
 
 interface InspectedCertificate {
@@ -65,22 +81,40 @@ export function registerInspect(program: Command, { io }: CliContext): void {
     const json = options.output === 'json';
     const target = await openTarget(reference, options, io);
     let skipped = false;
-    const { subject, signatures } = await forReference(
+    const { subject, signatures, attestations } = await forReference(
       target.displayReference,
       async () => {
         // The manifest's own bytes name the subject, as verify resolves it: a header alone is not trusted.
         const resolved = await new SignatureStore(target.repository).resolve(target.tagOrDigest, target.displayReference);
         if (resolved.digest !== target.tagOrDigest) tagWarning(io, 'inspect', target.tagOrDigest);
-        const inspected: InspectedSignature[] = [];
-        for (const signature of await listAtMost(target.repository, resolved, max, io)) {
-          try {
-            inspected.push(toNotationShape(await describeSignatureAt(target, signature.digest, resolved), json));
-          } catch (error) {
-            io.stderr(`Warning: Skipping signature ${signature.digest} because of error: ${(error as Error).message}\n`);
-            skipped = true;
+        const describeAll = async (listed: readonly Descriptor[], signedArtifact: Descriptor): Promise<InspectedSignature[]> => {
+          const inspected: InspectedSignature[] = [];
+          for (const signature of listed) {
+            try {
+              inspected.push(toNotationShape(await describeSignatureAt(target, signature.digest, signedArtifact), json));
+            } catch (error) {
+              io.stderr(`Warning: Skipping signature ${signature.digest} because of error: ${(error as Error).message}\n`);
+              skipped = true;
+            }
           }
+          return inspected;
+        };
+        const ofImage = await describeAll(await listAtMost(target.repository, resolved, max, io), resolved);
+        const ofAttestations: InspectedAttestation[] = [];
+        for (const attestation of await listAttestationsWithSignatures(target.repository, resolved, max, io)) {
+          const { mediaType, digest, size } = attestation.descriptor;
+          // The signatures' subject is the attestation manifest as listed; describeSignatureAt checks each against it.
+          const attestationSubject = { mediaType, digest, size };
+          ofAttestations.push({
+            type: attestation.type,
+            artifactType: attestation.descriptor.artifactType ?? '',
+            mediaType,
+            digest,
+            size,
+            Signatures: await describeAll(attestation.signatures, attestationSubject),
+          });
         }
-        return { subject: resolved, signatures: inspected };
+        return { subject: resolved, signatures: ofImage, attestations: ofAttestations };
       },
       options,
     );
@@ -88,11 +122,18 @@ export function registerInspect(program: Command, { io }: CliContext): void {
     if (json) {
       // notation 1.x: `Signatures` is a Go struct field without a json tag (inspectOutput in cmd/notation/inspect.go
       // up to v1.3.2), so that is its key; notation 2 renamed it `signatures`.
-      io.stdout(`${JSON.stringify({ mediaType: subject.mediaType, Signatures: signatures }, undefined, 4)}\n`);
-    } else if (signatures.length === 0) {
+      const output = { mediaType: subject.mediaType, Signatures: signatures, ...(attestations.length > 0 ? { Attestations: attestations } : {}) };
+      io.stdout(`${JSON.stringify(output, undefined, 4)}\n`);
+    } else if (signatures.length === 0 && attestations.length === 0) {
       io.stdout(`${pinned} has no associated signature\n`);
     } else {
-      io.stdout(`Inspecting all signatures for signed artifact\n${renderTree({ label: pinned, children: [{ label: MediaType.NOTARY_SIGNATURE, children: signatures.map(signatureNode) }] })}`);
+      const branches: TreeNode[] = signatures.length > 0 ? [{ label: MediaType.NOTARY_SIGNATURE, children: signatures.map(signatureNode) }] : [];
+      const attested = attestationBranches(
+        attestations.map((attestation) => ({ descriptor: attestation, signatures: attestation.Signatures })),
+        signatureNode,
+      );
+      const tree = renderTree({ label: pinned, children: [...branches, ...attested] });
+      io.stdout(`Inspecting all signatures for signed artifact\n${tree}`);
     }
     if (skipped) throw new CliError('at least one signature was skipped and not displayed');
   });
