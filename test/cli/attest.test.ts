@@ -98,7 +98,8 @@ describe('attest', () => {
       `Successfully signed ${ref}@${attestation.descriptor.digest}\n` +
       `Pushed the signature to ${ref}@${signature.digest}\n`,
     );
-    const statement = JSON.parse(Buffer.from(await repository.fetchBlob(JSON.parse(Buffer.from((await repository.fetchManifest(attestation.descriptor.digest)).bytes).toString()).layers[0])).toString());
+    const manifest = JSON.parse(Buffer.from((await repository.fetchManifest(attestation.descriptor.digest)).bytes).toString());
+    const statement = JSON.parse(Buffer.from(await repository.fetchBlob(manifest.layers[0])).toString());
     expect(statement).toMatchObject({ _type: 'https://in-toto.io/Statement/v1', subject: [{ name: ref, digest: { sha256: image.digest.slice(7) } }], predicate: provenance() });
   });
 

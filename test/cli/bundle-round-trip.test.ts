@@ -1,7 +1,8 @@
 /**
  * The built `signed-image` bundle (assets/cli/index.js, what the signed-image-cli package ships) run as a notation
  * user runs notation, against the test registry: a test key from `cert generate-test --default`, `policy import`,
- * then `sign`, `verify`, `inspect` and `list` with the default configuration directory.
+ * then `sign`, `verify`, `inspect` and `list` with the default configuration directory, and `attest` with
+ * `verify --require-attestation`.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -67,6 +68,35 @@ test('sign with the default key, then verify, inspect and list, as notation does
   const list = await bundle(['list', '--insecure-registry', ref]);
   expect(list.code).toBe(0);
   expect(list.stdout).toContain(signatures[0].digest);
+});
+
+test('attest a provenance with the default key, then verify --require-attestation and list it', async () => {
+  const { ref } = await pushedImage();
+  const predicate = join(HOME, 'provenance.json');
+  const builder = 'https://codebuild.us-east-1.amazonaws.com/projects/app-build';
+  writeFileSync(predicate, JSON.stringify({ buildDefinition: { buildType: 'https://example.com/build/v1' }, runDetails: { builder: { id: builder } } }));
+  expect(await bundle(['sign', '--insecure-registry', ref])).toMatchObject({ code: 0 });
+
+  const missing = await bundle(['verify', '--insecure-registry', '--require-attestation', 'slsa-provenance', ref]);
+  expect(missing.code).toBe(1);
+  expect(missing.stderr).toContain('slsa-provenance attestation verification failed (missing)');
+
+  const attest = await bundle(['attest', '--insecure-registry', '--type', 'slsa-provenance', '--predicate', predicate, ref]);
+  expect(attest).toMatchObject({ code: 0, stderr: '' });
+  const attestation = /^Successfully signed .*@(sha256:[0-9a-f]{64})$/m.exec(attest.stdout)?.[1];
+  expect(attestation).toBeDefined();
+
+  const verify = await bundle(['verify', '--insecure-registry', '--require-attestation', 'slsa-provenance', '--provenance-builder', builder, ref]);
+  expect(verify).toMatchObject({ code: 0, stderr: '' });
+  expect(verify.stdout).toContain(`Successfully verified the slsa-provenance attestation ${ref.replace(/@.*$/, '')}@${attestation} (signature sha256:`);
+
+  const otherBuilder = await bundle(['verify', '--insecure-registry', '--require-attestation', 'slsa-provenance', '--provenance-builder', 'https://other.example/builder', ref]);
+  expect(otherBuilder.code).toBe(1);
+  expect(otherBuilder.stderr).toContain('not the required builder "https://other.example/builder"');
+
+  const list = await bundle(['list', '--insecure-registry', ref]);
+  expect(list.code).toBe(0);
+  expect(list.stdout).toContain(`└── application/vnd.in-toto+json\n    └── ${attestation}\n        └── application/vnd.cncf.notary.signature\n`);
 });
 
 test('an unsigned image fails verify with exit code 1; a command without its reference is a usage error (2)', async () => {
