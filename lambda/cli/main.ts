@@ -22,7 +22,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   let running: Command | undefined;
   let usageError: string | undefined;
   const program = new Command('signed-image')
-    .description('Sign and verify container images as Notary Project signatures (notation compatible)')
+    .description('Sign and verify container images as Notary Project signatures (notation compatible), with signed provenance and SBOM attestations')
     .version(VERSION)
     .showHelpAfterError(wantsJson(argv) ? false : '(run with --help for usage)')
     .exitOverride()

@@ -65,14 +65,15 @@ const ALGORITHM_NAMES: Readonly<Record<string, string>> = {
 /**
  * `signed-image inspect <ref>`: every signature's algorithm, signed, user defined and unsigned attributes,
  * certificate chain and signed artifact, in notation's JSON shape (`-o json`) or tree (`-o tree`, the
- * default). It does not verify. A signature that cannot be read is reported on stderr and fails the command
- * after the others are shown, as in notation.
+ * default), then the image's attestations with their signatures (`Attestations` in the JSON). It does not
+ * verify. A signature that cannot be read is reported on stderr and fails the command after the others are
+ * shown, as in notation.
  */
 export function registerInspect(program: Command, { io }: CliContext): void {
   addRegistryOptions(
     program
       .command('inspect')
-      .description('inspect all signatures associated with the signed artifact (no verification)')
+      .description('inspect all signatures associated with the signed artifact, and its attestations with theirs (no verification)')
       .argument('<ref>', 'image reference: <registry>/<repository>:<tag> or @<digest>')
       .addOption(maxSignaturesOption())
       .addOption(new Option('-o, --output <format>', 'output format: tree (also "text") or json').choices(['tree', 'text', 'json']).default('tree')),

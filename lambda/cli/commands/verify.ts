@@ -31,14 +31,15 @@ interface VerifyOptions extends RegistryCliOptions, AttestationCliOptions {
 
 /**
  * `signed-image verify <ref>`: verifies an image under notation's trust policy and trust stores (the
- * configuration directory notation uses, or --config-dir), the way the pipeline's verify gate does.
+ * configuration directory notation uses, or --config-dir), the way the pipeline's verify gate does. With
+ * --require-attestation, each type also needs a signed attestation under the same trust policy (verifyAttestation).
  * Exit 0 when verified, 1 when not, 2 on usage errors.
  */
 export function registerVerify(program: Command, { io, setExitCode }: CliContext): void {
   addRegistryOptions(
     addAttestationOptions(program
       .command('verify')
-      .description('verify the Notary signatures of an image under a trust policy')
+      .description('verify the Notary signatures of an image under a trust policy, and with --require-attestation its signed attestations')
       .argument('<ref>', 'image reference: <registry>/<repository>:<tag> or @<digest>')
       .option('-m, --user-metadata <key=value>', 'user defined {key}={value} pairs that must be present in the signature for successful verification (repeatable)', collectUserMetadata)
       .addOption(maxSignaturesOption())
