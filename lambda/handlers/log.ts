@@ -20,6 +20,12 @@ export interface LogFields {
   readonly signingJobArn?: string;
   readonly reused?: boolean;
   readonly buildArn?: string;
+  /** An attestation manifest's digest. */
+  readonly attestationDigest?: string;
+  /** A provenance's runDetails.builder.id. */
+  readonly builderId?: string;
+  /** An attestation type or SBOM format. */
+  readonly attestationType?: string;
   readonly verified?: boolean;
   readonly level?: string;
   readonly check?: string;

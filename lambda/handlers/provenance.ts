@@ -15,7 +15,7 @@
  */
 // lambda/ is bundled by esbuild, so its AWS SDK clients are devDependencies.
 // eslint-disable-next-line import/no-extraneous-dependencies
-import { BatchGetBuildsCommand, CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { BatchGetBuildsCommand, Build, CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { ParameterError } from './parameters';
 import { buildPayload } from '../notary/payload';
 import { MediaType } from '../oci/media-types';
@@ -57,10 +57,10 @@ const FAILED_BUILD_STATUSES = new Set(['FAILED', 'FAULT', 'STOPPED', 'TIMED_OUT'
 const MAX_VALUE = 1024;
 
 /**
- * The build's provenance annotations, read with BatchGetBuilds. A build that failed, faulted, stopped or
- * timed out is refused (a build still in progress is accepted: it may be signing its own image).
+ * The build, read with BatchGetBuilds. A build that failed, faulted, stopped or timed out is refused (a build still
+ * in progress is accepted: it may be signing its own image).
  */
-export async function buildProvenance(client: CodeBuildClient, build: BuildReference): Promise<Record<string, string>> {
+export async function describeBuild(client: CodeBuildClient, build: BuildReference): Promise<Build> {
   let output;
   try {
     output = await client.send(new BatchGetBuildsCommand({ ids: [build.id] }));
@@ -75,10 +75,20 @@ export async function buildProvenance(client: CodeBuildClient, build: BuildRefer
     throw new Error(`buildId: CodeBuild build "${build.id}" ended with status ${found.buildStatus}; an image from a build that did not succeed is not signed`);
   }
   if (!found.arn) throw new Error(`CodeBuild BatchGetBuilds returned build "${build.id}" without its ARN`);
-  const annotations: Record<string, string> = { [ProvenanceAnnotation.BUILD_ARN]: found.arn };
+  return found;
+}
+
+/** The provenance annotations of a build `describeBuild` returned. */
+export function buildAnnotations(found: Build): Record<string, string> {
+  const annotations: Record<string, string> = { [ProvenanceAnnotation.BUILD_ARN]: found.arn! };
   if (found.sourceVersion) annotations[ProvenanceAnnotation.BUILD_SOURCE_VERSION] = found.sourceVersion.slice(0, MAX_VALUE);
   if (found.resolvedSourceVersion) annotations[ProvenanceAnnotation.BUILD_RESOLVED_SOURCE_VERSION] = found.resolvedSourceVersion.slice(0, MAX_VALUE);
   return annotations;
+}
+
+/** The build's provenance annotations, read with BatchGetBuilds (see `describeBuild`). */
+export async function buildProvenance(client: CodeBuildClient, build: BuildReference): Promise<Record<string, string>> {
+  return buildAnnotations(await describeBuild(client, build));
 }
 
 /** The largest descriptor a signed payload can name: the annotations must fit next to it. */

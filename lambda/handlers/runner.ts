@@ -43,6 +43,8 @@ export interface WorkInput {
   readonly parameters: Record<string, unknown>;
   readonly source: ParameterSource;
   readonly invocation: 'job' | 'direct';
+  /** The CodePipeline job's id (a job invocation only). */
+  readonly jobId?: string;
   /** A job's input and output artifacts (none for a direct invocation). */
   readonly artifacts: JobArtifacts;
   /** Aborted when the deadline guard fires. */
@@ -104,6 +106,7 @@ export async function runHandler<R>(spec: HandlerSpec<R>, event: unknown, contex
     parameters,
     source,
     invocation: kind,
+    ...(invocation.kind === 'job' ? { jobId: invocation.jobId } : {}),
     artifacts,
     signal: guard.signal,
     log,

@@ -31,7 +31,10 @@ import { abortable } from './deadline';
 import { LambdaContext } from './event';
 import { errorFields, Logger } from './log';
 import { isPlainObject, ParameterError, Parameters } from './parameters';
-import { buildProvenance, checkPayloadSize, parseBuildReference, PROVENANCE_PREFIX, ProvenanceAnnotation } from './provenance';
+// eslint-disable-next-line import/order
+import type { Build } from '@aws-sdk/client-codebuild';
+import { attachPipelineAttestations, AttachedAttestations, AttestationRequest, SBOM_FILE } from './pipeline-attestations';
+import { buildAnnotations, checkPayloadSize, describeBuild, parseBuildReference, PROVENANCE_PREFIX, ProvenanceAnnotation } from './provenance';
 import { openImage, PLAIN_HTTP_HOSTS_ENV, plainHttpRegistries } from './registry';
 import { coldStartConfig, ConfigurationError, Handler, HandlerOptions, JobResult, runHandler, WorkInput } from './runner';
 import { SIGNING_PROFILE_NAME } from '../../src/shared/aws-signer';
@@ -63,6 +66,8 @@ export interface SignConfig {
   readonly plainHttp: ReadonlySet<string>;
   /** The roots AWS Signer's envelopes must chain to. @default AWS's published root of each profile's partition */
   readonly signerRoots?: readonly Uint8Array[];
+  /** The function's region (`AWS_REGION`): the pipeline's, for its ARN in the provenance. */
+  readonly region?: string;
 }
 
 const ACCOUNT = /^[0-9]{12}$/;
@@ -137,7 +142,15 @@ export function loadSignConfig(env: Readonly<Record<string, string | undefined>>
   if (children !== 'true' && children !== 'false') {
     throw new ConfigurationError(`SIGN_INDEX_CHILDREN must be "true" or "false", got "${children.slice(0, 50)}"`);
   }
-  return { profiles, allowedRepositories, manifestFormat: format, signIndexChildren: children === 'true', plainHttp: plainHttpRegistries(env[PLAIN_HTTP_HOSTS_ENV], log), signerRoots };
+  return {
+    profiles,
+    allowedRepositories,
+    manifestFormat: format,
+    signIndexChildren: children === 'true',
+    plainHttp: plainHttpRegistries(env[PLAIN_HTTP_HOSTS_ENV], log),
+    signerRoots,
+    ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
+  };
 }
 
 /**
@@ -182,6 +195,8 @@ export interface SignResult {
   readonly annotations: Record<string, string>;
   /** Why nothing was signed (the digest is a Notary signature, e.g. a push event for a signature). */
   readonly skipped?: string;
+  /** The signed attestations attached (`attachProvenance`, `sbomFormat`), signed by the last profile. */
+  readonly attestations?: AttachedAttestations;
 }
 
 const SIGN_FIELDS = [...IMAGE_PARAMETERS, ...SIGN_PARAMETERS];
@@ -195,6 +210,7 @@ interface SignRequest {
   /** Sign an image index with every manifest it lists. */
   readonly recursive: boolean;
   readonly build?: ReturnType<typeof parseBuildReference>;
+  readonly attestations: AttestationRequest;
 }
 
 /** Validates the parameters; nothing is read or sent before this passes. */
@@ -224,6 +240,7 @@ export function parseSignParameters(values: Record<string, unknown>, source: Wor
     expected: 'a CodePipeline execution id such as #{codepipeline.PipelineExecutionId}',
   });
   const sourceRevision = parameters.optionalString('sourceRevision', { maxLength: 1024 });
+  const attestations = parseAttestationParameters(parameters, build !== undefined);
 
   if (!config.allowedRepositories.has(reference.repositoryName)) {
     const allowed = [...config.allowedRepositories];
@@ -238,7 +255,27 @@ export function parseSignParameters(values: Record<string, unknown>, source: Wor
   if (pipelineExecutionId) annotations[ProvenanceAnnotation.PIPELINE_EXECUTION_ID] = pipelineExecutionId;
   if (sourceRevision) annotations[ProvenanceAnnotation.SOURCE_REVISION] = sourceRevision;
   checkPayloadSize(annotations, `${source}: userMetadata and the provenance parameters`);
-  return { reference, profiles, annotations, force, recursive, build };
+  return { reference, profiles, annotations, force, recursive, build, attestations };
+}
+
+/** `attachProvenance`, the source it records, and `sbomFormat`. */
+function parseAttestationParameters(parameters: Parameters, hasBuild: boolean): AttestationRequest {
+  const provenance = parameters.optionalBoolean('attachProvenance') ?? false;
+  if (provenance && !hasBuild) parameters.fail('attachProvenance', 'needs buildId: the provenance records the build CodeBuild reports');
+  const repository = parameters.optionalString('sourceRepository', {
+    maxLength: 2048,
+    pattern: /^[a-z][a-z0-9+.-]*:\/\/[^\s@#]+$/i,
+    expected: 'a repository URL such as https://github.com/org/repo',
+  });
+  const branch = parameters.optionalString('sourceBranch', { maxLength: 255 });
+  const commit = parameters.optionalString('sourceCommit', { maxLength: 64, pattern: /^[0-9a-f]{40}([0-9a-f]{24})?$/, expected: 'a git commit id (#{Source.CommitId})' });
+  if ((branch !== undefined || commit !== undefined) && repository === undefined) parameters.fail('sourceRepository', 'is required with sourceBranch or sourceCommit');
+  const sbomFormat = parameters.optionalString('sbomFormat', { maxLength: 16, pattern: /^(spdx|cyclonedx)$/, expected: '"spdx" or "cyclonedx"' }) as AttestationRequest['sbomFormat'];
+  return {
+    provenance,
+    ...(sbomFormat ? { sbomFormat } : {}),
+    ...(repository !== undefined ? { source: { repository, ...(branch !== undefined ? { branch } : {}), ...(commit !== undefined ? { commit } : {}) } } : {}),
+  };
 }
 
 /** The configured profile `signingProfileArn` names, or every configured profile when it is absent. */
@@ -290,9 +327,17 @@ async function signWithProfiles(input: WorkInput, config: SignConfig, clients: A
   const log = input.log.child({ imageUri: reference.toString(), digest });
 
   const annotations = { ...request.annotations };
+  let build: Build | undefined;
+  if (request.attestations.provenance && input.invocation !== 'job') {
+    throw new ParameterError(`${input.source}: attachProvenance needs a CodePipeline job: the provenance names the pipeline that runs the job`);
+  }
+  if (request.attestations.sbomFormat && input.artifacts.inputs.length === 0) {
+    throw new ParameterError(`${input.source}: sbomFormat needs the Build artifact as the action's input artifact (it holds ${SBOM_FILE})`);
+  }
   if (request.build) {
     input.step(`reading build ${request.build.id} from CodeBuild`);
-    const provenance = await buildProvenance(clients.codeBuild(request.build.region), request.build);
+    build = await describeBuild(clients.codeBuild(request.build.region), request.build);
+    const provenance = buildAnnotations(build);
     Object.assign(annotations, provenance);
     log.info('read the build provenance', { buildArn: provenance[ProvenanceAnnotation.BUILD_ARN] });
     checkPayloadSize(annotations, 'userMetadata and the provenance annotations');
@@ -315,10 +360,11 @@ async function signWithProfiles(input: WorkInput, config: SignConfig, clients: A
   }
 
   const signatures: ProfileSignature[] = [];
+  let lastSigner: AwsSignerSigner | undefined;
   for (const profile of request.profiles) {
     input.step(`signing ${pinned} with signing profile ${profile.profileArn}`);
     const started = Date.now();
-    const signer = abortable(
+    const signer = lastSigner = abortable(
       new AwsSignerSigner({ client: clients.signer(profile.region), profileArn: profile.profileArn, roots: config.signerRoots }),
       input.signal,
     );
@@ -361,7 +407,27 @@ async function signWithProfiles(input: WorkInput, config: SignConfig, clients: A
     }
   }
   const last = signatures[signatures.length - 1];
+  let attestations: AttachedAttestations | undefined;
+  if (request.attestations.provenance || request.attestations.sbomFormat) {
+    try {
+      attestations = await attachPipelineAttestations({
+        input,
+        request: request.attestations,
+        repository,
+        imageDigest: digest,
+        signer: lastSigner!,
+        manifestFormat: config.manifestFormat,
+        clients,
+        build,
+        region: config.region,
+      });
+    } catch (error) {
+      if (input.signal.aborted) throw input.signal.reason;
+      throw new Error(`signed ${opened.displayReference}, but could not attach its attestations: ${(error as Error).message}`, { cause: error });
+    }
+  }
   return {
+    ...(attestations ? { attestations } : {}),
     imageUri: pinned,
     imageDigest: digest,
     signatureDigest: last.signatureDigest,
@@ -380,6 +446,8 @@ export function signJobResult(result: SignResult): JobResult {
     SIGNATURES: result.signatures.map((signature) => signature.signatureDigest).join(','),
   };
   if (result.signingJobArn) outputVariables.SIGNING_JOB_ARN = result.signingJobArn;
+  if (result.attestations?.provenanceDigest) outputVariables.PROVENANCE_DIGEST = result.attestations.provenanceDigest;
+  if (result.attestations?.sbomDigest) outputVariables.SBOM_DIGEST = result.attestations.sbomDigest;
   const lines = result.signatures.map(
     (signature) => `${signature.profileArn}: ${signature.signatureDigest}${signature.reused ? ' (existing signature kept)' : ''}`,
   );

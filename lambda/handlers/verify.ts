@@ -28,6 +28,7 @@
  * nodes pull a platform manifest. A platform manifest verifies on its own.
  */
 import { readArtifactFile, writeArtifact } from './artifacts';
+import { checkAttestationGate } from './attestation-gate';
 import { certificateRevocationOf } from './certificate-revocation';
 import { AwsClients, awsClients } from './clients';
 import { abortable } from './deadline';
@@ -37,8 +38,10 @@ import { Logger } from './log';
 import { isPlainObject, ParameterError, Parameters } from './parameters';
 import { openImage, PLAIN_HTTP_HOSTS_ENV, plainHttpRegistries } from './registry';
 import { coldStartConfig, ConfigurationError, Handler, HandlerOptions, JobResult, runHandler, WorkInput } from './runner';
+import { parseRequiredAttestations, REQUIRED_ATTESTATIONS_ENV, RequiredAttestationsDocument } from '../../src/shared/attestation-requirements';
 import { IMAGE_PARAMETERS, VERIFY_PARAMETERS } from '../../src/shared/handler-parameters';
 import { parseTrustPolicy, TRUST_STORE_NAME, TRUST_STORE_TYPES, TrustPolicyDocument } from '../../src/shared/trust-policy';
+import { AttestationVerification } from '../notary/attestation-verify';
 import { readTrustStoreFile, withBuiltInTrustStores } from '../notary/trust-store';
 import { CertificateRevocationValidator, NamedTrustStores, VerificationOutcome } from '../notary/types';
 import { DEFAULT_MAX_SIGNATURES } from '../notary/verify-image';
@@ -50,6 +53,10 @@ export interface VerifyConfig {
   readonly stores: NamedTrustStores;
   readonly maxSignatures: number;
   readonly plainHttp: ReadonlySet<string>;
+  /** The attestations required besides the signature (`REQUIRED_ATTESTATIONS`). */
+  readonly attestations?: RequiredAttestationsDocument;
+  /** The function's region (`AWS_REGION`). */
+  readonly region?: string;
 }
 
 const MAX_SIGNATURES_LIMIT = 1000;
@@ -109,7 +116,20 @@ export function loadVerifyConfig(env: Readonly<Record<string, string | undefined
       throw new ConfigurationError(`MAX_SIGNATURES must be a whole number from 1 to ${MAX_SIGNATURES_LIMIT}, got "${maxText.slice(0, 50)}"`);
     }
   }
-  return { policy, stores: merged, maxSignatures, plainHttp: plainHttpRegistries(env[PLAIN_HTTP_HOSTS_ENV], log) };
+  let attestations: RequiredAttestationsDocument | undefined;
+  try {
+    attestations = parseRequiredAttestations(env[REQUIRED_ATTESTATIONS_ENV]);
+  } catch (error) {
+    throw new ConfigurationError((error as Error).message);
+  }
+  return {
+    policy,
+    stores: merged,
+    maxSignatures,
+    plainHttp: plainHttpRegistries(env[PLAIN_HTTP_HOSTS_ENV], log),
+    ...(attestations ? { attestations } : {}),
+    ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
+  };
 }
 
 // `containerName` comes from the action's image hand-off (ImageVerifier sets it), never from additionalParameters.
@@ -122,6 +142,8 @@ export interface VerifyResult {
   readonly repositoryUri: string;
   /** For an image index: the index's outcome, then each listed manifest's. */
   readonly manifests?: readonly VerificationOutcome[];
+  /** The required attestations checked (`REQUIRED_ATTESTATIONS`), in order, up to the first that failed. */
+  readonly attestations?: readonly AttestationVerification[];
 }
 
 /**
@@ -174,20 +196,44 @@ async function verify(
   const opened = openImage(reference, { clients, plainHttp: config.plainHttp });
   input.step(`verifying ${opened.displayReference}`);
   const started = Date.now();
-  const { outcomes } = await verifyImageRecursively({
+  const request = {
     repository: abortable(opened.repository, input.signal),
     tagOrDigest: opened.tagOrDigest,
     displayReference: opened.displayReference,
     scope: opened.repositoryName,
     policy: config.policy,
     stores: config.stores,
-    userMetadata,
     revocation: new AwsSignerRevocationChecker((region) => clients.signer(region)),
     certificateRevocation,
     maxSignatures: config.maxSignatures,
-  });
+  };
+  const { outcomes } = await verifyImageRecursively({ ...request, userMetadata });
   if (input.signal.aborted) throw input.signal.reason;
-  const outcome = outcomes.find((candidate) => !candidate.verified) ?? outcomes[0];
+  let outcome = outcomes.find((candidate) => !candidate.verified) ?? outcomes[0];
+  let attestations: readonly AttestationVerification[] | undefined;
+  if (outcome.verified && config.attestations) {
+    // The attestations are about the image (the index of a multi-arch build), signed under the same trust policy.
+    const gate = await checkAttestationGate({
+      required: config.attestations,
+      request: { ...request, tagOrDigest: outcomes[0].digest },
+      jobId: input.jobId,
+      clients,
+      region: config.region,
+      step: input.step,
+    });
+    if (input.signal.aborted) throw input.signal.reason;
+    attestations = gate.verifications;
+    for (const verification of gate.verifications) {
+      log.info(verification.verified ? `${verification.type} attestation verified` : `${verification.type} attestation not verified`, {
+        attestationType: verification.type,
+        verified: verification.verified,
+        attestationDigest: verification.attestationDigest,
+        signatureDigest: verification.signatureDigest,
+        code: verification.failure?.reason,
+      });
+    }
+    if (!gate.ok) outcome = { ...outcome, verified: false, error: { code: 'verification-failed', message: gate.message } };
+  }
   for (const result of outcomes.flatMap((candidate) => candidate.results)) {
     if (!result.ok && result.action === 'log') log.warn(`${result.type} check failed (logged, not enforced): ${result.message}`, { check: result.type });
   }
@@ -205,11 +251,11 @@ async function verify(
     await writeArtifact(clients.artifactStore, input.artifacts, output, [[IMAGE_DEFINITIONS_FILE, Buffer.from(JSON.stringify(definitions))]]);
     log.info(`handed on ${IMAGE_DEFINITIONS_FILE} as output artifact ${output.name}`);
   }
-  return { outcome, repositoryUri, ...(outcomes.length > 1 ? { manifests: outcomes } : {}) };
+  return { outcome, repositoryUri, ...(outcomes.length > 1 ? { manifests: outcomes } : {}), ...(attestations ? { attestations } : {}) };
 }
 
 /** The job outcome: output variables when verified; notation's message otherwise. */
-export function verifyJobResult({ outcome, repositoryUri, manifests }: VerifyResult): JobResult {
+export function verifyJobResult({ outcome, repositoryUri, manifests, attestations }: VerifyResult): JobResult {
   if (!outcome.verified) {
     return { ok: false, message: outcome.error?.message ?? `signature verification failed for ${outcome.reference}` };
   }
@@ -220,6 +266,10 @@ export function verifyJobResult({ outcome, repositoryUri, manifests }: VerifyRes
     VERIFIED_DIGESTS: verifiedDigests(outcome, manifests).join(','),
   };
   if (outcome.signatureDigest) outputVariables.SIGNATURE_DIGEST = outcome.signatureDigest;
+  for (const verification of attestations ?? []) {
+    const name = verification.type === 'slsa-provenance' ? 'PROVENANCE_DIGEST' : 'SBOM_DIGEST';
+    if (verification.attestationDigest) outputVariables[name] = verification.attestationDigest;
+  }
   const checks = outcome.results.map((result) => `${result.type}: ${result.action}${result.ok ? '' : ' (failed)'}`).join(', ');
   return {
     ok: true,
@@ -257,7 +307,11 @@ export function createVerifyHandler(options: VerifyHandlerOptions = {}): Handler
         codePipeline: () => clients().codePipeline(),
         work: (input) => verify(input, config(), clients(), certificateRevocation),
         jobResult: verifyJobResult,
-        directResult: (result) => (result.manifests ? { ...result.outcome, manifests: result.manifests } : result.outcome),
+        directResult: (result) => ({
+          ...result.outcome,
+          ...(result.manifests ? { manifests: result.manifests } : {}),
+          ...(result.attestations ? { attestations: result.attestations } : {}),
+        }),
       },
       event,
       context,

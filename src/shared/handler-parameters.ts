@@ -15,6 +15,16 @@ export interface SignParameters {
   readonly buildId?: string;
   readonly pipelineExecutionId?: string;
   readonly sourceRevision?: string;
+  /** Attach a signed SLSA provenance (needs a job invocation and `buildId`). */
+  readonly attachProvenance?: boolean;
+  /** The source repository URL the provenance records (set by the construct from the source action). */
+  readonly sourceRepository?: string;
+  /** The source branch the provenance records (`#{Source.BranchName}`). */
+  readonly sourceBranch?: string;
+  /** The source commit the provenance records (`#{Source.CommitId}`); CodeBuild must have built it. */
+  readonly sourceCommit?: string;
+  /** Attach the SBOM of this format (`spdx` or `cyclonedx`) from the input artifact's `sbom.json`, signed. */
+  readonly sbomFormat?: string;
 }
 
 /** Every key of `SignParameters`, once: adding a parameter to the interface without listing it here does not compile. */
@@ -25,6 +35,11 @@ const SIGN_PARAMETER_KEYS: { readonly [key in keyof Required<SignParameters>]: t
   buildId: true,
   pipelineExecutionId: true,
   sourceRevision: true,
+  attachProvenance: true,
+  sourceRepository: true,
+  sourceBranch: true,
+  sourceCommit: true,
+  sbomFormat: true,
 };
 
 /** The names of the sign handler's parameters besides `IMAGE_PARAMETERS`. */
