@@ -274,7 +274,9 @@ function parseAttestationParameters(parameters: Parameters, hasBuild: boolean): 
   return {
     provenance,
     ...(sbomFormat ? { sbomFormat } : {}),
-    ...(repository !== undefined ? { source: { repository, ...(branch !== undefined ? { branch } : {}), ...(commit !== undefined ? { commit } : {}) } } : {}),
+    ...(repository !== undefined
+      ? { source: { repository, ...(branch !== undefined ? { branch } : {}), ...(commit !== undefined ? { commit } : {}) } }
+      : {}),
   };
 }
 

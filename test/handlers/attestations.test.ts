@@ -161,7 +161,9 @@ async function signedWithProvenance(prefix: string) {
   return { ...pushed, imageUri, outputVariables: success.outputVariables ?? {} };
 }
 
-async function gate(imageUri: string, required: unknown = REQUIRE_PROVENANCE, pipeline = PIPELINE): Promise<{ ok: true; variables: Record<string, string> } | { ok: false; message: string }> {
+type GateResult = { ok: true; variables: Record<string, string> } | { ok: false; message: string };
+
+async function gate(imageUri: string, required: unknown = REQUIRE_PROVENANCE, pipeline = PIPELINE): Promise<GateResult> {
   aws.codePipeline.resetHistory();
   answerJob(pipeline, 'Deploy');
   const jobId = `gate-${Math.random().toString(16).slice(2)}`;
@@ -266,7 +268,8 @@ describe('verify handler: the gate requires signed provenance', () => {
   test('unsigned provenance fails as not signed', async () => {
     const image = await signedWithProvenance('handlers/attest-unsigned');
     // Only the unsigned copy is left to pass: the signed one is of another branch than required.
-    const statement = JSON.parse(Buffer.from(await image.repository.fetchBlob((JSON.parse(Buffer.from((await image.repository.fetchManifest(image.outputVariables.PROVENANCE_DIGEST)).bytes).toString())).layers[0])).toString());
+    const signed = JSON.parse(Buffer.from((await image.repository.fetchManifest(image.outputVariables.PROVENANCE_DIGEST)).bytes).toString());
+    const statement = JSON.parse(Buffer.from(await image.repository.fetchBlob(signed.layers[0])).toString());
     statement.predicate.buildDefinition.resolvedDependencies[0].uri = `git+${REPO_URL}@refs/heads/release`;
     const unsigned = await pushUnsigned(image.repository, image.image, bytes(statement));
     const result = await gate(image.imageUri, { provenance: { builderIsPipeline: true, sourceRepository: REPO_URL, sourceBranch: 'release' } });
