@@ -1,5 +1,6 @@
 import { Lazy, Names, Stack, Token } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as codepipeline_actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -8,6 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { SbomFormat } from './attestations';
 import { HandlerFunctionOptions, ImagePipelineActionOptions } from './handler-options';
 import { environmentSizeProblems } from './private/environment-size';
 import { validationError } from './private/errors';
@@ -77,6 +79,14 @@ export interface ImageSignerProps extends HandlerFunctionOptions {
   readonly signIndexChildren?: boolean;
 }
 
+/** An SBOM the Sign action attaches to the image, signed (`SignerPipelineActionOptions.sbom`). */
+export interface SbomAttachment {
+  /** The SBOM's format: the file must be a JSON document of it. */
+  readonly format: SbomFormat;
+  /** The artifact with the SBOM as `sbom.json` at its root (e.g. the Build's); the action's input artifact. */
+  readonly input: codepipeline.Artifact;
+}
+
 /** Options of `ImageSigner.pipelineAction`. */
 export interface SignerPipelineActionOptions extends ImagePipelineActionOptions {
   /**
@@ -123,6 +133,46 @@ export interface SignerPipelineActionOptions extends ImagePipelineActionOptions 
    * @default - none
    */
   readonly sourceRevision?: string;
+
+  /**
+   * After signing, attach a SLSA Provenance v1 attestation to the image and sign it with the same profile (the last
+   * one, without `signingProfile`). It is assembled from what AWS reports: the build (`buildId`, which is required,
+   * read with `codebuild:BatchGetBuilds`; it must have succeeded, been started by this pipeline and exported the
+   * image's digest as `IMAGE_DIGEST`) and the job's pipeline (`codepipeline:GetJobDetails`: its ARN is the
+   * provenance's builder). Works in a pipeline job only.
+   *
+   * @default false
+   */
+  readonly attachProvenance?: boolean;
+
+  /**
+   * The source repository URL the provenance records, e.g. `https://github.com/org/repo`.
+   *
+   * @default - no source in the provenance
+   */
+  readonly sourceRepository?: string;
+
+  /**
+   * The source branch the provenance records (e.g. `#{Source.BranchName}`).
+   *
+   * @default - no branch
+   */
+  readonly sourceBranch?: string;
+
+  /**
+   * The source commit the provenance records (e.g. `#{Source.CommitId}`); the build must have built it
+   * (CodeBuild's resolved source version).
+   *
+   * @default - the build's resolved source version, when it is a commit id
+   */
+  readonly sourceCommit?: string;
+
+  /**
+   * After signing, attach this SBOM to the image and sign it with the same profile.
+   *
+   * @default - no SBOM
+   */
+  readonly sbom?: SbomAttachment;
 }
 
 /** Options of `ImageSigner.signOnPush`. */
@@ -154,6 +204,7 @@ export class ImageSigner extends Construct implements iam.IGrantable {
 
   private readonly repositoryAccess: RepositoryAccess;
   private readonly provenanceProjects: codebuild.IProject[] = [];
+  private readsJobs = false;
 
   constructor(scope: Construct, id: string, props: ImageSignerProps) {
     super(scope, id);
@@ -242,6 +293,16 @@ export class ImageSigner extends Construct implements iam.IGrantable {
         this,
       );
     }
+    if (options.attachProvenance && options.buildId === undefined) {
+      throw validationError('ProvenanceBuildMissing', 'attachProvenance: give buildId (e.g. #{Build.CODEBUILD_BUILD_ARN}): the provenance records the build CodeBuild reports', this);
+    }
+    if ((options.sourceBranch !== undefined || options.sourceCommit !== undefined) && options.sourceRepository === undefined) {
+      throw validationError('ProvenanceSourceRepositoryMissing', 'sourceBranch and sourceCommit need sourceRepository: the provenance names the repository they are of', this);
+    }
+    if (options.attachProvenance && !this.readsJobs) {
+      this.readsJobs = true;
+      grantUnscoped(this.role, ['codepipeline:GetJobDetails']);
+    }
     // In the order SignedImagePipeline's templates have always had them.
     const parameters: SignParameters = {
       buildId: options.buildId,
@@ -250,10 +311,16 @@ export class ImageSigner extends Construct implements iam.IGrantable {
       signingProfileArn: profile?.signingProfileArn,
       force: options.force,
       recursive: options.recursive,
+      ...(options.attachProvenance ? { attachProvenance: true } : {}),
+      sourceRepository: options.sourceRepository,
+      sourceBranch: options.sourceBranch,
+      sourceCommit: options.sourceCommit,
+      sbomFormat: options.sbom?.format,
     };
     return new codepipeline_actions.LambdaInvokeAction({
       actionName: options.actionName,
       lambda: this.function,
+      inputs: options.sbom ? [options.sbom.input] : undefined,
       userParameters: userParameters(this, options, parameters),
       variablesNamespace: options.variablesNamespace ?? 'Sign',
       runOrder: options.runOrder,

@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { AttestationRequirements } from './attestations';
 import { HandlerFunctionOptions, ImagePipelineActionOptions } from './handler-options';
 import { environmentSizeProblems } from './private/environment-size';
 import { validationError } from './private/errors';
@@ -12,6 +13,7 @@ import { grantUnscoped } from './private/grants';
 import { createHandlerFunction } from './private/handler-function';
 import { userParameters } from './private/pipeline-action';
 import { READ_ECR_ACTIONS, RepositoryAccess } from './private/repository-access';
+import { requiredAttestationsEnvironment } from './private/required-attestations';
 import { trustPolicyEnvironment } from './private/verifier-environment';
 import { TrustPolicy } from './trust-policy';
 
@@ -59,6 +61,16 @@ export interface ImageVerifierProps extends HandlerFunctionOptions {
    * @default - the handler's default
    */
   readonly maxSignatureAttempts?: number;
+
+  /**
+   * Signed attestations an image must carry besides its signature: a SLSA provenance from a builder and source, an
+   * SBOM. Each must be attached to the image as a referrer and signed under the same trust policy as the image; the
+   * verification fails with the reason and the field otherwise. With `provenance.builderIsPipeline`, the function may
+   * read its jobs (`codepipeline:GetJobDetails`, which has no resource type).
+   *
+   * @default - no attestations required
+   */
+  readonly requiredAttestations?: AttestationRequirements;
 }
 
 /**
@@ -95,6 +107,7 @@ export class ImageVerifier extends Construct implements iam.IGrantable {
       environment: {
         ...trustPolicyEnvironment(this, this.trustPolicy),
         ...(maxSignatures !== undefined ? { MAX_SIGNATURES: String(maxSignatures) } : {}),
+        ...requiredAttestationsEnvironment(this, 'ImageVerifier', props.requiredAttestations),
       },
       options: props,
     });
@@ -107,6 +120,7 @@ export class ImageVerifier extends Construct implements iam.IGrantable {
       'ecr:GetAuthorizationToken',
       'codepipeline:PutJobSuccessResult',
       'codepipeline:PutJobFailureResult',
+      ...(props.requiredAttestations?.provenance?.builderIsPipeline ? ['codepipeline:GetJobDetails'] : []),
     ]);
     this.trustPolicy.grantRevocationCheck(this.role);
     this.repositoryAccess = new RepositoryAccess(this.role, READ_ECR_ACTIONS);

@@ -7,3 +7,4 @@ export * from './image-signer';
 export * from './image-verifier';
 export * from './pipeline';
 export * from './ecs-signature-enforcement';
+export * from './attestations';

@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { unscopedValidationError } from '../private/errors';
+import { ProvenanceSource } from '../private/provenance-source';
 import { S3ObjectCreatedSourceAction } from '../private/s3-source-action';
 
 /** A connection's ARN, under either service prefix (AWS CodeConnections was AWS CodeStar Connections until 2024). */
@@ -67,6 +68,13 @@ export abstract class PipelineSource {
     }
     return new (class extends PipelineSource {
       public readonly description = `${options.owner}/${options.repo}@${options.branch ?? 'main'}`;
+      // The connection's provider (GitHub, GitLab, Bitbucket) is not known at synth time: GitHub unless the
+      // pipeline's provenance.sourceRepositoryUrl says otherwise.
+      public readonly _provenanceSource: ProvenanceSource = {
+        repositoryUrl: `https://github.com/${options.owner}/${options.repo}`,
+        branch: options.branch ?? 'main',
+        git: true,
+      };
       public action(output: codepipeline.Artifact): codepipeline.IAction {
         return new ConnectionSourceAction(connectionArn, {
           actionName: 'Source',
@@ -88,6 +96,7 @@ export abstract class PipelineSource {
   public static codeCommit(repository: codecommit.IRepository, branch?: string): PipelineSource {
     return new (class extends PipelineSource {
       public readonly description = `${repository.repositoryName}@${branch ?? 'main'}`;
+      public readonly _provenanceSource: ProvenanceSource = { repositoryUrl: repository.repositoryCloneUrlHttp, branch: branch ?? 'main', git: true };
       public action(output: codepipeline.Artifact): codepipeline.IAction {
         return new actions.CodeCommitSourceAction({
           actionName: 'Source',
@@ -134,6 +143,14 @@ export abstract class PipelineSource {
    */
   public readonly _sourceBucket?: s3.IBucket;
 
+  /**
+   * The source a build provenance records: the repository URL, and whether the action reports `BranchName` and
+   * `CommitId` (git sources).
+   * @internal
+   */
+  public readonly _provenanceSource?: ProvenanceSource;
+
   /** The Source stage's action, writing the code to `output`. */
   public abstract action(output: codepipeline.Artifact): codepipeline.IAction;
 }
+

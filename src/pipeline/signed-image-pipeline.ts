@@ -15,6 +15,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DeployTarget, DeployTargetBindContext } from './deploy-target';
 import { PipelineSource } from './pipeline-source';
+import { AttestationRequirements, SbomFormat } from '../attestations';
 import { HandlerFunctionOptions } from '../handler-options';
 import { ImageSigner } from '../image-signer';
 import { ImageVerifier } from '../image-verifier';
@@ -174,6 +175,49 @@ export interface ReleaseApprovalOptions {
   readonly additionalInformation?: string;
 }
 
+/** Signed build provenance (`SignedImagePipelineProps.provenance`). */
+export interface ProvenanceOptions {
+  /**
+   * The source repository URL the provenance records and the gate requires, e.g. `https://gitlab.com/group/repo`.
+   *
+   * @default - `https://github.com/<owner>/<repo>` for a connection source, the HTTPS clone URL for CodeCommit, none
+   * for S3 (the provenance then records no source)
+   */
+  readonly sourceRepositoryUrl?: string;
+
+  /**
+   * Whether the verify gates require the signed provenance: built by this pipeline, from the source repository and
+   * branch.
+   *
+   * @default true
+   */
+  readonly requireAtGate?: boolean;
+}
+
+/** An SBOM of each image (`SignedImagePipelineProps.sbom`). */
+export interface SbomOptions {
+  /** The SBOM's format. */
+  readonly format: SbomFormat;
+
+  /**
+   * The syft version the Build stage runs (github.com/anchore/syft releases), e.g. `1.16.0`.
+   */
+  readonly syftVersion: string;
+
+  /**
+   * The SHA-256 of `syft_<syftVersion>_linux_amd64.tar.gz`, as the release's `syft_<syftVersion>_checksums.txt`
+   * lists it: the build refuses any other archive.
+   */
+  readonly syftSha256: string;
+
+  /**
+   * Whether the verify gates require the signed SBOM.
+   *
+   * @default true
+   */
+  readonly requireAtGate?: boolean;
+}
+
 export interface SignedImagePipelineProps {
   /** Where the code comes from. */
   readonly source: PipelineSource;
@@ -246,6 +290,24 @@ export interface SignedImagePipelineProps {
    * @default - none: the projects and functions run in AWS-managed networks
    */
   readonly network?: PipelineNetworkOptions;
+
+  /**
+   * Attach a signed SLSA Provenance v1 attestation to each image in the Sign stage, assembled from what CodeBuild and
+   * CodePipeline report (builder: this pipeline's ARN; the build; the source commit and branch), and require it at
+   * the verify gates. Pass `{}` to turn it on with the defaults.
+   *
+   * @default - no provenance attestation (the signed payload still carries the build's annotations)
+   */
+  readonly provenance?: ProvenanceOptions;
+
+  /**
+   * Generate an SBOM of each image in the Build stage (syft, pinned and checksum-verified), attach it in the Sign
+   * stage, signed, and require it at the verify gates. A custom `imageBuild.buildSpec` must write it as `sbom.json`
+   * into its artifact.
+   *
+   * @default - no SBOM
+   */
+  readonly sbom?: SbomOptions;
 }
 
 /** Where the pipeline's CodeBuild projects and functions run (`SignedImagePipelineProps.network`). */
@@ -356,7 +418,7 @@ export class SignedImagePipeline extends Construct {
     this.pipeline.addStage({ stageName: 'Source', actions: [props.source.action(sourceOutput)] });
 
     // Build
-    const build = this.createBuildProject(props.imageBuild ?? {}, containerName);
+    const build = this.createBuildProject(props.imageBuild ?? {}, containerName, props.sbom);
     this.buildProject = build.project;
     const buildActions: codepipeline.IAction[] = [
       new actions.CodeBuildAction({
@@ -392,6 +454,20 @@ export class SignedImagePipeline extends Construct {
       sourceRevision: '#{Build.SOURCE_REVISION}',
       pipelineExecutionId: '#{codepipeline.PipelineExecutionId}',
     };
+    // The attestations are signed by the last signature's profile: the release profile with an approval (the only one
+    // the default trust policy then trusts), else the last signing profile.
+    const source = props.source._provenanceSource;
+    const sourceRepository = props.provenance?.sourceRepositoryUrl ?? source?.repositoryUrl;
+    const attestations = {
+      ...(props.provenance
+        ? {
+          attachProvenance: true,
+          sourceRepository,
+          ...(source?.git && sourceRepository !== undefined ? { sourceBranch: '#{Source.BranchName}', sourceCommit: '#{Source.CommitId}' } : {}),
+        }
+        : {}),
+      ...(props.sbom ? { sbom: { format: props.sbom.format, input: buildOutput } } : {}),
+    };
     const signActions: codepipeline.IAction[] = this.signingProfiles.map((profile, index) =>
       this.signer.pipelineAction({
         actionName: this.signingProfiles.length === 1 ? 'Sign' : `Sign${index + 1}`,
@@ -399,6 +475,7 @@ export class SignedImagePipeline extends Construct {
         variablesNamespace: this.signingProfiles.length === 1 ? 'Sign' : `Sign${index + 1}`,
         runOrder: index + 1,
         ...provenance,
+        ...(!props.approval && index === this.signingProfiles.length - 1 ? attestations : {}),
         signingProfile: profile,
       }),
     );
@@ -417,6 +494,7 @@ export class SignedImagePipeline extends Construct {
           variablesNamespace: 'SignRelease',
           runOrder: releaseOrder,
           ...provenance,
+          ...attestations,
           signingProfile: props.approval.releaseSigningProfile,
         }),
       );
@@ -433,7 +511,20 @@ export class SignedImagePipeline extends Construct {
 
     // Deploy: the exact digest must verify before anything deploys it. The gate hands on the image definitions it
     // checked and the digest it verified; nothing after it reads the Build's.
+    const requiredAttestations: AttestationRequirements = {
+      ...(props.provenance && props.provenance.requireAtGate !== false
+        ? {
+          provenance: {
+            builderIsPipeline: true,
+            ...(sourceRepository !== undefined ? { sourceRepository } : {}),
+            ...(source?.git && sourceRepository !== undefined ? { sourceBranch: source.branch } : {}),
+          },
+        }
+        : {}),
+      ...(props.sbom && props.sbom.requireAtGate !== false ? { sbom: props.sbom.format } : {}),
+    };
     this.verifier = new ImageVerifier(this, 'Verifier', {
+      requiredAttestations,
       trustPolicy: this.trustPolicy,
       repositories: [this.repository],
       logRemovalPolicy: removalPolicy,
@@ -544,7 +635,7 @@ export class SignedImagePipeline extends Construct {
     return { bucket, key };
   }
 
-  private createBuildProject(options: ImageBuildOptions, containerName: string): BuildProject {
+  private createBuildProject(options: ImageBuildOptions, containerName: string, sbom?: SbomOptions): BuildProject {
     const buildArgNames = Object.keys(options.buildArgs ?? {});
     for (const name of buildArgNames) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
@@ -559,6 +650,17 @@ export class SignedImagePipeline extends Construct {
       CONTAINER_NAME: { value: containerName },
     };
     if (options.platforms) pipelineSet.DOCKER_PLATFORMS = { value: checkPlatforms(options.platforms, this) };
+    if (sbom) {
+      if (!Token.isUnresolved(sbom.syftVersion) && !/^\d+\.\d+\.\d+$/.test(sbom.syftVersion)) {
+        throw validationError('SbomSyftVersionInvalid', `SignedImagePipeline: sbom.syftVersion "${sbom.syftVersion}" is not a release version such as 1.16.0`, this);
+      }
+      if (!Token.isUnresolved(sbom.syftSha256) && !/^[0-9a-f]{64}$/.test(sbom.syftSha256)) {
+        throw validationError('SbomSyftSha256Invalid', 'SignedImagePipeline: sbom.syftSha256 is not a SHA-256 (64 lowercase hex digits) from the release\'s checksums file', this);
+      }
+      pipelineSet.SYFT_VERSION = { value: sbom.syftVersion };
+      pipelineSet.SYFT_SHA256 = { value: sbom.syftSha256 };
+      pipelineSet.SBOM_FORMAT = { value: sbom.format };
+    }
     // Replaceable through environmentVariables (a mirror of the builder images), so not among the names refused below.
     const builderImages: { [name: string]: codebuild.BuildEnvironmentVariable } = options.platforms
       ? { BUILDKIT_IMAGE: { value: DEFAULT_BUILDKIT_IMAGE }, BINFMT_IMAGE: { value: DEFAULT_BINFMT_IMAGE } }
@@ -596,7 +698,8 @@ export class SignedImagePipeline extends Construct {
 
     const project = new codebuild.PipelineProject(this, 'Build', {
       description: 'Builds the image, pushes it to ECR and exports the digest the registry returned',
-      buildSpec: options.buildSpec ?? codebuild.BuildSpec.fromObject(imageBuildSpec({ multiPlatform: options.platforms !== undefined })),
+      buildSpec: options.buildSpec ??
+        codebuild.BuildSpec.fromObject(imageBuildSpec({ multiPlatform: options.platforms !== undefined, sbom: sbom !== undefined })),
       environment: {
         buildImage: options.buildImage ?? codebuild.LinuxBuildImage.STANDARD_7_0,
         computeType: options.computeType ?? codebuild.ComputeType.SMALL,

@@ -70,10 +70,32 @@ const MULTI_PLATFORM_BUILD = [
   ...PUSHED,
 ];
 
+/**
+ * The SBOM of the pushed image, by its digest, as `sbom.json` (`$SBOM_FORMAT`: `spdx` or `cyclonedx`): syft
+ * `$SYFT_VERSION`, the linux_amd64 release archive from github.com/anchore/syft, installed only when its SHA-256 is
+ * `$SYFT_SHA256` (the value in the release's `syft_<version>_checksums.txt`). syft reads the image from the registry
+ * (`registry:` source) with the docker login above; for an image index it reads the build host's platform.
+ */
+const SBOM_COMMANDS = [
+  'set -euo pipefail',
+  'syft_dir=$(mktemp -d)',
+  'curl -sSfL -o "$syft_dir/syft.tar.gz" "https://github.com/anchore/syft/releases/download/v${SYFT_VERSION}/syft_${SYFT_VERSION}_linux_amd64.tar.gz"',
+  'echo "$SYFT_SHA256  $syft_dir/syft.tar.gz" | sha256sum --check --status || ' +
+    '{ echo "syft v$SYFT_VERSION from github.com does not have the SHA-256 $SYFT_SHA256; it is not run" >&2; exit 1; }',
+  'tar -xzf "$syft_dir/syft.tar.gz" -C "$syft_dir" syft',
+  '"$syft_dir/syft" "registry:$IMAGE_URI@$IMAGE_DIGEST" --output "${SBOM_FORMAT}-json=sbom.json"',
+  'echo "Wrote the $SBOM_FORMAT SBOM of $IMAGE_URI@$IMAGE_DIGEST"',
+];
+
+/** The file the Sign stage attaches as the image's SBOM (lambda/handlers/pipeline-attestations.ts, SBOM_FILE). */
+export const SBOM_FILE = 'sbom.json';
+
 /** How the default buildspec builds. */
 export interface ImageBuildSpecOptions {
   /** Build an image index for `$DOCKER_PLATFORMS` with docker buildx instead of one platform with docker build. */
   readonly multiPlatform?: boolean;
+  /** Write the image's SBOM as `sbom.json` into the artifact (needs `SYFT_VERSION`, `SYFT_SHA256`, `SBOM_FORMAT`). */
+  readonly sbom?: boolean;
 }
 
 /** Builds and pushes the image; exports the digest the registry returned (never recomputed). */
@@ -97,10 +119,11 @@ export function imageBuildSpec(options: ImageBuildSpecOptions = {}): Record<stri
       },
       build: {
         'on-failure': 'ABORT',
-        'commands': options.multiPlatform ? MULTI_PLATFORM_BUILD : SINGLE_PLATFORM_BUILD,
+        // The SBOM step runs in the build phase, after the push, so that a failed build writes none.
+        'commands': [...(options.multiPlatform ? MULTI_PLATFORM_BUILD : SINGLE_PLATFORM_BUILD), ...(options.sbom ? SBOM_COMMANDS.slice(1) : [])],
       },
     },
-    artifacts: { files: ['imagedefinitions.json'] },
+    artifacts: { files: ['imagedefinitions.json', ...(options.sbom ? [SBOM_FILE] : [])] },
   };
 }
 

@@ -12,6 +12,9 @@ export const UNSCOPED_ACTIONS: Readonly<Record<string, string>> = {
   'ecr:GetAuthorizationToken': 'ecr:GetAuthorizationToken returns a registry login token and has no resource type',
   'codepipeline:PutJobSuccessResult': 'codepipeline:PutJobSuccessResult has no resource type (CodePipeline requires "*")',
   'codepipeline:PutJobFailureResult': 'codepipeline:PutJobFailureResult has no resource type (CodePipeline requires "*")',
+  'codepipeline:GetJobDetails':
+    'codepipeline:GetJobDetails has no resource type (Service Authorization Reference, AWS CodePipeline); it reads the pipeline of the job ' +
+    'the function runs, for the provenance\'s builder',
 };
 
 const VPC_REASON =
