@@ -10,7 +10,7 @@ import { validationError } from './private/errors';
 import { renderKyvernoManifests } from './private/kyverno';
 import { withPlaceholders } from './private/placeholders';
 import { grantRevocationStatus, partitionRevocationResources, profileRevocationResources, revocationResources } from './private/revocation-grants';
-import { AWS_SIGNER_TRUST_STORES, AwsSignerTrustStore, awsSignerTrustStore } from './shared/aws-signer';
+import { AWS_SIGNER_TRUST_STORE_CERTIFICATES, AWS_SIGNER_TRUST_STORES, AwsSignerTrustStore, awsSignerTrustStore } from './shared/aws-signer';
 import {
   isAwsSignerProfileArn,
   parseTrustPolicy,
@@ -567,10 +567,6 @@ function registryScopesOf(statement: StatementConfig): string[] {
   return [...(props.registryScopes ?? []), ...(props.repositories ?? []).map((repository) => repository.repositoryUri)];
 }
 
-/** The built-in AWS Signer stores, as trust policy `trustStores` values, to their certificates. */
-const BUILT_IN_STORES: Readonly<Record<string, string>> = Object.fromEntries(
-  Object.values(AWS_SIGNER_TRUST_STORES).map((store) => [`signingAuthority:${store.name}`, store.pem]),
-);
 const AWS_SIGNER_ROOT_PARTITIONS: ReadonlyMap<string, string> = new Map(
   Object.entries(AWS_SIGNER_TRUST_STORES).map(([partition, store]) => [new X509Certificate(store.pem).fingerprint256, partition]),
 );
@@ -612,11 +608,11 @@ function importedTrustStores(
   const stores: Record<string, string> = {};
   for (const statement of statements) {
     for (const store of statement.trustStores ?? []) {
-      const pem = given[store] ?? BUILT_IN_STORES[store];
+      const pem = given[store] ?? AWS_SIGNER_TRUST_STORE_CERTIFICATES[store];
       if (pem === undefined) {
         throw validationError(
           'TrustStoreMissing',
-          `${what}: statement ${JSON.stringify(statement.name)} names trust store "${store}", which is not built in (${Object.keys(BUILT_IN_STORES).join(', ')}): ` +
+          `${what}: statement ${JSON.stringify(statement.name)} names trust store "${store}", which is not built in (${Object.keys(AWS_SIGNER_TRUST_STORE_CERTIFICATES).join(', ')}): ` +
             `give its certificates as options.trustStores["${store}"] (PEM text)`,
           scope,
         );

@@ -1,19 +1,14 @@
 import { Lazy, Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { AWS_SIGNER_TRUST_STORES } from '../shared/aws-signer';
+import { AWS_SIGNER_TRUST_STORE_CERTIFICATES } from '../shared/aws-signer';
 import { TrustPolicy } from '../trust-policy';
 
 /**
- * The named trust stores the verifying handlers have built in (the AWS Signer roots, under the names AWS's notation
- * installer uses): left out of `TRUST_STORES` to keep the function's environment small.
+ * The trust stores of the policy that the handlers do not have built in (the AWS Signer roots, under the names AWS's
+ * notation installer uses): those are left out of `TRUST_STORES` to keep the function's environment small.
  */
-const BUILT_IN_TRUST_STORES: Readonly<Record<string, string>> = Object.fromEntries(
-  Object.values(AWS_SIGNER_TRUST_STORES).map((store) => [`signingAuthority:${store.name}`, store.pem]),
-);
-
-/** The trust stores of the policy that the handlers do not have built in. */
 function storesForHandler(trustPolicy: TrustPolicy): { [store: string]: string } {
-  return Object.fromEntries(Object.entries(trustPolicy.trustStores).filter(([store, pem]) => BUILT_IN_TRUST_STORES[store] !== pem));
+  return Object.fromEntries(Object.entries(trustPolicy.trustStores).filter(([store, pem]) => AWS_SIGNER_TRUST_STORE_CERTIFICATES[store] !== pem));
 }
 
 /**

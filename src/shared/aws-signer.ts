@@ -86,3 +86,8 @@ export function awsSignerTrustStore(partition: string): AwsSignerTrustStore | un
 
 /** The AWS Signer trust stores as trust policy `trustStores` values (`signingAuthority:<name>`). */
 export const AWS_SIGNER_TRUST_STORE_KEYS: readonly string[] = Object.values(AWS_SIGNER_TRUST_STORES).map((store) => `signingAuthority:${store.name}`);
+
+/** The AWS Signer trust stores as trust policy `trustStores` values to their root certificates (PEM). */
+export const AWS_SIGNER_TRUST_STORE_CERTIFICATES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.values(AWS_SIGNER_TRUST_STORES).map((store) => [`signingAuthority:${store.name}`, store.pem]),
+);
