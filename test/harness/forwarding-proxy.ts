@@ -34,6 +34,8 @@ export function forward(upstream: string, request: IncomingMessage, response: Se
 export interface ForwardingProxyOptions {
   /** Holds every forwarded request this long first. */
   readonly delayMs?: number;
+  /** Decides when each request is forwarded: calls `go` when it should be (instead of `delayMs`). */
+  readonly hold?: (request: IncomingMessage, go: () => void) => void;
   /** Answers a request itself instead of forwarding it: returns true when it did. */
   readonly intercept?: (request: IncomingMessage, response: ServerResponse) => boolean;
   /** Called when a request arrives; the function it returns, when its answer has been piped back. */
@@ -54,7 +56,8 @@ export async function startForwardingProxy(upstream: string, options: Forwarding
     if (options.intercept?.(request, response)) return;
     const onEnd = options.onRequest?.(request) ?? undefined;
     const go = () => forward(upstream, request, response, { onEnd });
-    if (options.delayMs) setTimeout(go, options.delayMs);
+    if (options.hold) options.hold(request, go);
+    else if (options.delayMs) setTimeout(go, options.delayMs);
     else go();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -19,6 +19,8 @@ import { createRandomImage, pushImage } from '../util/images';
 import { createChain, TestChain } from '../util/pki';
 
 const HOLD_MS = 60;
+/** How long a barrier waits for the rest of its group: a client that sends them one by one never completes it. */
+const BARRIER_PATIENCE_MS = 3000;
 
 interface Observed {
   readonly request: string;
@@ -26,12 +28,36 @@ interface Observed {
   readonly overlapping: Set<string>;
 }
 
-/** A proxy that holds every request HOLD_MS before forwarding it, recording which requests were in flight together. */
-async function holdingProxy(upstream: string): Promise<ForwardingProxy & { observed: Observed[] }> {
+/** The first `count` requests that match are held until all of them have arrived, then released together. */
+interface Barrier {
+  readonly count: number;
+  readonly matching?: (request: string) => boolean;
+}
+
+/**
+ * A proxy that holds every request HOLD_MS before forwarding it, recording which requests were in flight together.
+ * With a barrier, the requests the client sends together are sure to be seen together however slow the machine:
+ * they wait for each other instead of for a fixed time.
+ */
+async function holdingProxy(upstream: string, barrier?: Barrier): Promise<ForwardingProxy & { observed: Observed[] }> {
   const inFlight = new Set<Observed>();
   const observed: Observed[] = [];
+  const waiting: Array<() => void> = [];
+  let barrierOpen = !barrier;
+  let patience: NodeJS.Timeout | undefined;
+  const release = () => {
+    barrierOpen = true;
+    clearTimeout(patience);
+    for (const go of waiting.splice(0)) go();
+  };
   const proxy = await startForwardingProxy(upstream, {
-    delayMs: HOLD_MS,
+    hold: (request, go) => {
+      const line = `${request.method} ${request.url}`;
+      if (barrierOpen || !(barrier!.matching?.(line) ?? true)) return void setTimeout(go, HOLD_MS);
+      waiting.push(go);
+      if (waiting.length >= barrier!.count) release();
+      else patience ??= setTimeout(release, BARRIER_PATIENCE_MS);
+    },
     onRequest: (request) => {
       const entry: Observed = { request: `${request.method} ${request.url}`, overlapping: new Set() };
       for (const other of inFlight) {
@@ -108,7 +134,7 @@ test.each([
   const setup = new RegistryRepository({ registry: referrers.host, repository: name, plainHttp: true });
   const image = await pushImage(setup, createRandomImage());
   await pushSignature(setup, image, trusted, 0);
-  const proxy = await holdingProxy(referrers.host);
+  const proxy = await holdingProxy(referrers.host, { count: together });
   try {
     const outcome = await verifyThrough(proxy.host, name, image.digest, undefined, referrersApi);
 
@@ -179,15 +205,16 @@ describe('a registry holding many untrusted signatures', () => {
     const target = await pushImage(setup, createRandomImage());
     const digests: string[] = [];
     for (let i = 0; i < 6; i++) digests.push(await pushSignature(setup, target, untrusted, i));
-    const proxy = await holdingProxy(referrers.host);
+    const isSignatureRead = (request: string) => /\/manifests\/sha256:/.test(request) && !request.endsWith(target.digest);
+    const proxy = await holdingProxy(referrers.host, { count: 2, matching: isSignatureRead });
     try {
       const outcome = await verifyThrough(proxy.host, untrustedName, target.digest);
 
       expect(outcome.verified).toBe(false);
       for (const digest of digests) expect(outcome.error?.message).toContain(`${digest}: signature is not produced by a trusted signer`);
-      const signatureReads = proxy.observed.filter((entry) => /\/manifests\/sha256:/.test(entry.request) && !entry.request.endsWith(target.digest));
+      const signatureReads = proxy.observed.filter((entry) => isSignatureRead(entry.request));
       expect(signatureReads).toHaveLength(6);
-      expect(signatureReads.some((entry) => [...entry.overlapping].some((other) => /\/manifests\/sha256:/.test(other) && !other.endsWith(target.digest)))).toBe(true);
+      expect(signatureReads.some((entry) => [...entry.overlapping].some(isSignatureRead))).toBe(true);
     } finally {
       proxy.server.closeAllConnections();
       proxy.server.close();
