@@ -8,6 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
+import { AttestationRequirements } from './attestations';
 import { HandlerFunctionOptions } from './handler-options';
 import { ImageVerifier } from './image-verifier';
 import { environmentSizeProblems } from './private/environment-size';
@@ -15,6 +16,7 @@ import { validationError } from './private/errors';
 import { grantUnscoped } from './private/grants';
 import { createHandlerFunction } from './private/handler-function';
 import { READ_ECR_ACTIONS, RepositoryAccess } from './private/repository-access';
+import { requiredAttestationsEnvironment } from './private/required-attestations';
 import { trustPolicyEnvironment } from './private/verifier-environment';
 import { acknowledgeWildcardGrants } from './private/wildcard-grants';
 import { TrustPolicy } from './trust-policy';
@@ -128,6 +130,16 @@ export interface EcsSignatureEnforcementProps extends HandlerFunctionOptions {
    * @default - the handler's default
    */
   readonly maxSignatureAttempts?: number;
+
+  /**
+   * Signed attestations each image must carry besides its signature, e.g. a SLSA provenance whose builder is a
+   * `SignedImagePipeline` (`builderId: pipeline.pipeline.pipelineArn`) and whose source is a repository and branch, and
+   * an SBOM. An image without them is blocked or stopped like an unsigned one (reported in AUDIT), with the reason and
+   * the field. `provenance.builderIsPipeline` is refused: ECS events come from no pipeline job.
+   *
+   * @default - no attestations required
+   */
+  readonly requiredAttestations?: AttestationRequirements;
 }
 
 /**
@@ -176,12 +188,20 @@ export class EcsSignatureEnforcement extends Construct implements iam.IGrantable
       throw validationError('MaxSignatureAttemptsInvalid', `maxSignatureAttempts: ${maxSignatures} is not a whole number of at least 1`, this);
     }
     const exemptions = (props.exemptions ?? []).map((exemption, index) => validateExemption(this, exemption, index));
+    if (props.requiredAttestations?.provenance?.builderIsPipeline) {
+      throw validationError(
+        'RequiredAttestationsBuilderIsPipeline',
+        'requiredAttestations.provenance.builderIsPipeline: ECS deployments and tasks come from no pipeline job; give the pipeline\'s ARN as builderId',
+        this,
+      );
+    }
 
     const settings: { [key: string]: string } = {
       ENFORCEMENT_MODE: this.mode,
       FAILURE_POLICY: props.failurePolicy ?? VerificationFailurePolicy.BLOCK,
       ...(exemptions.length > 0 ? { EXEMPTIONS: Stack.of(this).toJsonString(exemptions) } : {}),
       ...(maxSignatures !== undefined ? { MAX_SIGNATURES: String(maxSignatures) } : {}),
+      ...requiredAttestationsEnvironment(this, 'EcsSignatureEnforcement', props.requiredAttestations),
     };
     const parts = createHandlerFunction(this, {
       assetName: 'ecs-enforcement-handler',

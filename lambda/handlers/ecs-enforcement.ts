@@ -43,6 +43,8 @@ import { openImage } from './registry';
 import { coldStartConfig, ConfigurationError, Handler, HandlerOptions } from './runner';
 import { VerdictCache } from './verdict-cache';
 import { loadVerifyConfig, VerifyConfig } from './verify';
+// eslint-disable-next-line import/order
+import { checkAttestationGate } from './attestation-gate';
 import { CertificateRevocationValidator, VerificationOutcome } from '../notary/types';
 import { verifyImage } from '../notary/verify-image';
 import { ImageReference, parseReference } from '../oci/reference';
@@ -131,6 +133,9 @@ export function loadEnforcementConfig(env: Readonly<Record<string, string | unde
   });
   const exemptions = jsonArray(env, 'EXEMPTIONS').map((entry, index) => parseExemption(entry, `EXEMPTIONS[${index}]`));
   if (exemptions.length > MAX_EXEMPTIONS) throw new ConfigurationError(`EXEMPTIONS has ${exemptions.length} entries; at most ${MAX_EXEMPTIONS} are accepted`);
+  if (verify.attestations?.provenance?.builderIsPipeline) {
+    throw new ConfigurationError('REQUIRED_ATTESTATIONS.provenance.builderIsPipeline: ECS events come from no pipeline job; give the pipeline ARN as builderId');
+  }
   return { ...verify, mode, failurePolicy, topicArn, exemptions, clusterArns: new Set(clusterArns) };
 }
 
@@ -223,7 +228,7 @@ class ImageChecker {
 
     const cached = this.cache.get(pinned);
     if (cached) return cached;
-    const outcome = await verifyImage({
+    const request = {
       repository,
       tagOrDigest: digest,
       displayReference: pinned,
@@ -233,9 +238,27 @@ class ImageChecker {
       revocation: new AwsSignerRevocationChecker((region) => this.clients.signer(region)),
       certificateRevocation: this.certificateRevocation,
       maxSignatures: this.config.maxSignatures,
-    });
+    };
+    const outcome = await verifyImage(request);
     if (this.signal.aborted) throw this.signal.reason;
-    const verdict = verdictOf(outcome, digest);
+    let verdict = verdictOf(outcome, digest);
+    if (verdict.status === 'verified' && this.config.attestations) {
+      // The attestations the image must carry (REQUIRED_ATTESTATIONS), signed under the same trust policy.
+      const gate = await checkAttestationGate({
+        required: this.config.attestations,
+        request,
+        clients: this.clients,
+        region: this.config.region,
+        step: () => undefined,
+      });
+      if (this.signal.aborted) throw this.signal.reason;
+      if (!gate.ok) {
+        const failed = gate.verifications[gate.verifications.length - 1];
+        verdict = failed?.failure?.reason === 'error'
+          ? { status: 'unavailable', digest, message: gate.message }
+          : { status: 'rejected', digest, check: 'attestation', message: gate.message };
+      }
+    }
     this.log.info(`${pinned}: ${verdict.status}`, { imageUri: pinned, digest, verified: outcome.verified, code: outcome.error?.code });
     // A registry that could not be read says nothing about the image: only finished verifications are kept. A rejection
     // is kept briefly (a scale-out burst), so that an image signed after a blocked deployment can be deployed again soon.

@@ -13,6 +13,7 @@ import {
   EnforcementMode,
   ImageVerifier,
   NotationSigningProfile,
+  SbomFormat,
   TrustPolicy,
   VerificationFailurePolicy,
 } from '../../src';
@@ -225,5 +226,22 @@ describe('EcsSignatureEnforcement', () => {
     expect(annotations.findWarning('*', Match.anyValue()).map((m) => `${m.id}: ${String(m.entry.data)}`)).toEqual([]);
     const service = Object.values(Template.fromStack(stack).findResources('AWS::ECS::Service'))[0] as any;
     expect(service.Properties.DeploymentConfiguration.LifecycleHooks).toHaveLength(1);
+  });
+});
+
+describe('EcsSignatureEnforcement requiredAttestations', () => {
+  test('writes REQUIRED_ATTESTATIONS and grants nothing more', () => {
+    const builderId = 'arn:aws:codepipeline:us-east-1:111122223333:release';
+    const { stack } = fixture({ requiredAttestations: { provenance: { builderId, sourceRepository: 'https://github.com/org/app', sourceBranch: 'main' }, sbom: SbomFormat.SPDX } });
+    const template = Template.fromStack(stack);
+    expect(JSON.parse(functionEnvironment(template).REQUIRED_ATTESTATIONS as string)).toEqual({
+      provenance: { builderId, sourceRepository: 'https://github.com/org/app', sourceBranch: 'main' },
+      sbom: 'spdx',
+    });
+    expect(enforcementStatements(template).flatMap((statement) => statement.actions)).not.toContain('codepipeline:GetJobDetails');
+  });
+
+  test('refuses builderIsPipeline: ECS events come from no pipeline job', () => {
+    expect(() => fixture({ requiredAttestations: { provenance: { builderIsPipeline: true } } })).toThrow(/builderIsPipeline: ECS deployments and tasks come from no pipeline job/);
   });
 });

@@ -11,9 +11,11 @@ import { PublishCommand, PublishCommandInput, SNSClient } from '@aws-sdk/client-
 import { mockClient } from 'aws-sdk-client-mock';
 import { ACCOUNT, captureConsole, FakeAwsSigner, lambdaContext, mockAws, pushTestImage, REGION, registryEnv, SlowCall, testProfile, trustPolicy } from './support';
 import { createEcsEnforcementHandler, enforcementClients, HookResponse, MAX_HOOK_ATTEMPTS, TaskResult } from '../../lambda/handlers/ecs-enforcement';
+import { attachAttestation } from '../../lambda/notary/attestation-attach';
 import { buildPayload } from '../../lambda/notary/payload';
 import { signImage } from '../../lambda/notary/sign-image';
 import { SignatureStore } from '../../lambda/notary/signature-store';
+import { RegistryRepository } from '../../lambda/oci/registry-repository';
 
 const RELEASE = testProfile('release');
 const OTHER = testProfile('other_team', 'ZyXwVu9876');
@@ -509,5 +511,59 @@ describe('events and configuration', () => {
     [{ NOTIFICATION_TOPIC_ARN: 'my-topic' }, /NOTIFICATION_TOPIC_ARN must be an SNS topic ARN/],
   ])('%j is refused at cold start, and every task event fails with the error', async (env, message) => {
     await expect(enforcement(env as Record<string, string>)(taskEvent([]))).rejects.toThrow(message);
+  });
+});
+
+describe('lifecycle hook: required attestations (REQUIRED_ATTESTATIONS)', () => {
+  const PIPELINE_ARN = `arn:aws:codepipeline:${REGION}:${ACCOUNT}:release-pipeline`;
+  const REQUIRED = JSON.stringify({ provenance: { builderId: PIPELINE_ARN, sourceRepository: 'https://github.com/org/app', sourceBranch: 'main' }, sbom: 'spdx' });
+  const provenance = (builderId: string) => new TextEncoder().encode(JSON.stringify({
+    buildDefinition: {
+      buildType: 'https://example.com/build',
+      resolvedDependencies: [{ uri: 'git+https://github.com/org/app@refs/heads/main', digest: { gitCommit: '3f786850e387550fdab836ed7e6dc881de23001b' } }],
+    },
+    runDetails: { builder: { id: builderId } },
+  }));
+  const SPDX = new TextEncoder().encode(JSON.stringify({ spdxVersion: 'SPDX-2.3', SPDXID: 'SPDXRef-DOCUMENT', name: 'app' }));
+
+  async function attested(prefix: string, builderId: string, sbom = true) {
+    const signed = await image(prefix);
+    const repository = new RegistryRepository({ registry: signed.uri.split('/')[0], repository: signed.uri.split('/').slice(1).join('/'), plainHttp: true });
+    const signer = fake.signers.get('release')!;
+    await attachAttestation({ repository, tagOrDigest: signed.digest, type: 'slsa-provenance', document: provenance(builderId), signer });
+    if (sbom) await attachAttestation({ repository, tagOrDigest: signed.digest, type: 'spdx', document: SPDX, signer });
+    return signed;
+  }
+
+  test('an image with signed provenance from the pipeline and a signed SBOM: SUCCEEDED', async () => {
+    const signed = await attested('hook-attested', PIPELINE_ARN);
+    revisionImages([{ containerName: 'web', image: signed.tagged, imageDigest: signed.digest }]);
+    expect(await enforcement({ REQUIRED_ATTESTATIONS: REQUIRED })(hookEvent(), lambdaContext())).toEqual({ hookStatus: 'SUCCEEDED' });
+  });
+
+  test('a signed image without provenance: FAILED on the attestation check, naming what is missing', async () => {
+    const signed = await image('hook-no-provenance');
+    revisionImages([{ containerName: 'web', image: signed.tagged, imageDigest: signed.digest }]);
+    expect(await enforcement({ REQUIRED_ATTESTATIONS: REQUIRED })(hookEvent(), lambdaContext())).toEqual({ hookStatus: 'FAILED' });
+    const [notice] = published();
+    expect(notice.body.findings).toEqual([expect.objectContaining({
+      status: 'rejected',
+      check: 'attestation',
+      message: expect.stringMatching(/^slsa-provenance attestation required: no slsa-provenance attestation .* is attached/),
+    })]);
+  });
+
+  test('provenance of another builder: FAILED, naming runDetails.builder.id', async () => {
+    const signed = await attested('hook-other-builder', `arn:aws:codepipeline:${REGION}:${ACCOUNT}:other`);
+    revisionImages([{ containerName: 'web', image: signed.tagged, imageDigest: signed.digest }]);
+    expect(await enforcement({ REQUIRED_ATTESTATIONS: REQUIRED })(hookEvent(), lambdaContext())).toEqual({ hookStatus: 'FAILED' });
+    expect(published()[0].body.findings[0].message).toContain(`runDetails.builder.id is "arn:aws:codepipeline:${REGION}:${ACCOUNT}:other", not the required builder "${PIPELINE_ARN}"`);
+  });
+
+  test('no SBOM: FAILED, naming the SBOM type', async () => {
+    const signed = await attested('hook-no-sbom', PIPELINE_ARN, false);
+    revisionImages([{ containerName: 'web', image: signed.tagged, imageDigest: signed.digest }]);
+    expect(await enforcement({ REQUIRED_ATTESTATIONS: REQUIRED })(hookEvent(), lambdaContext())).toEqual({ hookStatus: 'FAILED' });
+    expect(published()[0].body.findings[0].message).toMatch(/^spdx attestation required: no spdx attestation/);
   });
 });
