@@ -31,6 +31,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 /* eslint-enable import/no-extraneous-dependencies */
+import { checkAttestationGate } from './attestation-gate';
 import { certificateRevocationOf } from './certificate-revocation';
 import { AwsClients, awsClients, EcsClients, withEcsClient } from './clients';
 import { abortable, DeadlineGuard } from './deadline';
@@ -43,8 +44,6 @@ import { openImage } from './registry';
 import { coldStartConfig, ConfigurationError, Handler, HandlerOptions } from './runner';
 import { VerdictCache } from './verdict-cache';
 import { loadVerifyConfig, VerifyConfig } from './verify';
-// eslint-disable-next-line import/order
-import { checkAttestationGate } from './attestation-gate';
 import { CertificateRevocationValidator, VerificationOutcome } from '../notary/types';
 import { verifyImage } from '../notary/verify-image';
 import { ImageReference, parseReference } from '../oci/reference';

@@ -509,6 +509,7 @@ describe('events and configuration', () => {
     [{ EXEMPTIONS: '[{"repository": "docker.io/library/nginx:latest", "reason": "a web server image"}]' }, /EXEMPTIONS\[0\]\.repository must be a repository without tag or digest/],
     [{ EXEMPTIONS: '[{"repository": "docker.io/library/nginx", "reason": "ok"}]' }, /EXEMPTIONS\[0\]\.reason must say why/],
     [{ NOTIFICATION_TOPIC_ARN: 'my-topic' }, /NOTIFICATION_TOPIC_ARN must be an SNS topic ARN/],
+    [{ REQUIRED_ATTESTATIONS: '{"provenance": {"builderIsPipeline": true}}' }, /REQUIRED_ATTESTATIONS\.provenance\.builderIsPipeline: ECS events come from no pipeline job/],
   ])('%j is refused at cold start, and every task event fails with the error', async (env, message) => {
     await expect(enforcement(env as Record<string, string>)(taskEvent([]))).rejects.toThrow(message);
   });
