@@ -6,7 +6,7 @@
  *
  * - `runDetails.builder.id` is the pipeline's ARN (`arn:<partition>:codepipeline:<region>:<account>:<name>`): the
  *   trusted control plane that ran the build and the signing. A verifier requires it with `builderId`.
- * - `buildDefinition.buildType` is `PIPELINE_BUILD_TYPE`, documented in docs/SECURITY.md ("Build provenance").
+ * - `buildDefinition.buildType` is `PIPELINE_BUILD_TYPE`, documented in SECURITY.md ("Build provenance").
  * - `externalParameters`: the source (repository, ref, revision) and the buildspec the project ran.
  * - `internalParameters`: the CodeBuild project ARN, the build's environment image and compute type, the build's
  *   initiator, and the pipeline (ARN, name, execution id, stage and action of the signing job).
@@ -24,7 +24,7 @@ import type { PipelineContext } from '@aws-sdk/client-codepipeline';
 /* eslint-enable import/no-extraneous-dependencies */
 
 /** The buildType of the provenance this library writes (a URI that names the build type's documentation). */
-export const PIPELINE_BUILD_TYPE = 'https://github.com/cdk-signed-image-pipeline/cdk-signed-image-pipeline/blob/main/docs/SECURITY.md#build-provenance-v1';
+export const PIPELINE_BUILD_TYPE = 'https://github.com/cdk-signed-image-pipeline/cdk-signed-image-pipeline/blob/main/SECURITY.md#build-provenance-v1';
 
 /** The source as the pipeline's source action reports it. */
 export interface PipelineSourceFacts {

@@ -10,6 +10,7 @@
  *   sign in; any other image is refused (defense in depth next to the role's ECR permissions).
  * - `SIGNATURE_MANIFEST_FORMAT`: `oci-1.1` (default) or `legacy`.
  * - `SIGN_INDEX_CHILDREN`: `true` (default) or `false`: whether an image index is signed with every manifest it lists.
+ * - `AWS_REGION` (set by Lambda): the pipeline's region, for its ARN in a provenance.
  * - `REGISTRY_PLAIN_HTTP_HOSTS`: tests and local runs only, see registry.ts.
  *
  * Parameters (UserParameters JSON of a CodePipeline job, or the event of a direct invocation):
@@ -20,10 +21,15 @@
  * before anything is read or signed), `buildId` (CodeBuild build id or ARN), `pipelineExecutionId`,
  * `sourceRevision`, `recursive` (for an image index: sign the index and every manifest it lists, each with
 its own signature, platform manifests first; default SIGN_INDEX_CHILDREN). An EventBridge "ECR Image Action" push event is accepted as a direct invocation too.
+ * `attachProvenance` (a job only, with `buildId`: after signing, attach a SLSA provenance assembled from CodeBuild and
+ * CodePipeline's answers, signed by the last profile; see pipeline-provenance.ts), `sourceRepository`, `sourceBranch`,
+ * `sourceCommit` (the source it records) and `sbomFormat` (`spdx` or `cyclonedx`: attach the input artifact's
+ * `sbom.json`, signed).
  *
  * Job output variables: `IMAGE_DIGEST`, `SIGNATURE_DIGEST` (the last profile's signature),
  * `SIGNATURES` (every profile's signature digest, comma-separated, in profile order) and `SIGNING_JOB_ARN`
- * (the last profile's signing job, when a new signature was made). With `signingProfileArn`, the last (and
+ * (the last profile's signing job, when a new signature was made). With attestations: `PROVENANCE_DIGEST`, `SBOM_DIGEST` (the
+ * attestation manifests). With `signingProfileArn`, the last (and
  * only) profile is the selected one.
  */
 import { AwsClients, awsClients } from './clients';

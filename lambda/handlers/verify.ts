@@ -8,6 +8,9 @@
  * - `TRUST_STORES` (optional): JSON object `{"<type>:<name>": "<PEM certificates>"}`, merged over the
  *   built-in AWS Signer stores `signingAuthority:aws-signer-ts` and `signingAuthority:aws-us-gov-signer-ts`.
  * - `MAX_SIGNATURES` (optional): signatures tried at most (default 100).
+ * - `REQUIRED_ATTESTATIONS` (optional): the signed attestations an image must carry besides its signature
+ *   (src/shared/attestation-requirements.ts), checked after it verified (attestation-gate.ts); a job then also outputs
+ *   `PROVENANCE_DIGEST` and `SBOM_DIGEST`, a direct invocation returns `attestations`.
  * - `REGISTRY_PLAIN_HTTP_HOSTS`: tests and local runs only, see registry.ts.
  *
  * Parameters: `imageUri` (required, pinned by digest), `userMetadata` (required key/values of the signed
