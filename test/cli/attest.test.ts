@@ -17,7 +17,7 @@ import { Descriptor } from '../../lambda/oci/types';
 import { LocalKeySigner } from '../../lambda/signers/local-key';
 import { plainRegistry } from '../harness/env';
 import { runSignedImage } from '../util/cli';
-import { createRandomImage, pushImage } from '../util/images';
+import { createRandomImage, pushImage, pushIndex } from '../util/images';
 import { trustPolicy, writeNotationConfig } from '../util/notation-config';
 import { createChain, TestChain } from '../util/pki';
 
@@ -283,6 +283,26 @@ describe('verify --require-attestation', () => {
     expect(run.stderr).toContain('slsa-provenance attestation verification failed (requirement)');
     expect(run.stderr).toContain(`runDetails.builder.id is "https://evil.example/builder", not the required builder "${BUILDER}"`);
     expect(anyBuilder.code).toBe(0);
+  });
+
+  test('--recursive: the index and every manifest it lists verify, and the attestation is required of the index', async () => {
+    const host = plainRegistry();
+    const name = `cli/require-index-${randomBytes(4).toString('hex')}`;
+    const repository = new RegistryRepository({ registry: host, repository: name, plainHttp: true });
+    const { index } = await pushIndex(repository, 'v1');
+    const ref = `${host}/${name}@${index.digest}`;
+    expect((await runSignedImage(['sign', '--plain-http', '--recursive', ...key, ref])).code).toBe(0);
+
+    const unattested = await runSignedImage(verifyArgs(ref, '--recursive', '--require-attestation', 'slsa-provenance'));
+    expect(unattested.code).toBe(1);
+    expect(unattested.stderr).toContain(`no slsa-provenance attestation (artifactType application/vnd.in-toto+json) is attached to ${host}/${name}@${index.digest}`);
+
+    expect((await runSignedImage(['attest', '--plain-http', ...key, '--type', 'slsa-provenance', '--predicate', predicateFile, ref])).code).toBe(0);
+    const attested = await runSignedImage(verifyArgs(ref, '--recursive', '--require-attestation', 'slsa-provenance', '-o', 'json'));
+    expect(attested.code).toBe(0);
+    const verdict = JSON.parse(attested.stdout);
+    expect(verdict.verified).toBe(true);
+    expect(verdict.attestations).toEqual([expect.objectContaining({ type: 'slsa-provenance', verified: true, digest: index.digest })]);
   });
 
   test('fails naming the branch for a provenance built from another branch', async () => {
