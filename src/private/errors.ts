@@ -7,7 +7,7 @@ import { IConstruct } from 'constructs';
  *
  * The classes are `@internal` in aws-cdk-lib (packages/aws-cdk-lib/core/lib/errors.ts, exported from the package root
  * and from `aws-cdk-lib/core/lib/errors`) and their constructors changed: up to the release before aws/aws-cdk#36934
- * (2.207, our floor, among them) they take `(msg, scope)` and `(msg)`; since then an error code comes first,
+ * (2.211, our floor, among them) they take `(msg, scope)` and `(msg)`; since then an error code comes first,
  * `(code, msg, scope)` and `(code, msg)`. The constructor's declared parameter count tells which one is installed.
  * The message is the same either way; the code becomes the error's `name` where the installed version takes one.
  */
