@@ -54,8 +54,12 @@ export interface PipelineAttestationsInput {
 /** Attaches and signs the requested attestations; throws with a message naming what AWS reported that does not fit. */
 export async function attachPipelineAttestations(options: PipelineAttestationsInput): Promise<AttachedAttestations> {
   const { input, request, repository, imageDigest } = options;
+  // Dated by the build's end, so that a retried Sign action pushes the same attestation manifests and keeps their
+  // signatures (signImage reuses a valid one by the same profile) instead of attaching duplicates.
+  const buildEnd = options.build?.endTime;
+  const { signer, manifestFormat } = options;
   const attach = (type: 'slsa-provenance' | SbomFormat, document: Uint8Array) =>
-    attachAttestation({ repository, tagOrDigest: imageDigest, type, document, signer: options.signer, manifestFormat: options.manifestFormat });
+    attachAttestation({ repository, tagOrDigest: imageDigest, type, document, signer, manifestFormat, created: buildEnd });
   let provenanceDigest: string | undefined;
   if (request.provenance) {
     if (!input.jobId) throw new ParameterError(`${input.source}: attachProvenance needs a CodePipeline job: the provenance names the pipeline that runs the job`);
@@ -74,7 +78,7 @@ export async function attachPipelineAttestations(options: PipelineAttestationsIn
     input.step(`attaching the signed provenance to ${imageDigest}`);
     const attached = await attach('slsa-provenance', new TextEncoder().encode(JSON.stringify(predicate)));
     provenanceDigest = attached.attestation.digest;
-    input.log.info('attached the signed provenance', { attestationDigest: provenanceDigest, signatureDigest: attached.signature.signatureDigest, builderId: job.pipelineArn });
+    input.log.info('attached the signed provenance', { attestationDigest: provenanceDigest, signatureDigest: attached.signature.signatureDigest, reused: attached.signature.reused, builderId: job.pipelineArn });
   }
   let sbomDigest: string | undefined;
   if (request.sbomFormat) {
@@ -90,7 +94,7 @@ export async function attachPipelineAttestations(options: PipelineAttestationsIn
       throw new Error(`input artifact "${artifact.name}": ${SBOM_FILE}: ${(error as Error).message}`, { cause: error });
     }
     sbomDigest = attached.attestation.digest;
-    input.log.info('attached the signed SBOM', { attestationDigest: sbomDigest, signatureDigest: attached.signature.signatureDigest, attestationType: request.sbomFormat });
+    input.log.info('attached the signed SBOM', { attestationDigest: sbomDigest, signatureDigest: attached.signature.signatureDigest, reused: attached.signature.reused, attestationType: request.sbomFormat });
   }
   return { ...(provenanceDigest ? { provenanceDigest } : {}), ...(sbomDigest ? { sbomDigest } : {}) };
 }

@@ -23,8 +23,14 @@ export interface AttachAttestationRequest {
   readonly signer: Signer;
   /** The attestation's signature manifest form. @default 'oci-1.1' */
   readonly manifestFormat?: SignatureManifestFormat;
-  /** @default now */
+  /** Signing time (and the time an existing signature of the attestation is checked against). @default now */
   readonly now?: Date;
+  /**
+   * The attestation manifest's `org.opencontainers.image.created`. A time fixed by what the attestation describes
+   * (a build's end) makes the manifest reproducible: attaching the same document again pushes the same manifest, and
+   * `signImage` keeps its valid signature instead of adding another. @default now
+   */
+  readonly created?: Date;
 }
 
 export interface AttachAttestationResult {
@@ -39,7 +45,8 @@ export interface AttachAttestationResult {
 /**
  * Builds the document of `type` for the image (refusing a predicate or SBOM that is not one before anything is
  * pushed), pushes the document and the empty config, then the attestation manifest, then signs that manifest.
- * A failed signing leaves an unsigned attestation, which verification never accepts.
+ * A failed signing leaves an unsigned attestation, which verification never accepts; attaching again (with the same
+ * `created`) signs that same manifest.
  */
 export async function attachAttestation(request: AttachAttestationRequest): Promise<AttachAttestationResult> {
   const { repository, type } = request;
@@ -55,7 +62,7 @@ export async function attachAttestation(request: AttachAttestationRequest): Prom
     type,
     subject: image,
     document: { mediaType, digest: document.digest, size: bytes.byteLength },
-    created: request.now ?? new Date(),
+    created: request.created ?? request.now ?? new Date(),
   });
   const pushed = await repository.pushManifest(manifest, MediaType.OCI_MANIFEST);
   const attestation: Descriptor = { ...pushed.descriptor, artifactType: mediaType };

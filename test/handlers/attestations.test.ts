@@ -30,6 +30,7 @@ import { writeZip } from '../../lambda/handlers/zip';
 import { AttestationMediaType, buildAttestationManifest } from '../../lambda/notary/attestation';
 import { attachAttestation } from '../../lambda/notary/attestation-attach';
 import { listAttestations } from '../../lambda/notary/attestation-list';
+import { listSignatures } from '../../lambda/notary/list-signatures';
 import { MediaType } from '../../lambda/oci/media-types';
 import { OciRepository } from '../../lambda/oci/repository';
 import { Descriptor } from '../../lambda/oci/types';
@@ -204,6 +205,30 @@ describe('sign handler: attaching the signed provenance', () => {
     });
     expect(statement.predicate.buildDefinition.resolvedDependencies).toEqual([{ uri: `git+${REPO_URL}@refs/heads/main`, digest: { gitCommit: COMMIT } }]);
     expect(statement.predicate.buildDefinition.internalParameters.pipeline).toMatchObject({ arn: PIPELINE_ARN, executionId: EXECUTION_ID, stage: 'Sign' });
+  });
+
+  test('a retried Sign action keeps the attestations it attached: the same manifests, each with its one signature', async () => {
+    const pushed = await pushTestImage('handlers/attest-retry');
+    const imageUri = `${pushed.uri}@${pushed.image.digest}`;
+    serveBuildArtifact([['sbom.json', JSON.stringify(SPDX)]]);
+    const run = async (jobId: string) => {
+      aws.codePipeline.resetHistory();
+      answerBuild(pushed.image.digest);
+      answerJob();
+      await signHandler(pushed.uri)(jobEvent(signParameters(imageUri, { sbomFormat: 'spdx' }), jobId, { inputArtifacts: [BUILD_ARTIFACT] }), lambdaContext());
+      return reportedSuccess(aws.codePipeline, jobId).outputVariables ?? {};
+    };
+
+    const first = await run('sign-first');
+    const retried = await run('sign-retried');
+
+    expect(retried.PROVENANCE_DIGEST).toBe(first.PROVENANCE_DIGEST);
+    expect(retried.SBOM_DIGEST).toBe(first.SBOM_DIGEST);
+    for (const type of ['slsa-provenance', 'spdx'] as const) {
+      const attestations = await listAttestations(pushed.repository, pushed.image, type);
+      expect(attestations).toHaveLength(1);
+      expect(await listSignatures(pushed.repository, attestations[0].descriptor)).toHaveLength(1);
+    }
   });
 
   test.each<[string, Partial<Build>, RegExp]>([
