@@ -74,13 +74,29 @@ class VerificationStop extends Error {
  * the verdict, every check's result and, when not verified, an error code and notation's message.
  */
 export async function verifyImage(request: VerifyImageRequest): Promise<VerificationOutcome> {
-  const state: { digest: string; level: string } = { digest: '', level: '' };
+  return (await verifyImageResolving(request)).outcome;
+}
+
+/**
+ * `verifyImage`, also returning the media type the target resolved to ('' when it did not resolve), so that
+ * verify-index reads the manifests an index lists only when the target is an index, without fetching it again.
+ */
+export async function verifyImageResolving(request: VerifyImageRequest): Promise<{ outcome: VerificationOutcome; mediaType: string }> {
+  const state: VerifyState = { digest: '', level: '', mediaType: '' };
   try {
-    return await verify(request, state);
+    return { outcome: await verify(request, state), mediaType: state.mediaType };
   } catch (error) {
     const { code, message } = classify(error);
-    return { reference: request.displayReference, digest: state.digest, verified: false, level: state.level, results: [], error: { code, message } };
+    const { digest, level, mediaType } = state;
+    return { outcome: { reference: request.displayReference, digest, verified: false, level, results: [], error: { code, message } }, mediaType };
   }
+}
+
+/** What a verification learned before it ended, for the outcome of one that failed. */
+interface VerifyState {
+  digest: string;
+  level: string;
+  mediaType: string;
 }
 
 function classify(error: unknown): { code: VerificationErrorCode; message: string } {
@@ -113,7 +129,7 @@ function isSignatureContentError(error: unknown): boolean {
     || isBadContentError(error);
 }
 
-async function verify(request: VerifyImageRequest, state: { digest: string; level: string }): Promise<VerificationOutcome> {
+async function verify(request: VerifyImageRequest, state: VerifyState): Promise<VerificationOutcome> {
   const { tagOrDigest, displayReference } = request;
   const store = new SignatureStore(request.repository);
   // A policy handed over as a value may not have been validated: validate it before trusting its shape.
@@ -124,6 +140,7 @@ async function verify(request: VerifyImageRequest, state: { digest: string; leve
   const listing = isValidDigest(tagOrDigest) ? listEarly(store, policy, request.scope, displayReference, tagOrDigest) : undefined;
   const target = await store.resolve(tagOrDigest, displayReference);
   state.digest = target.digest;
+  state.mediaType = target.mediaType;
   const artifactReference = pinnedReference(displayReference, tagOrDigest, target.digest);
 
   const statement = selectStatement(policy, request.scope, artifactReference);

@@ -6,7 +6,8 @@
  */
 import { indexChildren, MAX_INDEX_NESTING } from './sign-index';
 import { VerificationOutcome } from './types';
-import { pinnedReference, verifyImage, VerifyImageRequest } from './verify-image';
+import { pinnedReference, VerifyImageRequest, verifyImageResolving } from './verify-image';
+import { isIndexMediaType } from '../oci/content';
 import { Descriptor } from '../oci/types';
 
 export interface RecursiveVerificationOutcome {
@@ -24,30 +25,32 @@ export interface RecursiveVerificationOutcome {
  * cannot be read is an outcome with a `registry` error.
  */
 export async function verifyImageRecursively(request: VerifyImageRequest): Promise<RecursiveVerificationOutcome> {
-  const top = await verifyImage(request);
-  const outcomes: VerificationOutcome[] = [top];
-  if (top.verified) {
-    const seen = new Set([top.digest]);
-    const walk = async (digest: string, depth: number): Promise<void> => {
+  const top = await verifyImageResolving(request);
+  const outcomes: VerificationOutcome[] = [top.outcome];
+  if (top.outcome.verified) {
+    const seen = new Set([top.outcome.digest]);
+    const walk = async (digest: string, mediaType: string, depth: number): Promise<void> => {
+      // An image manifest lists nothing: only an index is read again, for the manifests it lists.
+      if (!isIndexMediaType(mediaType)) return;
       const children = await listedManifests(request, digest, depth, outcomes);
       for (const child of children) {
         if (seen.has(child.digest)) continue;
         seen.add(child.digest);
-        const outcome = await verifyImage({
+        const verified = await verifyImageResolving({
           ...request,
           tagOrDigest: child.digest,
           displayReference: pinnedReference(request.displayReference, request.tagOrDigest, child.digest),
         });
-        outcomes.push(outcome);
-        if (outcome.verified) await walk(child.digest, depth + 1);
+        outcomes.push(verified.outcome);
+        if (verified.outcome.verified) await walk(child.digest, verified.mediaType, depth + 1);
       }
     };
-    await walk(top.digest, 0);
+    await walk(top.outcome.digest, top.mediaType, 0);
   }
-  return { verified: outcomes.every((outcome) => outcome.verified), digest: top.digest, outcomes };
+  return { verified: outcomes.every((outcome) => outcome.verified), digest: top.outcome.digest, outcomes };
 }
 
-/** The manifests the index `digest` lists, or [] for an image manifest; a read failure becomes an outcome. */
+/** The manifests the index `digest` lists; a read failure becomes an outcome. */
 async function listedManifests(request: VerifyImageRequest, digest: string, depth: number, outcomes: VerificationOutcome[]): Promise<Descriptor[]> {
   const reference = pinnedReference(request.displayReference, request.tagOrDigest, digest);
   try {

@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { buildPayload } from '../../lambda/notary/payload';
 import { buildSignatureManifest, THUMBPRINT_ANNOTATION } from '../../lambda/notary/signature-manifest';
 import { verifyImage } from '../../lambda/notary/verify-image';
+import { verifyImageRecursively } from '../../lambda/notary/verify-index';
 import { MediaType } from '../../lambda/oci/media-types';
 import { RegistryRepository } from '../../lambda/oci/registry-repository';
 import { Descriptor } from '../../lambda/oci/types';
@@ -152,6 +153,32 @@ test.each([
     expect(rest[0]).toMatch(new RegExp(`^GET /v2/${name}/manifests/sha256:`));
     expect(rest[1]).toMatch(new RegExp(`^GET /v2/${name}/blobs/sha256:`));
     expect(proxy.observed[together].overlapping.size).toBe(0);
+  } finally {
+    proxy.server.closeAllConnections();
+    proxy.server.close();
+  }
+});
+
+test('recursive verification (the verify gate\'s) of an image manifest reads it once: only an index is read again for what it lists', async () => {
+  const name = `round-trips/recursive-${randomBytes(4).toString('hex')}`;
+  const setup = new RegistryRepository({ registry: referrers.host, repository: name, plainHttp: true });
+  const image = await pushImage(setup, createRandomImage());
+  await pushSignature(setup, image, trusted, 0);
+  const proxy = await holdingProxy(referrers.host);
+  try {
+    const repository = new RegistryRepository({ registry: proxy.host, repository: name, plainHttp: true, referrersApi: 'supported' });
+    const outcome = await verifyImageRecursively({
+      repository,
+      tagOrDigest: image.digest,
+      displayReference: `${proxy.host}/${name}@${image.digest}`,
+      scope: `${proxy.host}/${name}`,
+      policy: policy as never,
+      stores: new Map([['ca:test', [trusted.root.der]]]),
+    });
+
+    expect(outcome.verified).toBe(true);
+    expect(proxy.observed.filter((entry) => entry.request === `GET /v2/${name}/manifests/${image.digest}`)).toHaveLength(1);
+    expect(proxy.observed).toHaveLength(4);
   } finally {
     proxy.server.closeAllConnections();
     proxy.server.close();
