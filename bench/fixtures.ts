@@ -2,7 +2,7 @@
  * What every benchmark shares: generated PKI (a trusted and an untrusted chain), the verify handler's
  * configuration built from them, loopback registries, and signed images.
  */
-import { loadVerifyConfig, VerifyConfig } from '../lambda/handlers/verify';
+import { loadVerifyConfig, VerifyConfig } from '../lambda/handlers/verify-config';
 import { buildPayload } from '../lambda/notary/payload';
 import { signImage } from '../lambda/notary/sign-image';
 import { buildSignatureManifest } from '../lambda/notary/signature-manifest';

@@ -3,7 +3,7 @@ import { addSignatures, openRegistry, Pki, pushRandomImage, verifyOpened } from 
 import { floorVerifyLayout, floorVerifyRegistry, recordRequests } from './floor';
 import { FigureInput } from './report';
 import { PairedSamples, pairedLatency, pairedThroughput, percentile } from './stats';
-import { AwsClients } from '../lambda/handlers/clients';
+import { PipelineClients } from '../lambda/handlers/clients';
 import { Logger } from '../lambda/handlers/log';
 import { createVerifyHandler } from '../lambda/handlers/verify';
 import { OciLayoutRepository } from '../lambda/oci/layout-repository';
@@ -15,7 +15,7 @@ const LATENCY_TARGET = { on: 'ratio', max: 1.3 } as const;
 const noAwsClient = (): never => {
   throw new Error('no AWS client is needed to verify a notary.x509 signature on a loopback registry');
 };
-const NO_AWS: AwsClients = { codePipeline: noAwsClient, codeBuild: noAwsClient, signer: noAwsClient, ecr: noAwsClient, artifactStore: noAwsClient };
+const NO_AWS: PipelineClients = { codePipeline: noAwsClient, signer: noAwsClient, ecr: noAwsClient, artifactStore: noAwsClient };
 
 export interface VerifySettings {
   readonly warmup: number;

@@ -3,8 +3,6 @@
  * signature verified: each required attestation must be attached, signed under the same trust policy as the image,
  * and meet the requirements (`verifyAttestation`; its failure message names the reason and the field).
  */
-import { AwsClients } from './clients';
-import { jobPipeline, partitionOf } from './job-context';
 import { RequiredAttestationsDocument } from '../../src/shared/attestation-requirements';
 import { AttestationType } from '../notary/attestation';
 import { ProvenanceRequirements } from '../notary/attestation-requirements';
@@ -14,11 +12,11 @@ export interface AttestationGateInput {
   readonly required: RequiredAttestationsDocument;
   /** The image's verification request (repository, digest, policy, stores, revocation). */
   readonly request: Omit<VerifyAttestationRequest, 'type' | 'requirements'>;
-  /** The verifying CodePipeline job (for `builderIsPipeline`). */
-  readonly jobId?: string;
-  readonly clients: AwsClients;
-  /** The function's region. */
-  readonly region?: string;
+  /**
+   * The ARN of the pipeline that runs the verifying job, for `builderIsPipeline`; absent when the verification is not
+   * a CodePipeline job (an ECS event, a direct invocation), which then cannot meet it.
+   */
+  readonly runningPipelineArn?: () => Promise<string>;
   step(description: string): void;
 }
 
@@ -31,12 +29,10 @@ async function provenanceRequirements(input: AttestationGateInput): Promise<Prov
   const { builderId, builderIsPipeline, sourceRepository, sourceBranch } = input.required.provenance ?? {};
   let builder = builderId;
   if (builderIsPipeline) {
-    if (!input.jobId) {
+    if (!input.runningPipelineArn) {
       throw new Error('slsa-provenance attestation required from the pipeline that runs the verification, but this is not a CodePipeline job; invoke it from the pipeline');
     }
-    if (!input.region) throw new Error('AWS_REGION is not set: the pipeline\'s region is needed for its ARN');
-    input.step(`reading job ${input.jobId} from CodePipeline`);
-    builder = (await jobPipeline(input.clients.codePipeline(), input.jobId, input.region, partitionOf(input.region))).pipelineArn;
+    builder = await input.runningPipelineArn();
   }
   return {
     ...(builder !== undefined ? { builderId: builder } : {}),

@@ -8,6 +8,6 @@ import { OcspCrlRevocationValidator } from '../revocation/certificate-revocation
 import { httpRevocationFetcher } from '../revocation/http-fetcher';
 
 /** The validator given, else one per execution environment over HTTP (its answers are cached across invocations). */
-export function certificateRevocationOf(options: HandlerOptions): CertificateRevocationValidator {
+export function certificateRevocationOf(options: Pick<HandlerOptions, 'certificateRevocation'>): CertificateRevocationValidator {
   return options.certificateRevocation ?? new OcspCrlRevocationValidator(httpRevocationFetcher());
 }

@@ -19,7 +19,7 @@
 // lambda/ is bundled by esbuild, so its AWS SDK clients are devDependencies.
 // eslint-disable-next-line import/no-extraneous-dependencies
 import { DescribeTasksCommand, ECSClient, ListTasksCommand, Task } from '@aws-sdk/client-ecs';
-import { EcsClients, withEcsClient } from './clients';
+import { EcsClients, pipelineClients, withEcsClient } from './clients';
 import { LambdaContext } from './event';
 import { Logger } from './log';
 import { Parameters } from './parameters';
@@ -59,7 +59,7 @@ export interface DeployCheckHandlerOptions {
 /** A deploy-check handler. */
 export function createDeployCheckHandler(options: DeployCheckHandlerOptions = {}): Handler {
   const logger = options.logger ?? new Logger();
-  const clients = options.clients ?? withEcsClient();
+  const clients = options.clients ?? withEcsClient(pipelineClients);
   return (event, context) =>
     runHandler<DeployCheckResult>(
       {

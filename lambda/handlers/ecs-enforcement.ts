@@ -33,7 +33,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 /* eslint-enable import/no-extraneous-dependencies */
 import { checkAttestationGate } from './attestation-gate';
 import { certificateRevocationOf } from './certificate-revocation';
-import { AwsClients, awsClients, EcsClients, withEcsClient } from './clients';
+import { RegistryClients, registryClients, WithEcs, withEcsClient } from './clients';
 import { abortable, DeadlineGuard } from './deadline';
 import { EnforcementEvent, LifecycleHookEvent, parseEnforcementEvent, TaskContainer, TaskStateChangeEvent } from './ecs-events';
 import { LambdaContext } from './event';
@@ -43,7 +43,7 @@ import { isPlainObject } from './parameters';
 import { openImage } from './registry';
 import { coldStartConfig, ConfigurationError, Handler, HandlerOptions } from './runner';
 import { VerdictCache } from './verdict-cache';
-import { loadVerifyConfig, VerifyConfig } from './verify';
+import { loadVerifyConfig, VerifyConfig } from './verify-config';
 import { CertificateRevocationValidator, VerificationOutcome } from '../notary/types';
 import { verifyImage } from '../notary/verify-image';
 import { ImageReference, parseReference } from '../oci/reference';
@@ -168,13 +168,16 @@ function parseExemption(entry: unknown, where: string): Exemption {
   return { repository: reference.repositoryName, digest, reason: reason.trim() };
 }
 
-/** The ECS and SNS clients of the handler, next to the shared ones; created on first use. */
-export interface EnforcementClients extends EcsClients {
+/** The registry clients, and the ECS and SNS clients of the handler; created on first use. */
+export interface EnforcementClients extends RegistryClients, WithEcs {
   sns(): SNSClient;
 }
 
-/** `base` plus the shared lazy ECS client (`withEcsClient`) and an SNS client in the function's region, created on first use. */
-export function enforcementClients(base: () => AwsClients = awsClients, region = process.env.AWS_REGION): () => EnforcementClients {
+/**
+ * `base` plus the shared lazy ECS client (`withEcsClient`) and an SNS client in the function's region, created on
+ * first use. No pipeline clients: ECS events come from no pipeline job.
+ */
+export function enforcementClients(base: () => RegistryClients = registryClients, region = process.env.AWS_REGION): () => EnforcementClients {
   const withEcs = withEcsClient(base, region);
   let sns: SNSClient | undefined;
   return () => ({ ...withEcs(), sns: () => (sns ??= new SNSClient({ region })) });
@@ -246,8 +249,6 @@ class ImageChecker {
       const gate = await checkAttestationGate({
         required: this.config.attestations,
         request,
-        clients: this.clients,
-        region: this.config.region,
         step: () => undefined,
       });
       if (this.signal.aborted) throw this.signal.reason;

@@ -1,6 +1,6 @@
 /** Opening the repository of an image reference from a handler: ECR credentials, plain HTTP for loopback tests. */
 import type { ECRClient } from '@aws-sdk/client-ecr';
-import { AwsClients } from './clients';
+import { RegistryClients } from './clients';
 import { Logger } from './log';
 import { CredentialSource } from '../oci/credentials';
 import { EcrCredentialProvider, EcrRegistryHost, parseEcrHost } from '../oci/ecr';
@@ -49,7 +49,7 @@ export function ecrCredentials(host: EcrRegistryHost, client: ECRClient): Creden
 }
 
 /** Opens the repository of `reference`, pinned to its digest. ECR hosts get credentials kept across invocations. */
-export function openImage(reference: ImageReference, options: { clients: AwsClients; plainHttp: ReadonlySet<string> }): OpenedRepository {
+export function openImage(reference: ImageReference, options: { clients: RegistryClients; plainHttp: ReadonlySet<string> }): OpenedRepository {
   const ecr = parseEcrHost(reference.registry);
   return openRepository(reference.toString(), {
     plainHttp: options.plainHttp.has(reference.registry),

@@ -7,7 +7,7 @@
 // eslint-disable-next-line import/no-extraneous-dependencies
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { JobArtifacts, parseJobArtifacts } from './artifacts';
-import { AwsClients } from './clients';
+import { PipelineClients } from './clients';
 import { DeadlineGuard } from './deadline';
 import { classifyEvent, Invocation, LambdaContext } from './event';
 import { JobReporter } from './job-reporter';
@@ -165,7 +165,7 @@ export interface HandlerOptions {
   /** @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** @default the clients of this execution environment */
-  readonly clients?: () => AwsClients;
+  readonly clients?: () => PipelineClients;
   readonly logger?: Logger;
   /** OCSP and CRL checking of X.509 chains. @default OCSP and CRL over HTTP, with answers cached in the execution environment */
   readonly certificateRevocation?: CertificateRevocationValidator;

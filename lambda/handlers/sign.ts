@@ -479,7 +479,10 @@ export function signParametersOf(event: Record<string, unknown>): Record<string,
   return { imageUri: `${account}.dkr.ecr.${region}.${suffix}/${name}@${digest}` };
 }
 
-export type SignHandlerOptions = HandlerOptions;
+export interface SignHandlerOptions extends Omit<HandlerOptions, 'clients'> {
+  /** @default the clients of this execution environment */
+  readonly clients?: () => AwsClients;
+}
 
 /** A sign handler; its configuration is read and validated once, when it is created (cold start). */
 export function createSignHandler(options: SignHandlerOptions = {}): Handler {

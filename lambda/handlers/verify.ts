@@ -33,107 +33,22 @@
 import { readArtifactFile, writeArtifact } from './artifacts';
 import { checkAttestationGate } from './attestation-gate';
 import { certificateRevocationOf } from './certificate-revocation';
-import { AwsClients, awsClients } from './clients';
+import { PipelineClients, pipelineClients } from './clients';
 import { abortable } from './deadline';
 import { LambdaContext } from './event';
 import { checkImageDefinitions, IMAGE_DEFINITIONS_FILE, ImageDefinition, MAX_IMAGE_DEFINITIONS_BYTES } from './image-definitions';
+import { jobPipeline, partitionOf } from './job-context';
 import { Logger } from './log';
-import { isPlainObject, ParameterError, Parameters } from './parameters';
-import { openImage, PLAIN_HTTP_HOSTS_ENV, plainHttpRegistries } from './registry';
-import { coldStartConfig, ConfigurationError, Handler, HandlerOptions, JobResult, runHandler, WorkInput } from './runner';
-import { parseRequiredAttestations, REQUIRED_ATTESTATIONS_ENV, RequiredAttestationsDocument } from '../../src/shared/attestation-requirements';
+import { ParameterError, Parameters } from './parameters';
+import { openImage } from './registry';
+import { coldStartConfig, Handler, HandlerOptions, JobResult, runHandler, WorkInput } from './runner';
+import { loadVerifyConfig, VerifyConfig } from './verify-config';
 import { IMAGE_PARAMETERS, VERIFY_PARAMETERS } from '../../src/shared/handler-parameters';
-import { parseTrustPolicy, TRUST_STORE_NAME, TRUST_STORE_TYPES, TrustPolicyDocument } from '../../src/shared/trust-policy';
 import { AttestationVerification } from '../notary/attestation-verify';
-import { readTrustStoreFile, withBuiltInTrustStores } from '../notary/trust-store';
-import { CertificateRevocationValidator, NamedTrustStores, VerificationOutcome } from '../notary/types';
-import { DEFAULT_MAX_SIGNATURES } from '../notary/verify-image';
+import { CertificateRevocationValidator, VerificationOutcome } from '../notary/types';
 import { verifyImageRecursively } from '../notary/verify-index';
 import { AwsSignerRevocationChecker } from '../revocation/aws-signer';
 
-export interface VerifyConfig {
-  readonly policy: TrustPolicyDocument;
-  readonly stores: NamedTrustStores;
-  readonly maxSignatures: number;
-  readonly plainHttp: ReadonlySet<string>;
-  /** The attestations required besides the signature (`REQUIRED_ATTESTATIONS`). */
-  readonly attestations?: RequiredAttestationsDocument;
-  /** The function's region (`AWS_REGION`). */
-  readonly region?: string;
-}
-
-const MAX_SIGNATURES_LIMIT = 1000;
-
-/** Reads and validates the function's configuration. Throws ConfigurationError naming the variable. */
-export function loadVerifyConfig(env: Readonly<Record<string, string | undefined>>, log?: Logger): VerifyConfig {
-  const policyText = env.TRUST_POLICY;
-  if (policyText === undefined || policyText.trim() === '') throw new ConfigurationError('TRUST_POLICY is not set; the ImageVerifier construct sets it');
-  let policy: TrustPolicyDocument;
-  try {
-    policy = parseTrustPolicy(policyText);
-  } catch (error) {
-    throw new ConfigurationError(`TRUST_POLICY is not a valid trust policy: ${(error as Error).message}`);
-  }
-
-  const stores = new Map<string, Uint8Array[]>();
-  const storesText = env.TRUST_STORES;
-  if (storesText !== undefined && storesText.trim() !== '') {
-    let json: unknown;
-    try {
-      json = JSON.parse(storesText);
-    } catch (error) {
-      throw new ConfigurationError(`TRUST_STORES is not valid JSON: ${(error as Error).message}`);
-    }
-    if (!isPlainObject(json)) throw new ConfigurationError('TRUST_STORES must be a JSON object {"<type>:<name>": "<PEM certificates>"}');
-    for (const [key, pem] of Object.entries(json)) {
-      const where = `TRUST_STORES[${JSON.stringify(key)}]`;
-      const colon = key.indexOf(':');
-      const type = key.slice(0, colon);
-      const name = key.slice(colon + 1);
-      if (colon < 0 || !(TRUST_STORE_TYPES as readonly string[]).includes(type) || !TRUST_STORE_NAME.test(name)) {
-        throw new ConfigurationError(`${where}: a trust store is named <type>:<name> with type ${TRUST_STORE_TYPES.join(', ')} and a name of letters, digits, ".", "_" or "-"`);
-      }
-      if (typeof pem !== 'string') throw new ConfigurationError(`${where} must be a string of PEM certificates`);
-      try {
-        stores.set(key, readTrustStoreFile(new TextEncoder().encode(pem), key, where));
-      } catch (error) {
-        throw new ConfigurationError(`${where}: ${(error as Error).message}`);
-      }
-    }
-  }
-  const merged = withBuiltInTrustStores(stores);
-  for (const statement of policy.trustPolicies) {
-    if (statement.signatureVerification.level === 'skip') continue;
-    for (const store of statement.trustStores ?? []) {
-      if (!merged.has(store)) {
-        log?.warn(`trust policy statement "${statement.name}" names trust store "${store}", which TRUST_STORES does not define; its images will fail verification`);
-      }
-    }
-  }
-
-  let maxSignatures = DEFAULT_MAX_SIGNATURES;
-  const maxText = env.MAX_SIGNATURES?.trim();
-  if (maxText) {
-    maxSignatures = Number(maxText);
-    if (!/^\d+$/.test(maxText) || maxSignatures < 1 || maxSignatures > MAX_SIGNATURES_LIMIT) {
-      throw new ConfigurationError(`MAX_SIGNATURES must be a whole number from 1 to ${MAX_SIGNATURES_LIMIT}, got "${maxText.slice(0, 50)}"`);
-    }
-  }
-  let attestations: RequiredAttestationsDocument | undefined;
-  try {
-    attestations = parseRequiredAttestations(env[REQUIRED_ATTESTATIONS_ENV]);
-  } catch (error) {
-    throw new ConfigurationError((error as Error).message);
-  }
-  return {
-    policy,
-    stores: merged,
-    maxSignatures,
-    plainHttp: plainHttpRegistries(env[PLAIN_HTTP_HOSTS_ENV], log),
-    ...(attestations ? { attestations } : {}),
-    ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
-  };
-}
 
 // `containerName` comes from the action's image hand-off (ImageVerifier sets it), never from additionalParameters.
 const VERIFY_FIELDS = [...IMAGE_PARAMETERS, ...VERIFY_PARAMETERS, 'containerName'];
@@ -157,7 +72,7 @@ async function imageDefinitionsToHandOn(
   input: WorkInput,
   parameters: Parameters,
   verifiedImage: string,
-  clients: AwsClients,
+  clients: PipelineClients,
 ): Promise<ImageDefinition[] | undefined> {
   const { inputs, outputs } = input.artifacts;
   const containerName = parameters.optionalString('containerName', {
@@ -186,7 +101,7 @@ async function imageDefinitionsToHandOn(
 async function verify(
   input: WorkInput,
   config: VerifyConfig,
-  clients: AwsClients,
+  clients: PipelineClients,
   certificateRevocation: CertificateRevocationValidator,
 ): Promise<VerifyResult> {
   const parameters = new Parameters(input.parameters, input.source, VERIFY_FIELDS);
@@ -219,9 +134,7 @@ async function verify(
     const gate = await checkAttestationGate({
       required: config.attestations,
       request: { ...request, tagOrDigest: outcomes[0].digest },
-      jobId: input.jobId,
-      clients,
-      region: config.region,
+      runningPipelineArn: input.jobId ? () => runningPipelineArn(clients, input.jobId!, config.region, input.step) : undefined,
       step: input.step,
     });
     if (input.signal.aborted) throw input.signal.reason;
@@ -255,6 +168,18 @@ async function verify(
     log.info(`handed on ${IMAGE_DEFINITIONS_FILE} as output artifact ${output.name}`);
   }
   return { outcome, repositoryUri, ...(outcomes.length > 1 ? { manifests: outcomes } : {}), ...(attestations ? { attestations } : {}) };
+}
+
+/** The ARN of the pipeline that runs job `jobId` (GetJobDetails), the builder a `builderIsPipeline` provenance must name. */
+async function runningPipelineArn(
+  clients: PipelineClients,
+  jobId: string,
+  region: string | undefined,
+  step: (description: string) => void,
+): Promise<string> {
+  if (!region) throw new Error('AWS_REGION is not set: the pipeline\'s region is needed for its ARN');
+  step(`reading job ${jobId} from CodePipeline`);
+  return (await jobPipeline(clients.codePipeline(), jobId, region, partitionOf(region))).pipelineArn;
 }
 
 /** The job outcome: output variables when verified; notation's message otherwise. */
@@ -298,7 +223,7 @@ export type VerifyHandlerOptions = HandlerOptions;
 /** A verify handler; its configuration is read and validated once, when it is created (cold start). */
 export function createVerifyHandler(options: VerifyHandlerOptions = {}): Handler {
   const logger = options.logger ?? new Logger();
-  const clients = options.clients ?? awsClients;
+  const clients = options.clients ?? pipelineClients;
   const certificateRevocation = certificateRevocationOf(options);
   const config = coldStartConfig('verify', logger, () => loadVerifyConfig(options.env ?? process.env, logger.child({ handler: 'verify' })));
   return (event, context) =>
