@@ -46,6 +46,21 @@ describe('the Lambda assets', () => {
   });
 });
 
+describe('what each Lambda asset carries', () => {
+  const sources = (name: string) => (JSON.parse(readFileSync(join(ROOT, 'assets', name, 'index.js.map'), 'utf8')) as { sources: string[] }).sources;
+
+  test('ECS enforcement: neither the verify handler nor the pipeline SDKs (CodePipeline, CodeBuild, S3); ECS events come from no pipeline', () => {
+    const carried = sources('ecs-enforcement-handler');
+    expect(carried).toContain('../../lambda/handlers/verify-config.ts');
+    expect(carried.filter((source) => /lambda\/handlers\/verify\.ts$|@aws-sdk\/client-(s3|codepipeline|codebuild)\//.test(source))).toEqual([]);
+  });
+
+  test('verify and deploy check: no CodeBuild SDK (only the sign function reads the build)', () => {
+    for (const name of ['verify-handler', 'deploy-check-handler']) expect(sources(name).filter((source) => source.includes('@aws-sdk/client-codebuild/'))).toEqual([]);
+    expect(sources('sign-handler').some((source) => source.includes('@aws-sdk/client-codebuild/'))).toBe(true);
+  });
+});
+
 describe('the signed-image-cli package (scripts/cli-package.mjs)', () => {
   test('has no dependencies, installs with npm install -g from its directory, and its bin runs', () => {
     const work = mkdtempSync(join(tmpdir(), 'cli-package-'));
