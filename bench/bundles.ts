@@ -116,12 +116,15 @@ export async function benchBundles(settings: BundleSettings, note?: string): Pro
   for (const name of bundles()) {
     const path = join(ASSETS, name, 'index.js');
     const bytes = statSync(path).size;
+    // A Lambda asset's size is part of its cold start (the package Lambda downloads and loads). The CLI ships
+    // unminified so that --debug traces name its own lines (scripts/bundle.mjs); its cold load carries the target.
+    const isCli = name === 'cli';
     figures.push({
       name: `bundle ${name}/index.js size`,
       value: bytes / MIB,
       unit: 'MiB',
-      target: { on: 'value', max: 1 },
-      note: `${bytes} bytes${note && figures.length === 0 ? `; ${note}` : ''}`,
+      ...(isCli ? {} : { target: { on: 'value' as const, max: 1 } }),
+      note: `${bytes} bytes${isCli ? ', unminified' : ''}${note && figures.length === 0 ? `; ${note}` : ''}`,
     });
     const isVerify = name === 'verify-handler';
     const loads: number[] = [];
