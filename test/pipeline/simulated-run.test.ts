@@ -4,7 +4,7 @@
  * host (ECR → the local registry) and the AWS Signer root (→ a test CA whose signatures have AWS Signer's shape)
  * swapped in. AWS APIs are mocked: SignPayload signs with the test CA, ECS reports the running tasks, the artifact
  * store (S3) serves the Build's artifact (a zip made by the `zip` tool, as CodeBuild uploads it) and keeps what the gate
- * writes, which is read back with `unzip`.
+ * writes, which is read back with `unzip`. CodeBuild and CodePipeline answer BatchGetBuilds and GetJobDetails for the provenance.
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchGetBuildsCommand } from '@aws-sdk/client-codebuild';
-import { PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
+import { GetJobDetailsCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { DescribeTasksCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { GetObjectCommand, PutObjectCommand, PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -22,9 +22,10 @@ import { withEcsClient } from '../../lambda/handlers/clients';
 import { createDeployCheckHandler } from '../../lambda/handlers/deploy-check';
 import { createSignHandler } from '../../lambda/handlers/sign';
 import { createVerifyHandler } from '../../lambda/handlers/verify';
+import { listAttestations } from '../../lambda/notary/attestation-list';
 import { listSignatures } from '../../lambda/notary/list-signatures';
 import { RegistryRepository } from '../../lambda/oci/registry-repository';
-import { DeployTarget, NotationSigningProfile, SignedImagePipeline } from '../../src';
+import { DeployTarget, NotationSigningProfile, PipelineSource, SbomFormat, SignedImagePipeline } from '../../src';
 import {
   ACCOUNT,
   captureConsole,
@@ -46,6 +47,9 @@ import { createRandomImage, pushImage } from '../util/images';
 const TEAM = testProfile('team_signer');
 const ECR_HOST = `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`;
 const REPOSITORY_NAME = 'shop/web';
+const CONNECTION_ARN = `arn:aws:codeconnections:us-east-1:${ACCOUNT}:connection/0b5e6f8a-1111-2222-3333-444455556666`;
+const COMMIT = '3f786850e387550fdab836ed7e6dc881de23001b';
+const PIPELINE_NAME = 'PipelineStack-Pipeline';
 
 interface LambdaAction {
   readonly name: string;
@@ -63,8 +67,11 @@ interface ActionWiring {
   readonly configuration: string;
 }
 
-/** The pipeline as synthesized: each Lambda action's function environment and UserParameters, per stage. */
-function synthesizePipeline() {
+/**
+ * The pipeline as synthesized: each Lambda action's function environment and UserParameters, per stage. `attested`:
+ * from a repository connection, with signed provenance and an SPDX SBOM required at the gates.
+ */
+function synthesizePipeline(attested = false) {
   const stack = newStack();
   const profile = (p: typeof TEAM, id: string) =>
     NotationSigningProfile.fromSigningProfileAttributes(stack, id, {
@@ -72,10 +79,12 @@ function synthesizePipeline() {
       signingProfileVersionArn: p.profileVersionArn,
     });
   new SignedImagePipeline(stack, 'Pipeline', {
-    source: s3Source(stack),
+    source: attested ? PipelineSource.connection({ connectionArn: CONNECTION_ARN, owner: 'shop', repo: 'web', branch: 'main' }) : s3Source(stack),
     repository: ecr.Repository.fromRepositoryName(stack, 'Repository', REPOSITORY_NAME),
     signingProfiles: [profile(TEAM, 'Team')],
     deploy: DeployTarget.ecs({ service: ecsService(stack), containerName: 'web' }),
+    // The syft pin is never fetched here: the Build stage is simulated.
+    ...(attested ? { provenance: {}, sbom: { format: SbomFormat.SPDX, syftVersion: '1.16.0', syftSha256: 'a'.repeat(64) } } : {}),
   });
   const template = Template.fromStack(stack).toJSON();
   const resources = template.Resources as Record<string, any>;
@@ -131,8 +140,8 @@ function zipArchive(files: Record<string, string>): Buffer {
 }
 
 /** imagedefinitions.json as the Build's buildspec writes it: its own command, run by bash in a temp dir. */
-function buildImageDefinitions(imageUri: string, imageDigest: string): string {
-  const command = (synthesized.buildSpec.phases.build.commands as string[]).find((c) => c.includes('> imagedefinitions.json'))!;
+function buildImageDefinitions(pipeline: SynthesizedPipeline, imageUri: string, imageDigest: string): string {
+  const command = (pipeline.buildSpec.phases.build.commands as string[]).find((c) => c.includes('> imagedefinitions.json'))!;
   const dir = mkdtempSync(join(tmpdir(), 'build-'));
   try {
     execFileSync('bash', ['-c', `set -euo pipefail\n${command}`], {
@@ -141,7 +150,7 @@ function buildImageDefinitions(imageUri: string, imageDigest: string): string {
       env: {
         PATH: process.env.PATH,
         HOME: dir,
-        CONTAINER_NAME: synthesized.buildEnvironment.CONTAINER_NAME,
+        CONTAINER_NAME: pipeline.buildEnvironment.CONTAINER_NAME,
         IMAGE_URI: imageUri,
         IMAGE_DIGEST: imageDigest,
       },
@@ -171,7 +180,9 @@ const toLocal = (text: string, host: string) => text.split(ECR_HOST).join(host);
 
 const aws = mockAws();
 let fake: FakeAwsSigner;
+type SynthesizedPipeline = ReturnType<typeof synthesizePipeline>;
 const synthesized = synthesizePipeline();
+const attestedPipeline = synthesizePipeline(true);
 
 beforeAll(async () => {
   fake = await FakeAwsSigner.create([TEAM]);
@@ -181,8 +192,8 @@ beforeEach(() => {
 });
 afterAll(() => aws.restore());
 
-/** One pipeline execution's actions, configured as the template says. */
-async function pipelineRun() {
+/** One pipeline execution's actions, configured as the template says (`extraBuildFiles`: more files of the Build artifact). */
+async function pipelineRun(pipeline: SynthesizedPipeline = synthesized, extraBuildFiles: Record<string, string> = {}) {
   // Build: a new image in the pipeline's repository, as the build's docker push leaves it.
   const host = plainRegistry();
   const repository = new RegistryRepository({ registry: host, repository: REPOSITORY_NAME, plainHttp: true });
@@ -192,11 +203,42 @@ async function pipelineRun() {
     '#{Build.IMAGE_URI}': pushed.uri,
     '#{Build.IMAGE_DIGEST}': pushed.image.digest,
     '#{Build.CODEBUILD_BUILD_ARN}': `arn:aws:codebuild:us-east-1:${ACCOUNT}:build/image-build:${randomUUID()}`,
-    '#{Build.SOURCE_REVISION}': '3f786850e387550fdab836ed7e6dc881de23001b',
+    '#{Build.SOURCE_REVISION}': COMMIT,
     '#{codepipeline.PipelineExecutionId}': randomUUID(),
+    '#{Source.CommitId}': COMMIT,
+    '#{Source.BranchName}': 'main',
   };
+  // CodeBuild's record of that build and CodePipeline's of each job, in the API references' shapes.
   aws.codeBuild.on(BatchGetBuildsCommand).resolves({
-    builds: [{ arn: variables['#{Build.CODEBUILD_BUILD_ARN}'], id: variables['#{Build.CODEBUILD_BUILD_ARN}'].split('/')[1], projectName: 'image-build' }],
+    builds: [{
+      arn: variables['#{Build.CODEBUILD_BUILD_ARN}'],
+      id: variables['#{Build.CODEBUILD_BUILD_ARN}'].split('/')[1],
+      projectName: 'image-build',
+      buildStatus: 'SUCCEEDED',
+      startTime: new Date('2026-01-02T03:04:05Z'),
+      endTime: new Date('2026-01-02T03:09:00Z'),
+      resolvedSourceVersion: COMMIT,
+      source: { type: 'CODEPIPELINE' },
+      environment: { type: 'LINUX_CONTAINER', image: 'aws/codebuild/standard:7.0', computeType: 'BUILD_GENERAL1_SMALL' },
+      initiator: `codepipeline/${PIPELINE_NAME}`,
+      exportedEnvironmentVariables: [{ name: 'IMAGE_DIGEST', value: image.digest }],
+    }],
+  });
+  const answerJob = (stage: string, action: string) => aws.codePipeline.on(GetJobDetailsCommand).resolves({
+    jobDetails: {
+      id: randomUUID(),
+      accountId: ACCOUNT,
+      data: {
+        actionTypeId: { category: 'Invoke', owner: 'AWS', provider: 'Lambda', version: '1' },
+        pipelineContext: {
+          pipelineName: PIPELINE_NAME,
+          pipelineArn: `arn:aws:codepipeline:us-east-1:${ACCOUNT}:${PIPELINE_NAME}`,
+          pipelineExecutionId: variables['#{codepipeline.PipelineExecutionId}'],
+          stage: { name: stage },
+          action: { name: action, actionExecutionId: randomUUID() },
+        },
+      },
+    },
   });
   const parameters = (action: LambdaAction, overrides: Record<string, string> = {}) => {
     let text = action.userParameters;
@@ -205,26 +247,30 @@ async function pipelineRun() {
     return text;
   };
   const env = (action: LambdaAction) => {
-    const values = synthesized.environment(action.functionLogicalId);
+    const values = pipeline.environment(action.functionLogicalId);
     return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, toLocal(v, host)]));
   };
   let gateVariables: Record<string, string> = {};
   const artifacts: Record<string, Buffer> = {};
-  const [signAction] = synthesized.stages.Sign;
-  const [gateAction] = synthesized.stages.Deploy;
-  const [verifyAction, checkAction] = synthesized.stages.Verify;
+  const [signAction] = pipeline.stages.Sign;
+  const [gateAction] = pipeline.stages.Deploy;
+  const [verifyAction, checkAction] = pipeline.stages.Verify;
   // The trust stores: the test CA stands in for the AWS Signer root under the store name the template uses.
+  // AWS_REGION is set by Lambda.
   const verifyEnv = (action: LambdaAction) => {
     const values = env(action);
     const policy = JSON.parse(values.TRUST_POLICY);
     const store = (policy.trustPolicies[0].trustStores as string[])[0];
-    return { ...values, TRUST_STORES: JSON.stringify({ [store]: fake.chain.root.pem }), ...registryEnv() };
+    return { ...values, TRUST_STORES: JSON.stringify({ [store]: fake.chain.root.pem }), AWS_REGION: 'us-east-1', ...registryEnv() };
   };
+  // The test CA stands in for the AWS Signer root that SignPayload's envelopes must chain to.
+  const signEnv = () => ({ ...env(signAction), AWS_SIGNER_ROOTS: fake.chain.root.pem, AWS_REGION: 'us-east-1', ...registryEnv() });
 
   // The artifact store holds each action's artifacts under <pipeline>/<artifact>/<object>, as CodePipeline keys them.
   const location = (artifact: string) => jobArtifact(artifact, `PipelineStack-Pipeline/${artifact.slice(0, 20)}/${randomUUID().slice(0, 7)}`, ARTIFACT_BUCKET);
   const run = async (action: LambdaAction, handler: (event: unknown, context?: any) => Promise<unknown>, overrides: Record<string, string> = {}) => {
     aws.codePipeline.resetHistory();
+    answerJob(Object.entries(pipeline.stages).find(([, actions]) => actions.includes(action))![0], action.name);
     const jobId = randomUUID();
     const inputArtifacts = action.inputs.map(location);
     for (const input of inputArtifacts) {
@@ -259,19 +305,14 @@ async function pipelineRun() {
   };
   // What the pipeline's buildspec writes for this build.
   const [buildOutput] = gateAction.inputs;
-  artifacts[buildOutput] = zipArchive({ 'imagedefinitions.json': buildImageDefinitions(pushed.uri, pushed.image.digest) });
+  artifacts[buildOutput] = zipArchive({ 'imagedefinitions.json': buildImageDefinitions(pipeline, pushed.uri, pushed.image.digest), ...extraBuildFiles });
   return {
     pushed,
     variables,
     buildArtifact,
     written,
-    sign: (overrides?: Record<string, string>) =>
-      // The test CA stands in for the AWS Signer root that SignPayload's envelopes must chain to.
-      run(
-        signAction,
-        createSignHandler({ env: { ...env(signAction), AWS_SIGNER_ROOTS: fake.chain.root.pem, ...registryEnv() }, clients: aws.clients }),
-        overrides,
-      ),
+    signEnv,
+    sign: (overrides?: Record<string, string>) => run(signAction, createSignHandler({ env: signEnv(), clients: aws.clients }), overrides),
     gate: () => run(gateAction, createVerifyHandler({ env: verifyEnv(gateAction), clients: aws.clients })),
     verify: () => run(verifyAction, createVerifyHandler({ env: verifyEnv(verifyAction), clients: aws.clients })),
     check: () => run(checkAction, createDeployCheckHandler({ clients: withEcsClient(aws.clients) })),
@@ -447,5 +488,48 @@ describe('a simulated pipeline execution', () => {
       logs.restore();
     }
   });
-});
 
+  test('with provenance and an SBOM: Sign attaches both, signed; the gate and Verify require them from this pipeline, its repository and branch', async () => {
+    const spdx = JSON.stringify({ spdxVersion: 'SPDX-2.3', dataLicense: 'CC0-1.0', SPDXID: 'SPDXRef-DOCUMENT', name: 'shop/web', packages: [] });
+    const logs = captureConsole();
+    try {
+      const run = await pipelineRun(attestedPipeline, { 'sbom.json': spdx });
+
+      const signed = reportedSuccess(aws.codePipeline, await run.sign()).outputVariables ?? {};
+      const [provenance] = await listAttestations(run.pushed.repository, run.pushed.image, 'slsa-provenance');
+      const [sbom] = await listAttestations(run.pushed.repository, run.pushed.image, 'spdx');
+      expect(provenance.descriptor.digest).toBe(signed.PROVENANCE_DIGEST);
+      expect(sbom.descriptor.digest).toBe(signed.SBOM_DIGEST);
+      const manifest = JSON.parse(Buffer.from((await run.pushed.repository.fetchManifest(provenance.descriptor.digest)).bytes).toString());
+      const statement = JSON.parse(Buffer.from(await run.pushed.repository.fetchBlob(manifest.layers[0])).toString());
+      expect(statement.predicate.runDetails.builder.id).toBe(`arn:aws:codepipeline:us-east-1:${ACCOUNT}:${PIPELINE_NAME}`);
+      expect(statement.predicate.buildDefinition.resolvedDependencies).toEqual([{ uri: 'git+https://github.com/shop/web@refs/heads/main', digest: { gitCommit: COMMIT } }]);
+
+      expect(reportedSuccess(aws.codePipeline, await run.gate()).outputVariables).toMatchObject({
+        VERIFIED: 'true',
+        PROVENANCE_DIGEST: signed.PROVENANCE_DIGEST,
+        SBOM_DIGEST: signed.SBOM_DIGEST,
+      });
+      run.runningDigest(run.pushed.image.digest);
+      reportedSuccess(aws.codePipeline, await run.verify());
+    } finally {
+      logs.restore();
+    }
+    expectCleanLogs(logs.text());
+  });
+
+  test('with provenance required: an image signed without it is blocked at the gate, naming the missing attestation', async () => {
+    const logs = captureConsole();
+    try {
+      const run = await pipelineRun(attestedPipeline);
+      // Signed by the same function without attachProvenance and sbomFormat: no attestations.
+      aws.codePipeline.resetHistory();
+      await createSignHandler({ env: run.signEnv(), clients: aws.clients })(jobEvent(JSON.stringify({ imageUri: `${run.pushed.uri}@${run.pushed.image.digest}` }), 'plain-sign'), lambdaContext());
+      reportedSuccess(aws.codePipeline, 'plain-sign');
+
+      expect(reportedFailure(aws.codePipeline, await run.gate())).toMatch(/^slsa-provenance attestation required: no slsa-provenance attestation \(artifactType application\/vnd.in-toto\+json\) is attached/);
+    } finally {
+      logs.restore();
+    }
+  });
+});
