@@ -73,6 +73,7 @@ export function regionalClients(defaultRegion: string | undefined = process.env.
 // Each function takes the narrowest set it needs, so that esbuild leaves the other SDKs out of its bundle.
 let current: AwsClients | undefined;
 let currentPipeline: PipelineClients | undefined;
+let currentRegistry: RegistryClients | undefined;
 
 /** The clients of this execution environment (the sign function), created on first use. */
 export function awsClients(): AwsClients {
@@ -85,8 +86,6 @@ export function pipelineClients(): PipelineClients {
   currentPipeline ??= cachedPipelineClients(newCache(), process.env.AWS_REGION);
   return currentPipeline;
 }
-
-let currentRegistry: RegistryClients | undefined;
 
 /**
  * The registry clients of this execution environment, created on first use. A function that uses only these
