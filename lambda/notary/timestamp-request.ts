@@ -32,19 +32,25 @@ export interface TimestampRequest {
   readonly nonce: Uint8Array;
 }
 
-/** A TimeStampReq over `content` (the primitive signature). */
-export function buildTimestampRequest(content: Uint8Array, hash: TimestampHash): TimestampRequest {
-  const hashedMessage = new Uint8Array(createHash(hash).update(content).digest());
-  // 20 random bytes with the top bit clear: 0 <= nonce < 2^159, a positive INTEGER (tspclient-go generateNonce).
+/** 20 random bytes with the top bit clear: 0 <= nonce < 2^159, a positive INTEGER (tspclient-go generateNonce). */
+function randomNonce(): Uint8Array {
   const nonce = new Uint8Array(randomBytes(20));
   nonce[0] = nonce[0] % 0x80;
+  return nonce;
+}
+
+/** A TimeStampReq over `content` (the primitive signature); `nonce` (unsigned big-endian) is for tests. */
+export function buildTimestampRequest(content: Uint8Array, hash: TimestampHash, nonce: Uint8Array = randomNonce()): TimestampRequest {
+  const hashedMessage = new Uint8Array(createHash(hash).update(content).digest());
   const request = new TimeStampReq({
     version: 1,
     messageImprint: new MessageImprint({
       hashAlgorithm: new AlgorithmIdentifier({ algorithmId: HASH_OIDS[hash], algorithmParams: new asn1js.Null() }),
       hashedMessage: new asn1js.OctetString({ valueHex: toArrayBuffer(hashedMessage) }),
     }),
-    nonce: new asn1js.Integer({ valueHex: toArrayBuffer(nonce) }),
+    // DER's minimal encoding, as big.Int gives it: a nonce whose first byte is 0 must not be sent with that byte
+    // (1 request in 256), which strict TSAs refuse as a bad request.
+    nonce: asn1js.Integer.fromBigInt(BigInt(`0x${Buffer.from(nonce).toString('hex')}`)),
     certReq: true,
   });
   return { der: new Uint8Array(request.toSchema().toBER()), hash, hashedMessage, nonce };

@@ -30,6 +30,21 @@ describe('buildTimestampRequest', () => {
   });
 });
 
+describe('the nonce is a DER INTEGER in its minimal encoding, which the TSA accepts', () => {
+  test.each([
+    ['a leading zero byte', [0x00, 0x3f, ...new Array(18).fill(0x11)], '3f'],
+    ['two leading zero bytes before a high bit', [0x00, 0x00, 0x9a, ...new Array(17).fill(0x22)], '009a'],
+    ['no leading zero', [0x7f, ...new Array(19).fill(0x33)], '7f'],
+  ])('%s', async (_name, bytes, encodedStart) => {
+    const nonce = new Uint8Array(bytes);
+    const request = buildTimestampRequest(new Uint8Array([9]), 'sha256', nonce);
+    const parsed = new TimeStampReq({ schema: asn1js.fromBER(request.der.slice().buffer).result });
+    expect(Buffer.from(parsed.nonce!.valueBlock.valueHexView).toString('hex').startsWith(encodedStart)).toBe(true);
+    // openssl ts -reply refuses a non-minimal INTEGER ("Bad request format"); the answer is granted and its nonce matches.
+    expect(parseTimestampResponse(await ask(request.der), request).length).toBeGreaterThan(100);
+  });
+});
+
 describe('parseTimestampResponse', () => {
   test('returns the token of a granted answer byte for byte as the TSA sent it', async () => {
     const request = buildTimestampRequest(new Uint8Array([4, 5, 6]), 'sha384');
