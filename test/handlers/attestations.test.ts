@@ -9,9 +9,8 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import {
   ACCOUNT,
   ARTIFACT_CREDENTIALS,
-  captureConsole,
-  expectCleanLogs,
   FakeAwsSigner,
+  handlerTestLifecycle,
   jobArtifact,
   jobEvent,
   lambdaContext,
@@ -50,20 +49,11 @@ const SPDX = { spdxVersion: 'SPDX-2.3', SPDXID: 'SPDXRef-DOCUMENT', name: 'app',
 const aws = mockAws();
 let fake: FakeAwsSigner;
 let stranger: FakeAwsSigner;
-let logs: ReturnType<typeof captureConsole>;
 
 beforeAll(async () => {
   [fake, stranger] = await Promise.all([FakeAwsSigner.create([RELEASE]), FakeAwsSigner.create([OTHER])]);
 });
-beforeEach(() => {
-  aws.reset(fake);
-  logs = captureConsole();
-});
-afterEach(() => {
-  logs.restore();
-  expectCleanLogs(logs.text());
-});
-afterAll(() => aws.restore());
+handlerTestLifecycle(aws, () => fake);
 
 const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 

@@ -1,5 +1,5 @@
 import { DescribeTasksCommand, ListTasksCommand, Task } from '@aws-sdk/client-ecs';
-import { captureConsole, expectCleanLogs, jobEvent, lambdaContext, mockAws, REGION, reportedFailure, reportedSuccess, SlowCall } from './support';
+import { handlerTestLifecycle, jobEvent, lambdaContext, mockAws, REGION, reportedFailure, reportedSuccess, SlowCall } from './support';
 import { withEcsClient } from '../../lambda/handlers/clients';
 import { createDeployCheckHandler } from '../../lambda/handlers/deploy-check';
 
@@ -15,21 +15,10 @@ const ARM64 = `sha256:${'d4'.repeat(32)}`;
 const VERIFIED_DIGESTS = [SIGNED, AMD64, ARM64].join(',');
 
 const aws = mockAws();
-let logs: ReturnType<typeof captureConsole>;
 
 const handler = createDeployCheckHandler({ clients: withEcsClient(aws.clients, REGION) });
 
-beforeEach(() => {
-  aws.reset();
-  logs = captureConsole();
-});
-afterEach(() => {
-  logs.restore();
-  expectCleanLogs(logs.text());
-});
-afterAll(() => {
-  aws.restore();
-});
+handlerTestLifecycle(aws);
 
 function task(id: number, digest: string | undefined, options: { container?: string; lastStatus?: string } = {}): Task {
   return {

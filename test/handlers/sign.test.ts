@@ -4,9 +4,9 @@ import { SignPayloadCommand, SignPayloadCommandInput } from '@aws-sdk/client-sig
 import {
   ACCOUNT,
   ARTIFACT_CREDENTIALS,
-  captureConsole,
   expectCleanLogs,
   FakeAwsSigner,
+  handlerTestLifecycle,
   jobEvent,
   lambdaContext,
   mockAws,
@@ -17,8 +17,8 @@ import {
   reportedSuccess,
   signedAnnotations,
   SlowCall,
-  testProfile,
   TestProfile,
+  testProfile,
 } from './support';
 import { createSignHandler, SignResult } from '../../lambda/handlers/sign';
 import { listSignatures } from '../../lambda/notary/list-signatures';
@@ -39,20 +39,11 @@ const SIGNING_JOB_ARN = /^arn:aws:signer:us-east-1:111122223333:\/signing-jobs\/
 
 const aws = mockAws();
 let fake: FakeAwsSigner;
-let logs: ReturnType<typeof captureConsole>;
 
 beforeAll(async () => {
   fake = await FakeAwsSigner.create([...PROFILES, OTHER]);
 });
-beforeEach(() => {
-  aws.reset(fake);
-  logs = captureConsole();
-});
-afterEach(() => {
-  logs.restore();
-  expectCleanLogs(logs.text());
-});
-afterAll(() => aws.restore());
+const logs = handlerTestLifecycle(aws, () => fake);
 
 function signEnv(repositories: readonly string[], profiles: readonly TestProfile[] = PROFILES): Record<string, string> {
   return {

@@ -271,6 +271,30 @@ export function expectCleanLogs(text: string, secrets: readonly string[] = []): 
   expect(text).not.toContain('UserParameters":');
 }
 
+/**
+ * The life cycle every handler test file shares: before each test the AWS mocks are reset (SignPayload answered by
+ * `signer()` when given) and the console is captured; after it the captured lines must be clean
+ * (`expectCleanLogs`); after the file the mocks are restored. Returns the current test's captured text.
+ */
+export function handlerTestLifecycle(aws: AwsMocks, signer?: () => FakeAwsSigner): { readonly lines: readonly string[]; text(): string } {
+  let logs: ReturnType<typeof captureConsole> | undefined;
+  beforeEach(() => {
+    aws.reset(signer?.());
+    logs = captureConsole();
+  });
+  afterEach(() => {
+    logs!.restore();
+    expectCleanLogs(logs!.text());
+  });
+  afterAll(() => aws.restore());
+  return {
+    get lines() {
+      return logs!.lines;
+    },
+    text: () => logs!.text(),
+  };
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A stubbed AWS call that answers only after `ms`, to let the deadline guard fire while it is in flight. */

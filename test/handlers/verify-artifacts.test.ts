@@ -6,9 +6,8 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetRevocationStatusCommand } from '@aws-sdk/client-signer';
 import {
-  captureConsole,
-  expectCleanLogs,
   FakeAwsSigner,
+  handlerTestLifecycle,
   jobArtifact,
   jobEvent,
   lambdaContext,
@@ -27,20 +26,11 @@ import { signImage } from '../../lambda/notary/sign-image';
 const RELEASE = testProfile('release');
 const aws = mockAws();
 let fake: FakeAwsSigner;
-let logs: ReturnType<typeof captureConsole>;
 
 beforeAll(async () => {
   fake = await FakeAwsSigner.create([RELEASE]);
 });
-beforeEach(() => {
-  aws.reset(fake);
-  logs = captureConsole();
-});
-afterEach(() => {
-  logs.restore();
-  expectCleanLogs(logs.text());
-});
-afterAll(() => aws.restore());
+handlerTestLifecycle(aws, () => fake);
 
 const verify = () => createVerifyHandler({
   env: { TRUST_POLICY: trustPolicy([RELEASE.profileArn]), TRUST_STORES: fake.trustStores(), ...registryEnv() },

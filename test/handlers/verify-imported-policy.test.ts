@@ -5,7 +5,7 @@
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
-import { captureConsole, expectCleanLogs, jobEvent, lambdaContext, mockAws, pushTestImage, registryEnv, reportedFailure, reportedSuccess } from './support';
+import { handlerTestLifecycle, jobEvent, lambdaContext, mockAws, pushTestImage, registryEnv, reportedFailure, reportedSuccess } from './support';
 import { createVerifyHandler } from '../../lambda/handlers/verify';
 import { signImage } from '../../lambda/notary/sign-image';
 import { LocalKeySigner } from '../../lambda/signers/local-key';
@@ -17,20 +17,11 @@ const RELEASE_SUBJECT = 'C=US, ST=WA, O=Corp, CN=release';
 const aws = mockAws();
 let corp: TestChain;
 let other: TestChain;
-let logs: ReturnType<typeof captureConsole>;
 
 beforeAll(async () => {
   [corp, other] = await Promise.all([createChain({ leaf: { subject: RELEASE_SUBJECT } }), createChain({ leaf: { subject: RELEASE_SUBJECT } })]);
 });
-beforeEach(() => {
-  aws.reset();
-  logs = captureConsole();
-});
-afterEach(() => {
-  logs.restore();
-  expectCleanLogs(logs.text());
-});
-afterAll(() => aws.restore());
+handlerTestLifecycle(aws);
 
 const SECURITY_TEAM_POLICY = JSON.stringify({
   version: '1.0',

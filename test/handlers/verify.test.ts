@@ -1,8 +1,7 @@
 import { GetRevocationStatusCommand, GetRevocationStatusCommandInput } from '@aws-sdk/client-signer';
 import {
-  captureConsole,
-  expectCleanLogs,
   FakeAwsSigner,
+  handlerTestLifecycle,
   jobEvent,
   lambdaContext,
   mockAws,
@@ -26,20 +25,11 @@ const CHECKS = ['integrity', 'authenticity', 'authenticTimestamp', 'expiry', 're
 
 const aws = mockAws();
 let fake: FakeAwsSigner;
-let logs: ReturnType<typeof captureConsole>;
 
 beforeAll(async () => {
   fake = await FakeAwsSigner.create([RELEASE, AUDIT]);
 });
-beforeEach(() => {
-  aws.reset(fake);
-  logs = captureConsole();
-});
-afterEach(() => {
-  logs.restore();
-  expectCleanLogs(logs.text());
-});
-afterAll(() => aws.restore());
+const logs = handlerTestLifecycle(aws, () => fake);
 
 function verifyHandler(options: { identities?: string[]; level?: string; env?: Record<string, string> } = {}) {
   return createVerifyHandler({
