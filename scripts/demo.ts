@@ -77,11 +77,11 @@ async function main(): Promise<void> {
   heading('3. Sign and verify');
   await cli('sign the image', 'ok', ['sign', '--oci-layout', '--key', keyFile, '--cert', certFile, '-m', 'build=demo-1', `${layoutDir}:v1`]);
   await cli('list its signatures', 'ok', ['list', '--oci-layout', `${layoutDir}:v1`]);
-  await cli('verify under the strict policy', 'verified', ['verify', '--oci-layout', '--config-dir', configDir, `${layoutDir}:v1`]);
+  await cli('verify under the strict policy', 'verified', ['verify', '--oci-layout', '--scope', 'local/app', '--config-dir', configDir, `${layoutDir}:v1`]);
 
   heading('4. Tamper with the image: a different image is pushed under the same tag');
   await pushImage(layout, createRandomImage({ layerBytes: 1024 }), 'v1');
-  await cli('verify the replaced image', 'rejected', ['verify', '--oci-layout', '--config-dir', configDir, `${layoutDir}:v1`]);
+  await cli('verify the replaced image', 'rejected', ['verify', '--oci-layout', '--scope', 'local/app', '--config-dir', configDir, `${layoutDir}:v1`]);
 
   heading('5. Tamper with the signature: one byte of the signature envelope changes on disk');
   const [signature] = await listSignatures(layout, image);
@@ -93,22 +93,22 @@ async function main(): Promise<void> {
   const at = tampered.indexOf('"signature":"') + 20;
   tampered[at] = tampered[at] === 0x41 ? 0x42 : 0x41;
   writeFileSync(blobPath, tampered);
-  await cli('verify with a tampered signature', 'rejected', ['verify', '--oci-layout', '--config-dir', configDir, `${layoutDir}@${image.digest}`]);
+  await cli('verify with a tampered signature', 'rejected', ['verify', '--oci-layout', '--scope', 'local/app', '--config-dir', configDir, `${layoutDir}@${image.digest}`]);
   writeFileSync(blobPath, original);
 
   heading('6. Forge a signature: change one byte of the signature value and store it with consistent digests');
   const forgedImage = await pushImage(layout, createRandomImage({ layerBytes: 1024 }), 'v3');
   await cli('sign v3', 'ok', ['sign', '--oci-layout', '--key', keyFile, '--cert', certFile, `${layoutDir}:v3`]);
   await replaceSignatureWithForgery(layout, layoutDir, forgedImage);
-  await cli('verify the forged signature', 'rejected', ['verify', '--oci-layout', '--config-dir', configDir, `${layoutDir}:v3`]);
+  await cli('verify the forged signature', 'rejected', ['verify', '--oci-layout', '--scope', 'local/app', '--config-dir', configDir, `${layoutDir}:v3`]);
 
   heading('7. A valid signature by a key the trust policy does not trust');
   const other = await pushImage(layout, createRandomImage({ layerBytes: 1024 }), 'v2');
   await cli('sign v2 with an untrusted key', 'ok', ['sign', '--oci-layout', '--key', untrustedKey, '--cert', untrustedCert, `${layoutDir}:v2`]);
-  await cli('verify the untrusted signature', 'rejected', ['verify', '--oci-layout', '--config-dir', configDir, `${layoutDir}@${other.digest}`]);
+  await cli('verify the untrusted signature', 'rejected', ['verify', '--oci-layout', '--scope', 'local/app', '--config-dir', configDir, `${layoutDir}@${other.digest}`]);
 
   heading('8. The original signature still verifies once the envelope is restored');
-  await cli('verify the original image by digest', 'verified', ['verify', '--oci-layout', '--config-dir', configDir, '-m', 'build=demo-1', `${layoutDir}@${image.digest}`]);
+  await cli('verify the original image by digest', 'verified', ['verify', '--oci-layout', '--scope', 'local/app', '--config-dir', configDir, '-m', 'build=demo-1', `${layoutDir}@${image.digest}`]);
 
   heading('9. The pipeline: synthesize the example app (examples/) with cdk-nag');
   const pipeline = summarizeExamplePipeline((line) => console.log(line));
